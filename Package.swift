@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// Steward: identity governance as a plugin host. No package dependencies, ever (see DESIGN.md).
+import PackageDescription
+
+let package = Package(
+    name: "Steward",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "steward", targets: ["steward"]),
+        .executable(name: "steward-connector-file", targets: ["steward-connector-file"]),
+        .executable(name: "steward-connector-scim", targets: ["steward-connector-scim"]),
+        .executable(name: "steward-connector-rest", targets: ["steward-connector-rest"]),
+        .executable(name: "steward-connector-browser", targets: ["steward-connector-browser"]),
+        .executable(name: "steward-sandbox", targets: ["steward-sandbox"]),
+        .library(name: "ConnectorKit", targets: ["ConnectorKit"]),
+        .library(name: "StewardProtocol", targets: ["StewardProtocol"]),
+    ],
+    targets: [
+        // Libraries, lowest first. Dependencies point downward only.
+        .target(name: "StewardProtocol"),
+        .target(name: "ConnectorKit", dependencies: ["StewardProtocol"]),
+        .target(name: "StewardJournal"),
+        .target(name: "StewardCore"),
+        .target(name: "StewardHTTP"),
+        .target(name: "DevTools"),
+        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
+
+        // Executables.
+        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardJournal", "StewardCore", "StewardProtocol"]),
+        .executableTarget(name: "steward-connector-file", dependencies: ["ConnectorKit"]),
+        .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
+        .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),
+        .executableTarget(name: "steward-connector-browser", dependencies: ["ConnectorKit", "DevTools"]),
+        .executableTarget(name: "steward-sandbox", dependencies: ["StewardHTTP"]),
+
+        // A deliberately misbehaving connector the supervisor tests drive.
+        .executableTarget(name: "steward-test-connector", dependencies: ["ConnectorKit"], path: "Tests/Fixtures/TestConnector"),
+
+        // Benchmarks: `swift run -c release <Name>`.
+        .executableTarget(name: "ProtocolBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ProtocolBench"),
+
+        // Tests.
+        .testTarget(name: "StewardProtocolTests", dependencies: ["StewardProtocol"]),
+        .testTarget(name: "ConnectorKitTests", dependencies: ["ConnectorKit", "StewardProtocol"]),
+        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"]),
+        .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
+        .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
+        .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

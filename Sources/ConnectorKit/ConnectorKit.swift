@@ -1,0 +1,1 @@
+// ConnectorKit: the SDK for connector authors.

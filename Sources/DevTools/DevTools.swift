@@ -1,0 +1,1 @@
+// The DevTools client arrives with issue 7.

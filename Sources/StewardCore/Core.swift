@@ -1,0 +1,1 @@
+// The pure domain arrives with issue 5.

@@ -1,0 +1,1 @@
+// The HTTP server arrives with issue 4.

@@ -1,0 +1,1 @@
+// The journal arrives with issue 3.

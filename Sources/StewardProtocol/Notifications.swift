@@ -1,0 +1,107 @@
+// Params of the notifications.
+
+/// `log`: a line for the host's log, tagged there with the app id.
+public struct LogParams: JSONConvertible, Hashable {
+    public enum Level: String, Sendable, CaseIterable, Comparable {
+        case debug, info, warning, error
+
+        public static func < (a: Level, b: Level) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    public var level: Level
+    public var message: String
+
+    public init(level: Level, message: String) {
+        self.level = level
+        self.message = message
+    }
+
+    public init(json: JSONValue, path: String) throws {
+        let f = try JSONFields(json, path: path)
+        level = (try f.optionalString("level")).flatMap(Level.init(rawValue:)) ?? .info
+        message = try f.string("message")
+    }
+
+    public var json: JSONValue { ["level": .string(level.rawValue), "message": .string(message)] }
+}
+
+/// `progress`: how far a long request has come.
+public struct ProgressParams: JSONConvertible, Hashable {
+    /// The request this is about.
+    public var requestId: RequestID?
+    public var message: String?
+    public var completed: Int?
+    public var total: Int?
+
+    public init(requestId: RequestID?, message: String? = nil, completed: Int? = nil, total: Int? = nil) {
+        self.requestId = requestId
+        self.message = message
+        self.completed = completed
+        self.total = total
+    }
+
+    public init(json: JSONValue, path: String) throws {
+        let f = try JSONFields(json, path: path)
+        requestId = f.object["requestId"].flatMap(RequestID.init(json:))
+        message = try f.optionalString("message")
+        completed = try f.optionalInt("completed")
+        total = try f.optionalInt("total")
+    }
+
+    public var json: JSONValue {
+        var b = JSONObjectBuilder(capacity: 4)
+        b.set("requestId", requestId?.json)
+        b.set("message", message)
+        b.set("completed", completed)
+        b.set("total", total)
+        return b.value
+    }
+}
+
+/// `rateLimit`: the app's remaining request budget as its last response reported it.
+public struct RateLimitParams: JSONConvertible, Hashable {
+    public var limit: Int?
+    public var remaining: Int?
+    /// Milliseconds until the budget resets.
+    public var resetMs: Int?
+
+    public init(limit: Int? = nil, remaining: Int? = nil, resetMs: Int? = nil) {
+        self.limit = limit
+        self.remaining = remaining
+        self.resetMs = resetMs
+    }
+
+    public init(json: JSONValue, path: String) throws {
+        let f = try JSONFields(json, path: path)
+        limit = try f.optionalInt("limit")
+        remaining = try f.optionalInt("remaining")
+        resetMs = try f.optionalInt("resetMs")
+    }
+
+    public var json: JSONValue {
+        var b = JSONObjectBuilder(capacity: 3)
+        b.set("limit", limit)
+        b.set("remaining", remaining)
+        b.set("resetMs", resetMs)
+        return b.value
+    }
+}
+
+/// `cancel`: the host no longer wants the answer to request `id`.
+public struct CancelParams: JSONConvertible, Hashable {
+    public var id: RequestID
+
+    public init(id: RequestID) { self.id = id }
+
+    public init(json: JSONValue, path: String) throws {
+        let f = try JSONFields(json, path: path)
+        guard let raw = f.object["id"], let id = RequestID(json: raw) else {
+            throw ConnectorError(.invalidArgument, "\(f.childPath("id")): required, a request id")
+        }
+        self.id = id
+    }
+
+    public var json: JSONValue { ["id": id.json] }
+}
