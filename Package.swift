@@ -17,10 +17,11 @@ let package = Package(
     ],
     targets: [
         // Libraries, lowest first. Dependencies point downward only.
-        .target(name: "StewardProtocol"),
+        .target(name: "StewardJSON", linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
+        .target(name: "StewardProtocol", dependencies: ["StewardJSON"]),
         .target(name: "ConnectorKit", dependencies: ["StewardProtocol"]),
-        .target(name: "StewardJournal"),
-        .target(name: "StewardCore"),
+        .target(name: "StewardJournal", dependencies: ["StewardJSON"]),
+        .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
         .target(name: "StewardHTTP"),
         .target(name: "DevTools"),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
@@ -38,13 +39,21 @@ let package = Package(
 
         // Benchmarks: `swift run -c release <Name>`.
         .executableTarget(name: "ProtocolBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ProtocolBench"),
+        .executableTarget(name: "JournalBench", dependencies: ["StewardJournal"], path: "Benchmarks/JournalBench"),
+        .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
+        .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
+        .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
+
+        // A child process for the journal's crash tests: appends and prints what was acknowledged.
+        .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
 
         // Tests.
+        .testTarget(name: "StewardJSONTests", dependencies: ["StewardJSON"]),
         .testTarget(name: "StewardProtocolTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ConnectorKitTests", dependencies: ["ConnectorKit", "StewardProtocol"]),
         .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"]),
+        .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"], resources: [.copy("TestData")]),
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
         .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),

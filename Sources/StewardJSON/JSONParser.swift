@@ -3,7 +3,7 @@
 /// It works on raw UTF-8 bytes, validates strings as UTF-8, limits nesting depth, and reports
 /// errors with the line and column. In JSON5 mode it can also record the line where each value
 /// starts, keyed by its path (`apps[0].settings.baseURL`), so config errors can point at a line.
-public struct JSONParser {
+public struct JSONParser: Sendable {
     public struct Options: Sendable {
         public var json5: Bool
         public var maxDepth: Int

@@ -1,0 +1,1 @@
+print("BrowserBench: not written yet")

@@ -1,0 +1,1 @@
+print("JournalBench: not written yet")

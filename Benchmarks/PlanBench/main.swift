@@ -1,0 +1,1 @@
+print("PlanBench: not written yet")

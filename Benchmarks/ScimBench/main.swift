@@ -1,0 +1,1 @@
+print("ScimBench: not written yet")
