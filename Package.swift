@@ -22,8 +22,8 @@ let package = Package(
         .target(name: "ConnectorKit", dependencies: ["StewardProtocol"]),
         .target(name: "StewardJournal", dependencies: ["StewardJSON"]),
         .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
-        .target(name: "StewardHTTP"),
-        .target(name: "DevTools"),
+        .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
+        .target(name: "DevTools", dependencies: ["StewardJSON"]),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
 
         // Executables.
@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-browser", dependencies: ["ConnectorKit", "DevTools"]),
-        .executableTarget(name: "steward-sandbox", dependencies: ["StewardHTTP"]),
+        .executableTarget(name: "steward-sandbox", dependencies: ["StewardHTTP", "StewardJSON"]),
 
         // A deliberately misbehaving connector the supervisor tests drive.
         .executableTarget(name: "steward-test-connector", dependencies: ["ConnectorKit"], path: "Tests/Fixtures/TestConnector"),
@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
+        .executableTarget(name: "SandboxBench", dependencies: ["StewardHTTP", "StewardJSON"], path: "Benchmarks/SandboxBench"),
 
         // A child process for the journal's crash tests: appends and prints what was acknowledged.
         .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
         .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
+        .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

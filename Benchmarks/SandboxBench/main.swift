@@ -1,0 +1,1 @@
+print("SandboxBench: not written yet")
