@@ -1,1 +1,0 @@
-// ConnectorKit: the SDK for connector authors.
