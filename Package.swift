@@ -24,10 +24,10 @@ let package = Package(
         .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
         .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
-        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
+        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit"]),
 
         // Executables.
-        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardJournal", "StewardCore", "StewardProtocol"]),
+        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol"]),
         .executableTarget(name: "steward-connector-file", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),

@@ -140,6 +140,12 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
             return
         }
         switch message {
+        case .request(let id, let method, let params) where method == Method.initialize:
+            // Nothing else can be served before the handlers exist: hold the reader until
+            // initialize is answered, so requests pipelined behind it see an initialized session.
+            let done = DispatchSemaphore(value: 0)
+            dispatch(id: id, method: method, params: params) { done.signal() }
+            done.wait()
         case .request(let id, let method, let params):
             dispatch(id: id, method: method, params: params)
         case .notification(let method, let params):
@@ -151,7 +157,7 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
         }
     }
 
-    private func dispatch(id: RequestID, method: String, params: JSONValue) {
+    private func dispatch(id: RequestID, method: String, params: JSONValue, whenAnswered: (@Sendable () -> Void)? = nil) {
         // Answer liveness checks inline: they need no task and must not queue behind work.
         if method == Method.ping {
             channel.send(.response(id: id, result: [:]))
@@ -174,6 +180,7 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
             case .failure(let error):
                 channel.send(.errorResponse(id: id, error: Self.rpcError(for: error, cancelled: wasCancelled, method: method)))
             }
+            whenAnswered?()
         }
     }
 
@@ -183,7 +190,8 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
             throw RPCError(code: .invalidRequest, message: "the connector is not initialized: send \"initialize\" first")
         }
         let ctx = RequestContext(appId: base.appId, settings: base.settings, secrets: base.secrets,
-                                 stateDirectory: base.stateDirectory, requestID: id, channel: channel)
+                                 stateDirectory: base.stateDirectory, baseDirectory: base.baseDirectory,
+                                 requestID: id, channel: channel)
         switch method {
         case Method.shutdown:
             await handlers.shutdown?()
@@ -242,7 +250,8 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
                                  "incompatible protocol versions: the host offers \(p.protocolVersions.joined(separator: ", ")); \(connector.info.name) speaks \(connector.protocolVersion)")
         }
         let ctx = RequestContext(appId: p.appId, settings: p.settings, secrets: p.secrets,
-                                 stateDirectory: p.stateDirectory, requestID: nil, channel: channel)
+                                 stateDirectory: p.stateDirectory, baseDirectory: p.baseDirectory,
+                                 requestID: nil, channel: channel)
         let handlers = try await connector.setUp(ctx)
         lock.withLock {
             self.handlers = handlers

@@ -11,6 +11,8 @@ public struct RequestContext: Sendable {
     public let secrets: [String: String]
     /// A private directory for evidence and caches, when the host offers one.
     public let stateDirectory: String?
+    /// The directory relative paths in the settings are relative to (the config file's).
+    public let baseDirectory: String?
     /// The request being answered (nil during `initialize`).
     public let requestID: RequestID?
 
@@ -45,6 +47,13 @@ public struct RequestContext: Sendable {
     /// A typed view of the settings object, with errors that name the setting.
     public var settingsFields: JSONFields {
         get throws { try JSONFields(settings, path: "settings") }
+    }
+
+    /// A path setting made absolute against `baseDirectory`.
+    public func resolvePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let base = baseDirectory else { return path }
+        return URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
     }
 
     /// A required secret, or a configuration error naming it (never its value).

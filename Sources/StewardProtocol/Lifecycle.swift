@@ -62,16 +62,19 @@ public struct InitializeParams: JSONConvertible {
     public var secrets: [String: String]
     /// A directory the connector may write to (evidence, caches); private to this app.
     public var stateDirectory: String?
+    /// The directory relative paths in `settings` are relative to (the config file's).
+    public var baseDirectory: String?
 
     public init(protocolVersions: [String] = [ProtocolVersion.current.description],
                 host: PeerInfo, appId: String, settings: JSONValue = [:], secrets: [String: String] = [:],
-                stateDirectory: String? = nil) {
+                stateDirectory: String? = nil, baseDirectory: String? = nil) {
         self.protocolVersions = protocolVersions
         self.host = host
         self.appId = appId
         self.settings = settings
         self.secrets = secrets
         self.stateDirectory = stateDirectory
+        self.baseDirectory = baseDirectory
     }
 
     public init(json: JSONValue, path: String) throws {
@@ -85,6 +88,7 @@ public struct InitializeParams: JSONConvertible {
         if case .object = settings {} else { throw ConnectorError(.invalidArgument, "\(f.childPath("settings")): expected an object") }
         secrets = try f.stringMap("secrets")
         stateDirectory = try f.optionalString("stateDirectory")
+        baseDirectory = try f.optionalString("baseDirectory")
     }
 
     public var json: JSONValue {
@@ -95,6 +99,7 @@ public struct InitializeParams: JSONConvertible {
         b.set("settings", settings)
         b.set("secrets", secrets.json)
         b.set("stateDirectory", stateDirectory)
+        b.set("baseDirectory", baseDirectory)
         return b.value
     }
 }

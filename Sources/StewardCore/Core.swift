@@ -1,1 +1,0 @@
-// The pure domain arrives with issue 5.

@@ -1,0 +1,80 @@
+import StewardProtocol
+
+/// Why a call to a connector failed, as the host sees it.
+///
+/// An application error from the connector keeps its taxonomy (`ConnectorError`); failures of
+/// the connector process itself (crash, garbage on stdout, hang) become their own reasons, so a
+/// caller can tell "the app said no" from "the plugin broke".
+public struct ConnectorFailure: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable {
+        /// The connector answered with an application error.
+        case connector(ConnectorError)
+        /// The connector answered with a JSON-RPC error (method not found, invalid params...).
+        case rpc(RPCError)
+        case cancelled
+        case timedOut(seconds: Double)
+        /// The process exited or was killed while the request was in flight.
+        case crashed(String)
+        /// The connector broke the protocol (a non-JSON line, an over-long line, a repeated cursor).
+        case protocolViolation(String)
+        /// The connector cannot be started or was given up on.
+        case unavailable(String)
+    }
+
+    public let appId: String
+    public let method: String
+    public let reason: Reason
+
+    public init(appId: String, method: String, reason: Reason) {
+        self.appId = appId
+        self.method = method
+        self.reason = reason
+    }
+
+    public var description: String {
+        let what: String
+        switch reason {
+        case .connector(let e): what = e.description
+        case .rpc(let e): what = e.description
+        case .cancelled: what = "cancelled"
+        case .timedOut(let s): what = "no answer within \(formatSeconds(s))"
+        case .crashed(let m): what = m
+        case .protocolViolation(let m): what = "protocol violation: \(m)"
+        case .unavailable(let m): what = m
+        }
+        return "app \(appId): \(method): \(what)"
+    }
+
+    /// The application error, when the connector sent one.
+    public var connectorError: ConnectorError? {
+        if case .connector(let e) = reason { return e }
+        return nil
+    }
+
+    /// Whether retrying the same request may succeed.
+    public var retryable: Bool {
+        switch reason {
+        case .connector(let e): return e.retryable
+        case .timedOut, .crashed: return true
+        default: return false
+        }
+    }
+
+    /// For writes: whether it took effect. A timeout or crash leaves it unknown.
+    public var outcome: WriteOutcome {
+        switch reason {
+        case .connector(let e): return e.outcome ?? .notApplied
+        case .rpc, .unavailable, .protocolViolation: return .notApplied
+        case .cancelled, .timedOut, .crashed: return .unknown
+        }
+    }
+
+    public var isMethodNotFound: Bool {
+        if case .rpc(let e) = reason { return e.code == RPCError.Code.methodNotFound.rawValue }
+        return false
+    }
+}
+
+func formatSeconds(_ s: Double) -> String {
+    s >= 1 ? "\(Int(s.rounded())) s" : "\(Int((s * 1000).rounded())) ms"
+}
