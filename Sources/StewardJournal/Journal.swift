@@ -1,1 +1,0 @@
-// The journal arrives with issue 3.
