@@ -211,7 +211,7 @@ func help(for command: Command, path: [String]) -> String {
     let options = (command.run != nil ? command.options : []) + globalOptions
     lines.append("")
     lines.append("OPTIONS:")
-    let labels = options.map { $0.valueName.map { v in "\($0.name) \(v)" } ?? $0.name }
+    let labels = options.map { option in option.valueName.map { "\(option.name) \($0)" } ?? option.name }
     let width = (labels.map(\.count).max() ?? 0) + 2
     for (label, option) in zip(labels, options) {
         lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + option.help)

@@ -1,1 +1,15 @@
-print("steward")
+import Foundation
+
+// steward: the command line. Thin by design: parse, call StewardHost, print.
+
+signal(SIGPIPE, SIG_IGN)
+
+let root = Command(
+    name: "steward",
+    summary: "identity governance: keep everyone's access equal to what their job justifies, and prove it.",
+    subcommands: [
+        pluginsCommand,
+        connectorCommand,
+    ])
+
+exit(await runCLI(root, arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,74 @@
+import Foundation
+import StewardHost
+import StewardProtocol
+
+let connectorCommand = Command(
+    name: "connector",
+    summary: "Work with connector executables directly.",
+    subcommands: [
+        Command(
+            name: "check",
+            summary: "Run protocol conformance checks against any connector command.",
+            usage: "[--settings FILE] [--secret NAME=VALUE ...] [--timeout SECONDS] [--json] -- COMMAND [ARGS...]",
+            discussion: """
+            Starts COMMAND as a connector and checks the handshake and version negotiation, that
+            declared capabilities answer and undeclared methods give method-not-found, that paging
+            ends and cursors are not repeated, that malformed requests get JSON-RPC errors, and that
+            it shuts down cleanly. It never writes to the app. One line per check; exit 0 when all
+            pass, 1 otherwise.
+
+            Example:
+              steward connector check --settings hr-settings.json -- .build/debug/steward-connector-file
+            """,
+            options: [
+                .value("--settings", "FILE", "JSON (or JSON5) file with the connector's settings object."),
+                .value("--secret", "NAME=VALUE", "A secret to pass in initialize; repeatable. Never printed."),
+                .value("--timeout", "SECONDS", "Per-request timeout (default 10)."),
+            ],
+            run: checkConnector),
+    ])
+
+private func checkConnector(_ inv: Invocation) async throws -> Int32 {
+    guard let program = inv.passthrough.first else {
+        throw UsageError("give the connector command after --, e.g. steward connector check -- steward-connector-file")
+    }
+    guard let resolved = resolveExecutable(program, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) else {
+        throw UsageError("connector executable '\(program)' not found (looked beside steward and on PATH)")
+    }
+    var settings: JSONValue = [:]
+    var baseDirectory = FileManager.default.currentDirectoryPath
+    if let file = inv.value("--settings") {
+        let url = URL(fileURLWithPath: file)
+        guard let data = FileManager.default.contents(atPath: file) else { throw UsageError("cannot read settings file \(file)") }
+        do {
+            settings = try JSONParser.parse(data, options: .init(json5: true))
+        } catch {
+            throw UsageError("\(file): \(error)")
+        }
+        guard case .object = settings else { throw UsageError("\(file): the settings must be a JSON object") }
+        baseDirectory = url.deletingLastPathComponent().path
+    }
+    var secrets: [String: String] = [:]
+    for pair in inv.allValues("--secret") {
+        guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+            throw UsageError("--secret takes NAME=VALUE")
+        }
+        secrets[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+    }
+    var timeout = 10.0
+    if let t = inv.value("--timeout") {
+        guard let v = Double(t), v > 0 else { throw UsageError("--timeout takes a positive number of seconds") }
+        timeout = v
+    }
+    let check = ConformanceCheck(command: [resolved] + inv.passthrough.dropFirst(), settings: settings, secrets: secrets,
+                                 baseDirectory: baseDirectory, timeout: timeout)
+    let json = inv.json
+    let passed = await check.run { result in
+        if json {
+            printJSON(result.json)
+        } else {
+            print("\(result.passed ? "ok  " : "FAIL") \(result.name): \(result.detail)")
+        }
+    }
+    return passed ? ExitCode.ok : ExitCode.failure
+}
