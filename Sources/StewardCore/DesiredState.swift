@@ -1,0 +1,331 @@
+import StewardProtocol
+
+/// What each person should hold in each app, and which rules say so: the result of policies,
+/// roles and approved exceptions over the HR feed.
+///
+/// Policies are evaluated once per distinct combination of the attributes they look at (a
+/// "profile": department, title, ... and standing), not once per person, and people with the
+/// same profile share one stored answer per app. A person with an exception gets their own.
+public struct DesiredState: Sendable {
+    /// App ids in config order; app parameters below are positions in it.
+    public let appIds: [String]
+    public let directory: PersonDirectory
+    /// Problems met while resolving rules: unknown entitlement names, tiers without an order,
+    /// exceptions for unknown people or past their date.
+    public let findings: [PlanFinding]
+    /// Per app, the entitlements it lists (empty without an inventory).
+    let catalogs: [[Entitlement]]
+    /// Per person: profile, or -1 when they should have nothing anywhere (left, or not in scope).
+    let personProfile: [Int32]
+    let tables: [AppTable]
+    /// Per app: people whose exceptions give them their own answer.
+    let personal: [[Int32: AppDesire]]
+    /// Per app, the entitlement types Steward manages (see `AppSettings.manage`).
+    public let managedTypes: [Set<String>]
+
+    /// One person's access in one app: an account, these entitlements (sorted indices into the
+    /// app inventory's `entitlements`), and the rules behind each.
+    public struct AppDesire: Sendable, Hashable {
+        public var accountJustifications: [Justification]
+        public var entitlements: [Int32]
+        /// Parallel to `entitlements`.
+        public var justifications: [[Justification]]
+
+        public func contains(_ entitlement: Int32) -> Bool { binarySearch(entitlements, entitlement) }
+    }
+
+    /// Entitlement index with the rules granting it, named for people reading.
+    public struct DesiredEntitlement: Sendable, Hashable {
+        public var entitlement: EntitlementRef
+        public var justifications: [Justification]
+    }
+
+    struct AppTable: Sendable {
+        var desires: [AppDesire] = []
+        /// Per profile, index into `desires` or -1.
+        var byProfile: [Int32] = []
+    }
+
+    public init(config: GovernanceConfig, directory: PersonDirectory, inventories: [AppInventory], today: CalendarDay,
+                extraExceptions: [AccessException] = []) {
+        var inventoryById: [String: AppInventory] = [:]
+        for inventory in inventories { inventoryById[inventory.appId] = inventory }
+        var compiler = RuleCompiler(config: config, inventories: config.apps.map { inventoryById[$0.id] })
+
+        // Profiles: people who look the same to every policy share one evaluation.
+        let attributes = Array(Set(config.policies.flatMap(\.when.attributes))).sorted()
+        var profileOf = [Int32](repeating: -1, count: directory.count)
+        var profiles: [ProfileKey] = []
+        var profileIds: [ProfileKey: Int32] = [:]
+        for (i, person) in directory.people.enumerated() {
+            let category: UInt8
+            switch directory.standings[i] {
+            case .left: continue
+            case .active: category = 0
+            case .onLeave: category = 1
+            case .pending: category = 2
+            }
+            let key = ProfileKey(category: category, values: attributes.map { person.attributeValue($0) })
+            if let id = profileIds[key] {
+                profileOf[i] = id
+            } else {
+                let id = Int32(profiles.count)
+                profileIds[key] = id
+                profiles.append(key)
+                profileOf[i] = id
+            }
+        }
+
+        // Evaluate every policy once per profile.
+        let attributePosition = Dictionary(uniqueKeysWithValues: attributes.enumerated().map { ($1, $0) })
+        let appCount = config.apps.count
+        var tables = [AppTable](repeating: AppTable(), count: appCount)
+        var dedupe = [[AppDesire: Int32]](repeating: [:], count: appCount)
+        var profileGrants: [[Int]] = []
+        profileGrants.reserveCapacity(profiles.count)
+        for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: profiles.count) }
+        for (profileId, profile) in profiles.enumerated() {
+            var matched: [Int] = []
+            for (p, policy) in config.policies.enumerated() {
+                if !policy.when.mentionsStatus && profile.category == 2 { continue }
+                let holds = policy.when.matches { attribute in
+                    attributePosition[attribute].flatMap { profile.values[$0] }
+                }
+                if holds { matched.append(contentsOf: compiler.grantsOfPolicy[p]) }
+            }
+            profileGrants.append(matched)
+            for (app, grants) in groupByApp(matched, compiler.grants) {
+                let desire = compiler.resolve(grants, app: app)
+                let index: Int32
+                if let existing = dedupe[app][desire] {
+                    index = existing
+                } else {
+                    index = Int32(tables[app].desires.count)
+                    tables[app].desires.append(desire)
+                    dedupe[app][desire] = index
+                }
+                tables[app].byProfile[profileId] = index
+            }
+        }
+
+        // Exceptions: the person's policy grants in that app plus the exception, resolved together.
+        var personal = [[Int32: AppDesire]](repeating: [:], count: appCount)
+        let appPosition = Dictionary(uniqueKeysWithValues: config.apps.enumerated().map { ($1.id, $0) })
+        var exceptionGrants: [PersonApp: [CompiledGrant]] = [:]
+        for exception in config.exceptions + extraExceptions {
+            guard let app = appPosition[exception.app] else { continue }
+            guard let p = directory.index(of: exception.personId) else {
+                compiler.findings.append(PlanFinding(.unknownPerson, severity: .warning, app: exception.app, personId: exception.personId,
+                                                     message: "exception \(exception.id) names person \(exception.personId), who is not in the HR feed"))
+                continue
+            }
+            guard exception.isValid(on: today) else {
+                compiler.findings.append(PlanFinding(.expiredException, severity: .info, app: exception.app, personId: exception.personId,
+                                                     message: "exception \(exception.id) ended on \(exception.until.map(String.init(describing:)) ?? "?"); it grants nothing now"))
+                continue
+            }
+            if directory.standings[p].hasLeft { continue }
+            let grant = compiler.compile(GrantRule(app: exception.app, entitlements: exception.entitlements),
+                                         justification: .exception(exception.id, until: exception.until),
+                                         rule: "exception \(exception.id)")
+            exceptionGrants[PersonApp(person: Int32(p), app: app), default: []].append(grant)
+        }
+        for (key, extra) in exceptionGrants where key.app >= 0 {
+            let profile = profileOf[Int(key.person)]
+            let base = profile >= 0 ? profileGrants[Int(profile)].map { compiler.grants[$0] }.filter { $0.app == key.app } : []
+            personal[key.app][key.person] = compiler.resolve(base + extra, app: key.app)
+        }
+
+        self.appIds = config.apps.map(\.id)
+        self.directory = directory
+        self.catalogs = compiler.inventories.map { $0?.entitlements ?? [] }
+        self.personProfile = profileOf
+        self.tables = tables
+        self.personal = personal
+        self.managedTypes = config.apps.map { app in app.manage.map(Set.init) ?? compiler.mentionedTypes[app.id] ?? [] }
+        self.findings = compiler.findings
+    }
+
+    /// What person `person` (directory index) should have in app `app` (position); nil: no account.
+    public func desire(person: Int, app: Int) -> AppDesire? {
+        if !personal[app].isEmpty, let own = personal[app][Int32(person)] { return own }
+        let profile = personProfile[person]
+        guard profile >= 0 else { return nil }
+        let index = tables[app].byProfile[Int(profile)]
+        return index >= 0 ? tables[app].desires[Int(index)] : nil
+    }
+
+    /// Every app where the person should have an account, with named entitlements and their
+    /// rules: for `steward person show`.
+    public func desiredAccess(ofPerson id: String) -> [(app: String, account: [Justification], entitlements: [DesiredEntitlement])] {
+        guard let p = directory.index(of: id) else { return [] }
+        return appIds.indices.compactMap { a in
+            guard let desire = desire(person: p, app: a) else { return nil }
+            let named = zip(desire.entitlements, desire.justifications).map { e, j in
+                DesiredEntitlement(entitlement: EntitlementRef(catalogs[a][Int(e)]), justifications: j)
+            }
+            return (appIds[a], desire.accountJustifications, named)
+        }
+    }
+
+    /// How many distinct attribute combinations the policies had to be evaluated for.
+    public var profileCount: Int { tables.first?.byProfile.count ?? 0 }
+}
+
+/// The attribute values policies look at, plus the person's standing.
+struct ProfileKey: Hashable {
+    var category: UInt8
+    var values: [String?]
+}
+
+struct PersonApp: Hashable {
+    var person: Int32
+    var app: Int
+}
+
+/// A grant rule resolved against an app's inventory.
+struct CompiledGrant: Sendable {
+    var app: Int
+    var entitlements: [Int32]
+    var pinned: Bool
+    var justification: Justification
+}
+
+private func groupByApp(_ indices: [Int], _ grants: [CompiledGrant]) -> [(Int, [CompiledGrant])] {
+    var byApp: [Int: [CompiledGrant]] = [:]
+    for i in indices where grants[i].app >= 0 { byApp[grants[i].app, default: []].append(grants[i]) }
+    return byApp.sorted { $0.key < $1.key }
+}
+
+/// Turns configured names into inventory indices once, and merges grants into one app desire.
+struct RuleCompiler {
+    let config: GovernanceConfig
+    let inventories: [AppInventory?]
+    let appPosition: [String: Int]
+    /// All compiled grants; `grantsOfPolicy[p]` indexes into it.
+    var grants: [CompiledGrant] = []
+    var grantsOfPolicy: [[Int]] = []
+    var findings: [PlanFinding] = []
+    /// Per app id, entitlement types any rule names.
+    var mentionedTypes: [String: Set<String>] = [:]
+    /// Per app, per entitlement: privilege (higher wins) or nil when the app declares no order.
+    var privilege: [[Int?]]
+    private var reportedUnknown: [String: Int] = [:]
+    private var reportedUnordered: Set<String> = []
+
+    init(config: GovernanceConfig, inventories: [AppInventory?]) {
+        self.config = config
+        self.inventories = inventories
+        appPosition = Dictionary(uniqueKeysWithValues: config.apps.enumerated().map { ($1.id, $0) })
+        privilege = inventories.map { inventory in
+            guard let inventory else { return [] }
+            return inventory.entitlements.map { e in
+                if let rank = e.rank { return rank }
+                guard let values = inventory.capability(ofType: e.type)?.values,
+                      let position = values.firstIndex(where: { $0.equalsIgnoringCase(e.name) }) else { return nil }
+                return values.count - position
+            }
+        }
+        for role in config.roles { for g in role.grants { mention(g) } }
+        for policy in config.policies { for g in policy.grants { mention(g) } }
+        for e in config.exceptions { mention(GrantRule(app: e.app, entitlements: e.entitlements)) }
+        for policy in config.policies {
+            var mine: [Int] = []
+            for rule in policy.grants {
+                mine.append(grants.count)
+                grants.append(compile(rule, justification: .policy(policy.id), rule: "policy \(policy.id)"))
+            }
+            for roleName in policy.roles {
+                for rule in config.role(named: roleName)?.grants ?? [] {
+                    mine.append(grants.count)
+                    grants.append(compile(rule, justification: .role(roleName, policy: policy.id), rule: "role \(roleName)"))
+                }
+            }
+            grantsOfPolicy.append(mine)
+        }
+    }
+
+    private mutating func mention(_ rule: GrantRule) {
+        mentionedTypes[rule.app, default: []].formUnion(rule.entitlements.map(\.type))
+    }
+
+    /// Resolves names; an unknown one is reported once per app and name and left out.
+    mutating func compile(_ rule: GrantRule, justification: Justification, rule described: String) -> CompiledGrant {
+        let app = appPosition[rule.app] ?? -1
+        var resolved: [Int32] = []
+        if app >= 0, let inventory = inventories[app] {
+            for name in rule.entitlements {
+                if let i = inventory.entitlementIndex(named: name) {
+                    resolved.append(Int32(i))
+                } else {
+                    let key = rule.app + "\u{0}" + name.description
+                    if let at = reportedUnknown[key] {
+                        if !findings[at].message.contains(described) { findings[at].message += ", " + described }
+                    } else {
+                        reportedUnknown[key] = findings.count
+                        findings.append(PlanFinding(.unknownEntitlement, severity: .error, app: rule.app,
+                                                    message: "\(rule.app) has no entitlement \(name); it is skipped. Named by \(described)"))
+                    }
+                }
+            }
+        }
+        return CompiledGrant(app: app, entitlements: resolved, pinned: rule.pin, justification: justification)
+    }
+
+    /// Merges grants for one app: every rule justifies the account; a single-valued type keeps
+    /// one value, pinned before unpinned, then the most privileged.
+    mutating func resolve(_ grants: [CompiledGrant], app: Int) -> DesiredState.AppDesire {
+        var accountJustifications: [Justification] = []
+        var reasons: [Int32: [Justification]] = [:]
+        var pinned = Set<Int32>()
+        for g in grants {
+            if !accountJustifications.contains(g.justification) { accountJustifications.append(g.justification) }
+            for e in g.entitlements {
+                if !(reasons[e]?.contains(g.justification) ?? false) { reasons[e, default: []].append(g.justification) }
+                if g.pinned { pinned.insert(e) }
+            }
+        }
+        if let inventory = inventories[app], reasons.count > 1 {
+            var singles: [String: [Int32]] = [:]
+            for e in reasons.keys {
+                let type = inventory.entitlements[Int(e)].type
+                if inventory.isSingleValued(type: type) { singles[type, default: []].append(e) }
+            }
+            for (type, candidates) in singles where candidates.count > 1 {
+                let pinnedOnes = candidates.filter { pinned.contains($0) }
+                let pool = pinnedOnes.isEmpty ? candidates : pinnedOnes
+                let winner = pickMostPrivileged(pool, app: app, type: type)
+                for e in candidates where e != winner { reasons[e] = nil }
+            }
+        }
+        let sorted = reasons.keys.sorted()
+        return DesiredState.AppDesire(accountJustifications: accountJustifications, entitlements: sorted,
+                                      justifications: sorted.map { reasons[$0] ?? [] })
+    }
+
+    private mutating func pickMostPrivileged(_ pool: [Int32], app: Int, type: String) -> Int32 {
+        let ranks = privilege[app]
+        let ordered = pool.sorted()
+        if ordered.allSatisfy({ ranks[Int($0)] != nil }) {
+            var best = ordered[0]
+            for e in ordered.dropFirst() where (ranks[Int(e)] ?? .min) > (ranks[Int(best)] ?? .min) { best = e }
+            return best
+        }
+        let appId = config.apps[app].id
+        if reportedUnordered.insert(appId + "\u{0}" + type).inserted {
+            findings.append(PlanFinding(.tierOrderUnknown, severity: .warning, app: appId,
+                                        message: "\(appId) declares no order for \(type) values, yet rules grant several to one person; the first by name is used. Declare `values` (most privileged first) or `rank`, or pin one"))
+        }
+        let names = inventories[app]?.entitlements ?? []
+        return ordered.min { (names[Int($0)].name, $0) < (names[Int($1)].name, $1) } ?? ordered[0]
+    }
+}
+
+func binarySearch(_ sorted: [Int32], _ value: Int32) -> Bool {
+    var lo = 0, hi = sorted.count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < sorted.count && sorted[lo] == value
+}
