@@ -82,10 +82,15 @@ public struct PluginManifest: Sendable {
     }
 
     /// The argv with its program resolved to a path: relative paths against the manifest's
-    /// directory, bare names beside the `steward` binary, then on `PATH`. Nil if not found.
+    /// directory, bare names beside the `steward` binary, then on `PATH`. Arguments starting
+    /// with `./` or `../` are made absolute against the manifest's directory too (a script
+    /// beside the manifest). Nil if the program is not found.
     public func resolvedCommand() -> [String]? {
         guard let program = resolveExecutable(command[0], relativeTo: directory) else { return nil }
-        return [program] + command.dropFirst()
+        let args = command.dropFirst().map { arg in
+            arg.hasPrefix("./") || arg.hasPrefix("../") ? directory.appendingPathComponent(arg).standardizedFileURL.path : arg
+        }
+        return [program] + args
     }
 }
 

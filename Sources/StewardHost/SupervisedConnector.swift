@@ -16,6 +16,8 @@ public actor SupervisedConnector {
     public private(set) var handshake: InitializeResult?
     /// How many times the process has been started.
     public private(set) var starts = 0
+    /// The pid of the most recently started process.
+    public private(set) var lastPid: Int32?
 
     public init(_ launch: ConnectorLaunch) {
         self.launch = launch
@@ -114,6 +116,7 @@ public actor SupervisedConnector {
             noteCrash("cannot start the connector: \(error)")
             throw ConnectorFailure(appId: appId, method: Method.initialize, reason: .unavailable("cannot start the connector (\(launch.command.joined(separator: " "))): \(error)"))
         }
+        lastPid = child.pid
         let conn = ConnectorConnection(appId: appId, child: child, options: launch.options, events: launch.events) { [weak self] message in
             Task { await self?.connectionDiedUnexpectedly(message) }
         }
