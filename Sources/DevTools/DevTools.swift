@@ -1,1 +1,0 @@
-// The DevTools client arrives with issue 7.
