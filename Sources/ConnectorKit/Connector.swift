@@ -167,7 +167,7 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
         lock.lock()
         defer { lock.unlock() }
         inFlight[id] = Task { [self] in
-            let result: Result<JSONValue, Error>
+            let result: Result<[UInt8], Error>
             do {
                 result = .success(try await handle(id: id, method: method, params: params))
             } catch {
@@ -175,8 +175,8 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
             }
             let wasCancelled = lock.withLock { inFlight.removeValue(forKey: id) }.map { $0.isCancelled } ?? false
             switch result {
-            case .success(let value):
-                channel.send(.response(id: id, result: value))
+            case .success(let bytes):
+                channel.sendResult(id: id, resultBytes: bytes)
             case .failure(let error):
                 channel.send(.errorResponse(id: id, error: Self.rpcError(for: error, cancelled: wasCancelled, method: method)))
             }
@@ -184,8 +184,10 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
         }
     }
 
-    private func handle(id: RequestID, method: String, params: JSONValue) async throws -> JSONValue {
-        if method == Method.initialize { return try await initialize(params) }
+    /// Runs the handler for `method` and returns the result's JSON bytes. Listings of records
+    /// are written directly, without building a `JSONValue`.
+    private func handle(id: RequestID, method: String, params: JSONValue) async throws -> [UInt8] {
+        if method == Method.initialize { return JSONWriter.bytes(try await initialize(params)) }
         guard let handlers = lock.withLock({ self.handlers }), let base = lock.withLock({ self.context }) else {
             throw RPCError(code: .invalidRequest, message: "the connector is not initialized: send \"initialize\" first")
         }
@@ -196,35 +198,35 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
         case Method.shutdown:
             await handlers.shutdown?()
             lock.withLock { shuttingDown = true }
-            return [:]
+            return Array("{}".utf8)
         case Method.validate:
             guard let h = handlers.validate else { throw methodNotFound(method) }
-            return try await h(ctx).json
+            return JSONWriter.bytes(try await h(ctx).json)
         case Method.personsList:
             guard let h = handlers.listPersons else { throw methodNotFound(method) }
-            return try await h(ListParams(json: params, path: "params"), ctx).json
+            return try await h(ListParams(json: params, path: "params"), ctx).encoded()
         case Method.accountsList:
             guard let h = handlers.listAccounts else { throw methodNotFound(method) }
-            return try await h(ListParams(json: params, path: "params"), ctx).json
+            return try await h(ListParams(json: params, path: "params"), ctx).encoded()
         case Method.accountsGet:
             guard let h = handlers.getAccount else { throw methodNotFound(method) }
-            return AccountGetResult(account: try await h(AccountGetParams(json: params, path: "params"), ctx)).json
+            return JSONWriter.bytes(AccountGetResult(account: try await h(AccountGetParams(json: params, path: "params"), ctx)).json)
         case Method.accountsCreate:
             guard let h = handlers.createAccount else { throw methodNotFound(method) }
-            return try await h(AccountCreateParams(json: params, path: "params"), ctx).json
+            return JSONWriter.bytes(try await h(AccountCreateParams(json: params, path: "params"), ctx).json)
         case Method.accountsUpdate:
             guard let h = handlers.updateAccount else { throw methodNotFound(method) }
-            return try await h(AccountUpdateParams(json: params, path: "params"), ctx).json
+            return JSONWriter.bytes(try await h(AccountUpdateParams(json: params, path: "params"), ctx).json)
         case Method.accountsDisable, Method.accountsEnable, Method.accountsDelete:
             let h = method == Method.accountsDisable ? handlers.disableAccount
                 : method == Method.accountsEnable ? handlers.enableAccount : handlers.deleteAccount
             guard let h else { throw methodNotFound(method) }
-            return try await h(AccountRefParams(json: params, path: "params"), ctx).json
+            return JSONWriter.bytes(try await h(AccountRefParams(json: params, path: "params"), ctx).json)
         case Method.entitlementsList:
-            return try await listEntitlements(handlers, ListParams(json: params, path: "params"), ctx).json
+            return try await listEntitlements(handlers, ListParams(json: params, path: "params"), ctx).encoded()
         case Method.grantsList:
             guard let h = handlers.listGrants else { throw methodNotFound(method) }
-            return try await h(ListParams(json: params, path: "params"), ctx).json
+            return try await h(ListParams(json: params, path: "params"), ctx).encoded()
         case Method.grantsAdd, Method.grantsRemove:
             let p = try GrantChangeParams(json: params, path: "params")
             let adding = method == Method.grantsAdd
@@ -233,10 +235,10 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
             guard let type = types.first(where: { $0.type == p.type }), let h = adding ? type.grant : type.revoke else {
                 throw ConnectorError(.invalidArgument, "params.type: this connector cannot \(adding ? "grant" : "revoke") entitlements of type \"\(p.type)\" (it can for: \(types.map(\.type).joined(separator: ", ")))")
             }
-            return try await h(p, ctx).json
+            return JSONWriter.bytes(try await h(p, ctx).json)
         case Method.notifySend:
             guard let h = handlers.sendNotification else { throw methodNotFound(method) }
-            return try await h(NotifyParams(json: params, path: "params"), ctx).json
+            return JSONWriter.bytes(try await h(NotifyParams(json: params, path: "params"), ctx).json)
         default:
             throw methodNotFound(method)
         }

@@ -20,4 +20,21 @@ final class OutputChannel: Sendable {
         defer { lock.unlock() }
         FDWrite.all(fd, bytes)
     }
+
+    /// Sends a response whose result is already JSON bytes.
+    func sendResult(id: RequestID, resultBytes: [UInt8]) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(resultBytes.count + 48)
+        bytes.append(contentsOf: Self.responsePrefix)
+        JSONWriter.write(id.json, into: &bytes)
+        bytes.append(contentsOf: Self.resultKey)
+        bytes.append(contentsOf: resultBytes)
+        bytes.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+        lock.lock()
+        defer { lock.unlock() }
+        FDWrite.all(fd, bytes)
+    }
+
+    private static let responsePrefix = Array("{\"jsonrpc\":\"2.0\",\"id\":".utf8)
+    private static let resultKey = Array(",\"result\":".utf8)
 }

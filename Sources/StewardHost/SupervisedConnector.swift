@@ -47,9 +47,16 @@ public actor SupervisedConnector {
     /// protocol violation, reported with the field.
     public func call<Result: JSONConvertible>(_ method: String, params: JSONValue = [:], timeout: Double? = nil,
                                               as type: Result.Type) async throws -> Result {
-        let value = try await call(method, params: params, timeout: timeout)
+        let conn = try await running(for: method)
+        let bytes = try await conn.callRaw(method, params: params, timeout: timeout)
         do {
-            return try Result(json: value, path: "result")
+            if let streamable = Result.self as? any JSONStreamable.Type {
+                let decoded = try bytes.withUnsafeBufferPointer { try streamable.init(bytes: $0, path: "result") }
+                if let typed = decoded as? Result { return typed }
+            }
+            return try Result(json: try JSONParser.parse(bytes), path: "result")
+        } catch let e as JSONParseError {
+            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("the result is not valid JSON: \(e)"))
         } catch let e as ConnectorError {
             throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("malformed answer: \(e.message)"))
         }
