@@ -83,8 +83,11 @@ struct ConfigNode {
 
     /// A list of strings; a single string is accepted as a list of one.
     func stringList() throws -> [String] {
-        if case .string(let s) = value { return [s] }
-        return try elements().map { try $0.string() }
+        switch value {
+        case .string(let s): return [s]
+        case .array, .null: return try elements().map { try $0.string() }
+        default: throw expected("a string or a list of strings")
+        }
     }
 
     func optionalBool() throws -> Bool? {

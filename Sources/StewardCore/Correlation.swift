@@ -20,6 +20,8 @@ public struct AppCorrelation: Sendable {
     public let ignored: [IgnoredAccount]
     public let conflicts: [CorrelationConflict]
     public let linkedCount: Int
+    /// Per person, accounts rules matched to them but left unlinked because they had several.
+    let unresolvedByPerson: [Int32: [Int]]
 
     /// How an account came to be linked.
     public enum LinkSource: Sendable, Hashable {
@@ -51,6 +53,12 @@ public struct AppCorrelation: Sendable {
 
     /// The person matched several accounts and must be resolved by a link or an ignore.
     public func isConflicted(person index: Int) -> Bool { accountOfPerson[index] == -2 }
+
+    /// Accounts that rules matched to this person but that stay unlinked because there were
+    /// several. Not a guess when the person has left: they are all theirs, all residual access.
+    public func unresolvedAccounts(ofPerson index: Int) -> [Int] {
+        unresolvedByPerson.isEmpty ? [] : unresolvedByPerson[Int32(index)] ?? []
+    }
 
     /// Links `inventory`'s accounts to `directory`'s people.
     public init(inventory: AppInventory, rules: [CorrelationRule], overrides: CorrelationOverrides,
@@ -96,6 +104,7 @@ public struct AppCorrelation: Sendable {
 
         // Rules, in order; the first rule that finds anyone decides.
         var claimedTwice: [Int32: [Int]] = [:]
+        var unresolved: [Int32: [Int]] = [:]
         for (i, account) in accounts.enumerated() {
             if hasOverrides && decided[i] { continue }
             for rule in rules {
@@ -127,6 +136,7 @@ public struct AppCorrelation: Sendable {
                 // A manual link stands; the other accounts are reported.
                 conflicts.append(CorrelationConflict(kind: .multipleAccounts, app: app, accountIds: [accounts[first].id] + extra.map { accounts[$0].id },
                                                      personIds: [personId], rule: nil))
+                unresolved[p] = extra
                 continue
             }
             let all = [first] + extra
@@ -135,6 +145,7 @@ public struct AppCorrelation: Sendable {
                 linkSource[a] = 0
             }
             accountOfPerson[Int(p)] = -2
+            unresolved[p] = all
             conflicts.append(CorrelationConflict(kind: .multipleAccounts, app: app, accountIds: all.map { accounts[$0].id },
                                                  personIds: [personId], rule: nil))
         }
@@ -158,6 +169,7 @@ public struct AppCorrelation: Sendable {
         self.ignored = ignored
         self.conflicts = conflicts
         self.linkedCount = linked
+        self.unresolvedByPerson = unresolved
     }
 }
 

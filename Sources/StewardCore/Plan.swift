@@ -181,6 +181,8 @@ public enum Justification: Sendable, Hashable {
     case personLeft(LeaveReason)
     /// The account is linked to no person.
     case noPerson
+    /// Account attributes follow the HR record.
+    case hrRecord
 }
 
 /// Something a human should know or fix; never applied.
