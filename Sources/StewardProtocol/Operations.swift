@@ -376,3 +376,5 @@ public struct NotifyParams: JSONConvertible, Hashable {
         return b.value
     }
 }
+
+extension Page: Equatable where Item: Equatable {}
