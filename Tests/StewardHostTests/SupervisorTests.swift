@@ -126,6 +126,15 @@ struct SupervisorTests {
         await broken.stop()
     }
 
+    @Test func strayPrintInAHandlerGoesToTheLogNotTheProtocol() async throws {
+        let log = LogCollector()
+        let c = try testConnector(log: log)
+        let result = try await c.call(Method.validate, as: ValidateResult.self)
+        #expect(result.ok)
+        await c.stop()
+        #expect(log.all.contains { $0.fromStderr && $0.message == "stray output from a handler" && $0.appId == "test-app" })
+    }
+
     @Test func undeclaredMethodIsMethodNotFound() async throws {
         let c = try testConnector()
         let error = await #expect(throws: ConnectorFailure.self) { try await c.call(Method.personsList) }

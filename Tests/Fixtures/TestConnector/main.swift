@@ -55,7 +55,11 @@ let connector = Connector(name: "test", version: "0.0.1") { setup in
     if grantsPerAccount > 0 {
         h.listGrants = { _, _ in Page(items: [Grant(accountId: "u1", type: "group", entitlementId: "g1")]) }
     }
-    h.validate = { _ in ValidateResult(ok: true) }
+    h.validate = { _ in
+        // A stray print must land on stderr, not corrupt the protocol stream.
+        print("stray output from a handler")
+        return ValidateResult(ok: true)
+    }
     return h
 }
 await connector.run()
