@@ -59,6 +59,8 @@ let package = Package(
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
         .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
         .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON"]),
+        .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
+        .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),
     ],
     swiftLanguageModes: [.v6]
 )
