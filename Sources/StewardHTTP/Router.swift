@@ -208,7 +208,8 @@ private final class RouteNode: Sendable {
     private func wildcardMatch(
         _ segments: ArraySlice<String>, method: HTTPMethod, captured: inout [(String, String)], allowed: inout [HTTPMethod]?
     ) -> HTTPHandler? {
-        guard let wildcard else { return nil }
+        // A path that exists with other methods answers 405 rather than falling into a catch-all.
+        guard let wildcard, allowed == nil else { return nil }
         if let handler = RouteNode.pick(wildcard.handlers, wildcard.anyMethod, method: method) {
             if !wildcard.name.isEmpty { captured.append((wildcard.name, segments.joined(separator: "/"))) }
             return handler
