@@ -15,7 +15,7 @@ public final class Browser: Sendable {
     /// For example "Chrome/156.0.8078.108".
     public let version: String
     let connection: Connection
-    private let process: ChromiumProcess
+    let process: ChromiumProcess
     private let options: LaunchOptions
 
     /// Starts Chromium and waits until it answers its first command.
@@ -103,7 +103,7 @@ public final class Browser: Sendable {
         let session = PageSession(id: sessionID, targetID: targetID, connection: connection)
         connection.register(session: sessionID, sink: session)
         let page = Page(session: session, defaultTimeout: options.actionTimeout, commandTimeout: options.commandTimeout)
-        try await page.enableDomains()
+        try await page.enableDomains(viewport: options.viewport)
         return page
     }
 }

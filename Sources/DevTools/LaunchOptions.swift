@@ -11,8 +11,8 @@ public struct LaunchOptions: Sendable {
     public var extraArguments: [String] = []
     /// The browser's environment; nil inherits ours.
     public var environment: [String: String]?
-    /// Viewport of new tabs, in CSS pixels.
-    public var windowSize: (width: Int, height: Int) = (1280, 800)
+    /// The viewport of new tabs in CSS pixels, fixed so screenshots have a predictable size.
+    public var viewport: (width: Int, height: Int) = (1280, 800)
     /// How long Chromium may take to answer its first command.
     public var launchTimeout: Duration = .seconds(30)
     /// How long `close()` waits for a polite exit before killing the process group.
@@ -34,8 +34,8 @@ public struct LaunchOptions: Sendable {
         "/usr/bin/google-chrome",
     ]
 
-    func resolveExecutable() throws -> String {
-        let override = executablePath ?? ProcessInfo.processInfo.environment["STEWARD_CHROMIUM"].flatMap { $0.isEmpty ? nil : $0 }
+    func resolveExecutable(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        let override = executablePath ?? environment["STEWARD_CHROMIUM"].flatMap { $0.isEmpty ? nil : $0 }
         let candidates = override.map { [$0] } ?? Self.defaultExecutablePaths
         guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw DevToolsError.chromiumNotFound(tried: candidates)
@@ -70,7 +70,7 @@ public struct LaunchOptions: Sendable {
             "--use-mock-keychain",
             "--mute-audio",
             "--force-color-profile=srgb",
-            "--window-size=\(windowSize.width),\(windowSize.height)",
+            "--window-size=\(viewport.width),\(viewport.height)",
         ]
         if geteuid() == 0 { arguments.append("--no-sandbox") }
         return arguments + extraArguments

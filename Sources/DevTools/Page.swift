@@ -69,6 +69,14 @@ public final class Page: Sendable {
         return Navigation(url: url, status: session.snapshot.documentStatus[loaderID])
     }
 
+    /// Replaces the current document with `html` (for rendering reports, and for tests).
+    public func setContent(_ html: String) async throws {
+        guard let frameID = session.snapshot.mainFrameID else {
+            throw DevToolsError.pageClosed("the tab has no main frame")
+        }
+        _ = try await session.send("Page.setDocumentContent", ["frameId": .string(frameID), "html": .string(html)], timeout: commandTimeout)
+    }
+
     /// The address of the current document.
     public func url() async throws -> String {
         try await evaluate("location.href").stringValue ?? ""
@@ -150,12 +158,15 @@ public final class Page: Sendable {
     }
 
     /// Turns on the events the page's picture is built from (frames, lifecycle, network).
-    func enableDomains() async throws {
+    func enableDomains(viewport: (width: Int, height: Int)) async throws {
         async let page = session.send("Page.enable", timeout: commandTimeout)
         async let lifecycle = session.send("Page.setLifecycleEventsEnabled", ["enabled": true], timeout: commandTimeout)
         async let network = session.send("Network.enable", timeout: commandTimeout)
+        async let metrics = session.send("Emulation.setDeviceMetricsOverride", [
+            "width": .int(viewport.width), "height": .int(viewport.height), "deviceScaleFactor": 1, "mobile": false,
+        ], timeout: commandTimeout)
         async let tree = session.send("Page.getFrameTree", timeout: commandTimeout)
-        _ = try await (page, lifecycle, network)
+        _ = try await (page, lifecycle, network, metrics)
         let frame = try await tree["frameTree"]["frame"]
         if let frameID = frame["id"].stringValue {
             session.setMainFrame(frameID, loaderID: frame["loaderId"].stringValue)

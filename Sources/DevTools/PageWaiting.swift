@@ -11,7 +11,8 @@ public enum WaitCondition: Sendable, Equatable {
     /// case-insensitive substring.
     case text(String)
     /// The page's address matches a glob: `*` is any run of characters except `/`, `**` any run
-    /// at all, `?` one character. `**/users/*/edit` matches `http://host/users/42/edit`.
+    /// at all; everything else, `?` included, is literal. `**/users/*/edit` matches
+    /// `http://host/users/42/edit`.
     case url(String)
     /// No request in flight for `idleTime` (500 ms is what people mean by "the page settled").
     case networkIdle(idleTime: Duration = .milliseconds(500))
@@ -172,9 +173,7 @@ func globRegex(_ glob: String) -> String {
             } else {
                 regex += "[^/]*"
             }
-        case "?":
-            regex += "."
-        case "\\", ".", "+", "^", "$", "(", ")", "[", "]", "{", "}", "|", "/":
+        case "\\", ".", "+", "?", "^", "$", "(", ")", "[", "]", "{", "}", "|", "/":
             regex += "\\" + String(character)
         default:
             regex.append(character)

@@ -362,9 +362,11 @@ let selectorEngineScript = #"""
     return null;
   }
 
+  // Resolves in the next animation frame; after a second without one (a page that does not
+  // paint), on a timer instead.
   const nextFrame = () => new Promise((resolve) => {
-    requestAnimationFrame(() => resolve());
-    setTimeout(resolve, 100);  // hidden or throttled pages may never paint
+    const timer = setTimeout(resolve, 1000);
+    requestAnimationFrame(() => { clearTimeout(timer); resolve(); });
   });
 
   function boxOf(el) {
@@ -381,10 +383,11 @@ let selectorEngineScript = #"""
     return false;
   }
 
-  // Scrolls el into view, checks it holds still for a frame and that a click at its centre
-  // would reach it. Resolves to {x, y} or a reason.
+  // Scrolls el into view, checks it has the same box in two consecutive animation frames and
+  // that a click at its centre would reach it. Resolves to {x, y} or a reason.
   async function pointerTarget(el) {
     if (!inViewport(boxOf(el))) el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+    await nextFrame();
     const before = boxOf(el);
     await nextFrame();
     if (!el.isConnected) return { reason: 'detached from the document' };

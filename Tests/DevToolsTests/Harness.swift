@@ -1,0 +1,100 @@
+import DevTools
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Launches a browser per test, at most two at a time on this small machine, and always closes it.
+enum Harness {
+    private static let slots = Slots(2)
+
+    static func withBrowser(_ body: (Browser) async throws -> Void) async throws {
+        await slots.acquire()
+        let browser: Browser
+        do {
+            browser = try await Browser.launch()
+        } catch {
+            await slots.release()
+            throw error
+        }
+        do {
+            try await body(browser)
+            await browser.close()
+            await slots.release()
+        } catch {
+            await browser.close()
+            await slots.release()
+            throw error
+        }
+    }
+
+    static func withPage(_ body: (Page) async throws -> Void) async throws {
+        try await withBrowser { browser in
+            let page = try await browser.newPage()
+            page.defaultTimeout = .seconds(20)
+            try await body(page)
+        }
+    }
+
+    /// A page showing `html` (via `setContent`, no server needed).
+    static func withContent(_ html: String, _ body: (Page) async throws -> Void) async throws {
+        try await withPage { page in
+            try await page.setContent(html)
+            try await body(page)
+        }
+    }
+}
+
+/// A counting semaphore for async code.
+actor Slots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
+
+/// Processes (including zombies) whose process group is `group`, from /proc.
+func processes(inGroup group: Int32) -> [(pid: Int32, state: String, name: String)] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    var found: [(Int32, String, String)] = []
+    for entry in entries {
+        guard let pid = Int32(entry),
+              let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+        let name = String(stat[stat.index(after: open)..<close])
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the name: state, ppid, pgrp.
+        guard fields.count > 2, let pgrp = Int32(fields[2]) else { continue }
+        if pgrp == group { found.append((pid, String(fields[0]), name)) }
+    }
+    return found
+}
+
+/// Polls (reaping any zombies of the group that are our children) until the group is empty
+/// or `limit` passes; returns what is left.
+func waitUntilGroupIsGone(_ group: Int32, limit: Duration = .seconds(20)) async -> [(pid: Int32, state: String, name: String)] {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        var status: Int32 = 0
+        while waitpid(-group, &status, WNOHANG) > 0 {}
+        let left = processes(inGroup: group)
+        if left.isEmpty || ContinuousClock.now > deadline { return left }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+}
