@@ -23,11 +23,11 @@ public struct SHA256Digest: Hashable, Sendable {
     /// The digest in `bytes`, or nil unless there are exactly 32 of them.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == Self.byteCount else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (i, byte) in bytes.enumerated() {
-            words[i >> 3] |= UInt64(byte) << (56 - 8 * UInt64(i & 7))
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            for (i, byte) in bytes.enumerated() { raw[i] = byte }
         }
-        self.init(words[0], words[1], words[2], words[3])
+        self.init(UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), UInt64(bigEndian: words.2), UInt64(bigEndian: words.3))
     }
 
     /// Reads 32 bytes at `pointer`.
