@@ -23,7 +23,7 @@ public final class Browser: Sendable {
         let executable = try options.resolveExecutable()
         let process = try ChromiumProcess.spawn(
             executable: executable, arguments: options.chromiumArguments, environment: options.environment)
-        let connection = Connection(process: process, browserEvents: { _ in })
+        let connection = Connection(process: process)
         do {
             let reply = try await connection.send("Browser.getVersion", timeout: options.launchTimeout)
             return Browser(process: process, connection: connection, options: options,
@@ -101,7 +101,7 @@ public final class Browser: Sendable {
             throw DevToolsError.protocolError(method: "Target.attachToTarget", code: 0, message: "no sessionId in the reply")
         }
         let session = PageSession(id: sessionID, targetID: targetID, connection: connection)
-        connection.register(session: sessionID, sink: session)
+        connection.register(session: sessionID, session)
         let page = Page(session: session, defaultTimeout: options.actionTimeout, commandTimeout: options.commandTimeout)
         try await page.enableDomains(viewport: options.viewport)
         return page

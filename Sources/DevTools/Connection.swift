@@ -4,19 +4,6 @@ import StewardJSON
 import Glibc
 #endif
 
-/// One DevTools message Chromium sent without being asked.
-struct CDPEvent: Sendable {
-    var method: String
-    var params: JSONValue
-    var sessionID: String?
-}
-
-/// Receives the events of one attached target. Called on the reader thread: must not block.
-protocol SessionEventSink: AnyObject, Sendable {
-    func handle(_ event: CDPEvent)
-    func fail(_ error: DevToolsError)
-}
-
 /// The DevTools protocol over Chromium's pipe: NUL-framed JSON both ways.
 ///
 /// A dedicated thread reads replies and events and hands each reply to the call waiting for its
@@ -25,12 +12,11 @@ final class Connection: Sendable {
     private let process: ChromiumProcess
     private let state = Locked(State())
     private let writer: Locked<Int32>
-    private let browserEvents: @Sendable (CDPEvent) -> Void
 
     private struct State {
         var nextID = 1
         var pending: [Int: Pending] = [:]
-        var sessions: [String: any SessionEventSink] = [:]
+        var sessions: [String: PageSession] = [:]
         var closed: DevToolsError?
         var closing = false
     }
@@ -41,10 +27,9 @@ final class Connection: Sendable {
         var continuation: CheckedContinuation<JSONValue, any Error>?
     }
 
-    init(process: ChromiumProcess, browserEvents: @escaping @Sendable (CDPEvent) -> Void) {
+    init(process: ChromiumProcess) {
         self.process = process
         self.writer = Locked(process.commandFD)
-        self.browserEvents = browserEvents
         let thread = Thread { [self] in readLoop() }
         thread.name = "DevTools reader"
         thread.stackSize = 1 << 20
@@ -93,7 +78,7 @@ final class Connection: Sendable {
         }
     }
 
-    func register(session id: String, sink: any SessionEventSink) {
+    func register(session id: String, _ sink: PageSession) {
         state.withLock { $0.sessions[id] = sink }
     }
 
@@ -103,7 +88,7 @@ final class Connection: Sendable {
 
     /// Fails the calls pending on one session (its renderer crashed or it was detached).
     func failSession(_ id: String, with error: DevToolsError) {
-        let (sink, continuations) = state.withLock { state -> ((any SessionEventSink)?, [CheckedContinuation<JSONValue, any Error>]) in
+        let (sink, continuations) = state.withLock { state -> ((PageSession)?, [CheckedContinuation<JSONValue, any Error>]) in
             let sink = state.sessions.removeValue(forKey: id)
             var failed: [CheckedContinuation<JSONValue, any Error>] = []
             for (key, pending) in state.pending where pending.sessionID == id {
@@ -198,8 +183,8 @@ final class Connection: Sendable {
         if let sessionID = event.sessionID {
             let sink = state.withLock { $0.sessions[sessionID] }
             sink?.handle(event)
-        } else {
-            browserEvents(event)
+        } else if method == "Target.detachedFromTarget", let sessionID = event.params["sessionId"].stringValue {
+            failSession(sessionID, with: .pageClosed("the tab was closed or detached"))
         }
     }
 
@@ -222,7 +207,7 @@ final class Connection: Sendable {
             reason = .browserClosed("Chromium (pid \(process.pid)) closed the DevTools pipe"
                 + (exit.map { " and \($0)" } ?? "") + (tail.isEmpty ? "" : "; its last output: \(tail)"))
         }
-        let (continuations, sinks) = state.withLock { state -> ([CheckedContinuation<JSONValue, any Error>], [any SessionEventSink]) in
+        let (continuations, sinks) = state.withLock { state -> ([CheckedContinuation<JSONValue, any Error>], [PageSession]) in
             state.closed = reason
             let continuations = state.pending.values.compactMap(\.continuation)
             let sinks = Array(state.sessions.values)
@@ -238,6 +223,13 @@ final class Connection: Sendable {
             process.terminate(grace: .zero)
         }
     }
+}
+
+/// One DevTools message Chromium sent without being asked.
+struct CDPEvent: Sendable {
+    var method: String
+    var params: JSONValue
+    var sessionID: String?
 }
 
 /// Splits a byte stream into NUL-terminated messages, however the reads fall.

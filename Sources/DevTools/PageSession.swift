@@ -5,7 +5,7 @@ import StewardJSON
 /// (main frame, current document, requests in flight, dialogs).
 ///
 /// `handle` runs on the reader thread, so it only updates state and never waits.
-final class PageSession: SessionEventSink {
+final class PageSession: Sendable {
     let id: String
     let targetID: String
     let connection: Connection
@@ -64,7 +64,7 @@ final class PageSession: SessionEventSink {
         set { state.withLock { $0.dialogPolicy = newValue } }
     }
 
-    // MARK: SessionEventSink
+    // MARK: Events (on the reader thread)
 
     func handle(_ event: CDPEvent) {
         let params = event.params

@@ -23,6 +23,20 @@ public struct Selectors: Sendable, Hashable, CustomStringConvertible, Expressibl
     public init(stringLiteral value: String) { self.init(value) }
     public init(arrayLiteral elements: String...) { self.init(elements) }
 
+    /// Selectors from a recipe's `"selector"` member: one string or an array of strings, all
+    /// checked for syntax.
+    public init(json: JSONValue) throws(DevToolsError) {
+        switch json {
+        case .string(let selector):
+            self.init(selector)
+        case .array(let items) where !items.isEmpty && items.allSatisfy({ $0.stringValue != nil }):
+            self.init(items.compactMap(\.stringValue))
+        default:
+            throw .invalidSelector(selector: json.description, reason: "expected a selector string or a non-empty array of selector strings")
+        }
+        try validate()
+    }
+
     /// Checks every alternative's syntax, so a recipe fails when it is loaded, not when it runs.
     public func validate() throws(DevToolsError) {
         _ = try parsed()

@@ -119,6 +119,18 @@ struct BrowserLifecycleTests {
         }
     }
 
+    @Test("a closed tab refuses further calls; the browser goes on")
+    func pageClose() async throws {
+        try await Harness.withBrowser { (browser: Browser) async throws in
+            let page = try await browser.newPage()
+            try await page.close()
+            let error = await #expect(throws: DevToolsError.self) { try await page.evaluate("1") }
+            #expect(error == .pageClosed("the page was closed"))
+            let next = try await browser.newPage()
+            #expect(try await next.evaluate("2") == 2)
+        }
+    }
+
     @Test("browser contexts do not share cookies")
     func contextsAreIsolated() async throws {
         let server = try TestServer(pages: ["/": "<p>cookies</p>"])

@@ -65,6 +65,16 @@ struct SelectorParsingTests {
         #expect(why.contains(reason), "\(why)")
     }
 
+    @Test("a recipe's selector member is a string or an array of strings")
+    func fromJSON() throws {
+        let step = try JSONParser.parse(##"{"action":"click","selector":["role=button[name=\"Deactivate\"]","#deactivate"],"timeoutMs":5000}"##)
+        #expect(try Selectors(json: step["selector"]).alternatives == ["role=button[name=\"Deactivate\"]", "#deactivate"])
+        #expect(try Selectors(json: "text=Save").alternatives == ["text=Save"])
+        #expect(throws: DevToolsError.self) { try Selectors(json: [1, 2]) }
+        #expect(throws: DevToolsError.self) { try Selectors(json: []) }
+        #expect(throws: DevToolsError.self) { try Selectors(json: ["role=buton"]) }
+    }
+
     @Test("a step needs at least one selector")
     func emptyList() {
         #expect(throws: DevToolsError.self) { try Selectors([]).validate() }
