@@ -24,10 +24,10 @@ let package = Package(
         .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
         .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
-        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit"]),
+        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
 
         // Executables.
-        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol"]),
+        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardCore"]),
         .executableTarget(name: "steward-connector-file", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),

@@ -8,6 +8,13 @@ let root = Command(
     name: "steward",
     summary: "identity governance: keep everyone's access equal to what their job justifies, and prove it.",
     subcommands: [
+        syncCommand,
+        planCommand,
+        applyCommand,
+        statusCommand,
+        personCommand,
+        linkCommand,
+        ignoreCommand,
         pluginsCommand,
         connectorCommand,
     ])

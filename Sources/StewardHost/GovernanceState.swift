@@ -1,0 +1,201 @@
+import Foundation
+import StewardCore
+import StewardJournal
+import StewardProtocol
+
+/// The journal's event types. They are a public contract: auditors and tools filter on them.
+public enum EventType {
+    public static let hrSynced = "hr.synced"
+    public static let personJoined = "person.joined"
+    public static let personMoved = "person.moved"
+    public static let personUpdated = "person.updated"
+    public static let personLeft = "person.left"
+    public static let personRehired = "person.rehired"
+    public static let personGone = "person.gone"
+
+    public static let appSynced = "app.synced"
+    public static let appSyncFailed = "app.sync-failed"
+    public static let accountDiscovered = "account.discovered"
+    public static let accountChanged = "account.changed"
+    public static let accountGone = "account.gone"
+    public static let entitlementDiscovered = "entitlement.discovered"
+    public static let entitlementGone = "entitlement.gone"
+    public static let grantObserved = "grant.observed"
+    public static let grantGone = "grant.gone"
+
+    public static let accountLinked = "account.linked"
+    public static let accountIgnored = "account.ignored"
+
+    public static let configChanged = "config.changed"
+    public static let planComputed = "plan.computed"
+    public static let applyStarted = "apply.started"
+    public static let actionIntent = "action.intent"
+    public static let actionOutcome = "action.outcome"
+    public static let actionResolved = "action.resolved"
+    public static let applyFinished = "apply.finished"
+    public static let applyBlocked = "apply.blocked"
+}
+
+/// Everything Steward knows, derived from the journal by folding its events in order.
+///
+/// The journal is the database: this is a view of it, rebuilt on open, never a source of truth
+/// of its own.
+public struct GovernanceState: Sendable {
+    /// The HR feed as last synced, by employee id.
+    public var people: [String: Person] = [:]
+    /// People who were in the feed once and are gone from it.
+    public var formerPeople: [String: Person] = [:]
+    public var lastHRSync: String?
+    /// The feed as of the last finished apply: the baseline for joiner/mover/leaver causes.
+    public var peopleAtLastApply: [String: Person]?
+    public var apps: [String: AppState] = [:]
+    public var links: [AccountKey: String] = [:]
+    public var ignores: [AccountKey: String] = [:]
+    /// Actions started but never finished (a crash): resolved by reading the target first.
+    public var inDoubt: [String: InDoubtAction] = [:]
+    /// The rules (`GovernanceConfig` input) in force at the last finished apply.
+    public var configAtLastApply: JSONValue?
+    public var lastConfigDigest: String?
+    public var lastSeq = 0
+
+    public init() {}
+
+    /// One app's observed state.
+    public struct AppState: Sendable {
+        public var accounts: [String: Account] = [:]
+        public var entitlements: [String: Entitlement] = [:]
+        public var grants: Set<Grant> = []
+        public var capabilities: Capabilities?
+        public var lastSync: String?
+        /// Day each account was first seen disabled.
+        public var disabledSince: [String: String] = [:]
+    }
+
+    /// An intent without an outcome.
+    public struct InDoubtAction: Sendable {
+        public var key: String
+        public var app: String
+        public var action: JSONValue
+        public var seq: Int
+    }
+
+    /// Folds every event of `journal` into a fresh state.
+    public static func load(from journal: Journal) throws -> GovernanceState {
+        var state = GovernanceState()
+        try journal.forEachEvent { event in
+            state.apply(event)
+            return true
+        }
+        return state
+    }
+
+    /// Applies one event. Unknown types are skipped, so older builds read newer journals.
+    public mutating func apply(_ e: StoredEvent) {
+        lastSeq = e.seq
+        let d = e.data
+        let app = e.subjects["app"] ?? ""
+        switch e.type {
+        case EventType.personJoined, EventType.personMoved, EventType.personUpdated, EventType.personLeft, EventType.personRehired:
+            if let p = try? Person(json: d["person"]) {
+                people[p.id] = p
+                formerPeople[p.id] = nil
+            }
+        case EventType.personGone:
+            if let id = e.subjects["person"], let p = people.removeValue(forKey: id) { formerPeople[id] = p }
+        case EventType.hrSynced:
+            lastHRSync = e.time.description
+        case EventType.appSynced:
+            apps[app, default: AppState()].lastSync = e.time.description
+            if let caps = try? Capabilities(json: d["capabilities"]) { apps[app, default: AppState()].capabilities = caps }
+        case EventType.accountDiscovered, EventType.accountChanged:
+            if let a = try? Account(json: d["account"]) { record(account: a, app: app, day: dayOf(e)) }
+        case EventType.accountGone:
+            if let id = e.subjects["account"] { removeAccount(id, app: app) }
+        case EventType.entitlementDiscovered:
+            if let x = try? Entitlement(json: d["entitlement"]) { apps[app, default: AppState()].entitlements[x.type + "\u{1}" + x.id] = x }
+        case EventType.entitlementGone:
+            if let type = d["type"].stringValue, let id = d["id"].stringValue { apps[app, default: AppState()].entitlements[type + "\u{1}" + id] = nil }
+        case EventType.grantObserved:
+            if let g = try? Grant(json: d["grant"]) { apps[app, default: AppState()].grants.insert(g) }
+        case EventType.grantGone:
+            if let g = try? Grant(json: d["grant"]) { apps[app, default: AppState()].grants.remove(g) }
+        case EventType.accountLinked:
+            if let account = e.subjects["account"], let person = e.subjects["person"] {
+                let key = AccountKey(app: app, accountId: account)
+                links[key] = person
+                ignores[key] = nil
+            }
+        case EventType.accountIgnored:
+            if let account = e.subjects["account"] {
+                let key = AccountKey(app: app, accountId: account)
+                ignores[key] = d["reason"].stringValue ?? ""
+                links[key] = nil
+            }
+        case EventType.configChanged:
+            lastConfigDigest = d["digest"].stringValue
+        case EventType.actionIntent:
+            if let key = d["key"].stringValue { inDoubt[key] = InDoubtAction(key: key, app: app, action: d["action"], seq: e.seq) }
+        case EventType.actionOutcome, EventType.actionResolved:
+            if let key = d["key"].stringValue { inDoubt[key] = nil }
+            if d["result"].stringValue == "applied" || d["result"].stringValue == "alreadyApplied" {
+                applyEffect(d, app: app, day: dayOf(e))
+            }
+        case EventType.applyFinished:
+            peopleAtLastApply = people
+            if !d["config"].isNull { configAtLastApply = d["config"] }
+        default:
+            break
+        }
+    }
+
+    /// The change an applied action made, so a plan right after an apply sees it done.
+    private mutating func applyEffect(_ d: JSONValue, app: String, day: String) {
+        let effect = d["effect"]
+        if let a = try? Account(json: effect["account"]) { record(account: a, app: app, day: day) }
+        if let removed = effect["removedAccount"].stringValue { removeAccount(removed, app: app) }
+        if let g = try? Grant(json: effect["addGrant"]) {
+            if let single = effect["replaceType"].stringValue {
+                apps[app, default: AppState()].grants = apps[app, default: AppState()].grants.filter { !($0.accountId == g.accountId && $0.type == single) }
+            }
+            apps[app, default: AppState()].grants.insert(g)
+        }
+        if let g = try? Grant(json: effect["removeGrant"]) { apps[app, default: AppState()].grants.remove(g) }
+    }
+
+    private mutating func record(account a: Account, app: String, day: String) {
+        var s = apps[app, default: AppState()]
+        s.accounts[a.id] = a
+        if a.status == .disabled {
+            if s.disabledSince[a.id] == nil { s.disabledSince[a.id] = day }
+        } else {
+            s.disabledSince[a.id] = nil
+        }
+        apps[app] = s
+    }
+
+    private mutating func removeAccount(_ id: String, app: String) {
+        var s = apps[app, default: AppState()]
+        s.accounts[id] = nil
+        s.disabledSince[id] = nil
+        s.grants = s.grants.filter { $0.accountId != id }
+        apps[app] = s
+    }
+
+    private func dayOf(_ e: StoredEvent) -> String { String(e.time.description.prefix(10)) }
+
+    /// The app's state as the planner's inventory.
+    public func inventory(app: String) -> AppInventory? {
+        guard let s = apps[app], s.lastSync != nil else { return nil }
+        var disabled: [String: CalendarDay] = [:]
+        for (id, day) in s.disabledSince { if let d = CalendarDay(iso: day) { disabled[id] = d } }
+        let caps = s.capabilities
+        return AppInventory(appId: app, entitlements: s.entitlements.values.sorted { ($0.type, $0.name, $0.id) < ($1.type, $1.name, $1.id) },
+                            accounts: s.accounts.values.sorted { $0.id < $1.id },
+                            grants: s.grants.sorted { ($0.accountId, $0.type, $0.entitlementId) < ($1.accountId, $1.type, $1.entitlementId) },
+                            entitlementTypes: caps?.entitlementTypes ?? [],
+                            accountOperations: caps?.accounts ?? Set(AccountOperation.allCases),
+                            disabledSince: disabled)
+    }
+
+    public var overrides: CorrelationOverrides { CorrelationOverrides(links: links, ignores: ignores) }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import StewardCore
+import StewardJournal
+import StewardProtocol
+
+/// Pulls people from the HR source and accounts, entitlements and grants from every app,
+/// concurrently, and journals only what changed.
+///
+/// Each app is all or nothing: a listing that fails for good leaves that app's known state as
+/// it was (journaled as `app.sync-failed`), while the other apps' changes are recorded. A page
+/// that fails with a retryable error is retried on its own, not the whole listing.
+public struct SyncEngine: Sendable {
+    public let workspace: Workspace
+    public var pageSize = 500
+    /// Retries of one page before the listing (and so the app) fails.
+    public var pageRetries = 4
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    public struct Summary: Sendable {
+        public var people = 0
+        public var previousPeople = 0
+        public var joined = 0, moved = 0, left = 0, rehired = 0, updated = 0
+        public var sourceError: String?
+        public var apps: [AppSummary] = []
+        public var events = 0
+
+        public var failed: Bool { sourceError != nil || apps.contains { $0.error != nil } }
+
+        public var json: JSONValue {
+            var o = JSONObjectBuilder()
+            o.set("people", people)
+            o.set("joined", joined)
+            o.set("moved", moved)
+            o.set("left", left)
+            o.set("rehired", rehired)
+            o.set("updated", updated)
+            o.set("sourceError", sourceError)
+            o.set("apps", .array(apps.map(\.json)))
+            o.set("events", events)
+            return o.value
+        }
+    }
+
+    public struct AppSummary: Sendable {
+        public var id: String
+        public var accounts = 0, entitlements = 0, grants = 0, changes = 0
+        public var retries = 0
+        public var error: String?
+
+        public var json: JSONValue {
+            var o = JSONObjectBuilder()
+            o.set("id", id)
+            o.set("accounts", accounts)
+            o.set("entitlements", entitlements)
+            o.set("grants", grants)
+            o.set("changes", changes)
+            o.set("retries", retries)
+            o.set("error", error)
+            return o.value
+        }
+    }
+
+    /// Syncs the source (unless `apps` is given) and the apps.
+    public func run(apps only: [String]? = nil) async throws -> Summary {
+        let state = try workspace.state()
+        for id in only ?? [] where workspace.config.app(id) == nil {
+            throw WorkspaceError(message: "no app \"\(id)\" in \(workspace.config.file.lastPathComponent)")
+        }
+        let appIds = only ?? workspace.config.apps.map(\.id)
+        let includeSource = only == nil
+        let takenAt = now()
+
+        async let source: Result<[Person], Error>? = includeSource ? listPeople() : nil
+        let listings = await withTaskGroup(of: (String, Result<Listing, Error>).self) { group in
+            for id in appIds {
+                group.addTask { (id, await self.listApp(id)) }
+            }
+            var all: [String: Result<Listing, Error>] = [:]
+            for await (id, r) in group { all[id] = r }
+            return all
+        }
+
+        var summary = Summary()
+        var drafts: [EventDraft] = []
+        if let source = await source {
+            switch source {
+            case .success(let people):
+                drafts += hrEvents(previous: state, current: people, takenAt: takenAt, summary: &summary)
+            case .failure(let error):
+                summary.sourceError = "\(error)"
+                drafts.append(workspace.event(EventType.appSyncFailed, subjects: ["app": workspace.config.source.id],
+                                              data: ["error": .string("\(error)")]))
+            }
+        }
+        for id in appIds {
+            var app = AppSummary(id: id)
+            switch listings[id] {
+            case .success(let listing)?:
+                app.accounts = listing.accounts.count
+                app.entitlements = listing.entitlements.count
+                app.grants = listing.grants.count
+                app.retries = listing.retries
+                let events = appEvents(app: id, known: state.apps[id], listing: listing)
+                app.changes = events.count - 1
+                drafts += events
+            case .failure(let error)?:
+                app.error = "\(error)"
+                drafts.append(workspace.event(EventType.appSyncFailed, subjects: ["app": id], data: ["error": .string("\(error)")]))
+            case nil:
+                break
+            }
+            summary.apps.append(app)
+        }
+        summary.events = drafts.count
+        try await workspace.record(drafts)
+        return summary
+    }
+
+    // MARK: Listing
+
+    struct Listing: Sendable {
+        var capabilities: Capabilities
+        var accounts: [Account] = []
+        var entitlements: [Entitlement] = []
+        var grants: [Grant] = []
+        var retries = 0
+    }
+
+    private func listPeople() async -> Result<[Person], Error> {
+        do {
+            let c = try workspace.sourceConnector
+            try await c.start()
+            var retries = 0
+            return .success(try await listAll(c, Method.personsList, of: Person.self, retries: &retries))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func listApp(_ id: String) async -> Result<Listing, Error> {
+        do {
+            let c = try workspace.connector(id)
+            let handshake = try await c.start()
+            let caps = handshake.capabilities
+            var listing = Listing(capabilities: caps)
+            guard caps.accounts.contains(.list) else {
+                throw WorkspaceError(message: "the connector for \(id) cannot list accounts")
+            }
+            listing.accounts = try await listAll(c, Method.accountsList, of: Account.self, retries: &listing.retries)
+            if caps.entitlementTypes.contains(where: \.list) {
+                listing.entitlements = try await listAll(c, Method.entitlementsList, of: Entitlement.self, retries: &listing.retries)
+            }
+            if caps.grantsList {
+                listing.grants = try await listAll(c, Method.grantsList, of: Grant.self, retries: &listing.retries)
+            }
+            return .success(listing)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Pages through a listing, retrying a failed page (with backoff, honouring `retryAfterMs`)
+    /// instead of starting over, and refusing a cursor seen twice.
+    private func listAll<Item: JSONConvertible>(_ c: SupervisedConnector, _ method: String, of type: Item.Type,
+                                                retries: inout Int) async throws -> [Item] {
+        var items: [Item] = []
+        var params = ListParams(pageSize: pageSize)
+        var seen: Set<String> = []
+        while true {
+            var attempt = 0
+            let page: Page<Item>
+            while true {
+                do {
+                    page = try await c.call(method, params: params.json, as: Page<Item>.self)
+                    break
+                } catch let f as ConnectorFailure where f.retryable && attempt < pageRetries {
+                    attempt += 1
+                    retries += 1
+                    try await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempt, hintMs: f.connectorError?.retryAfterMs) * 1e9))
+                }
+            }
+            items.append(contentsOf: page.items)
+            guard let next = page.nextCursor else { return items }
+            if !seen.insert(next).inserted {
+                throw ConnectorFailure(appId: c.launch.appId, method: method,
+                                       reason: .protocolViolation("the listing returned cursor \"\(next.prefix(80))\" twice"))
+            }
+            params.cursor = next
+        }
+    }
+
+    // MARK: Diffs
+
+    private func hrEvents(previous state: GovernanceState, current raw: [Person], takenAt: Date, summary: inout Summary) -> [EventDraft] {
+        var current: [Person] = []
+        var seen: Set<String> = []
+        for p in raw where seen.insert(p.id).inserted { current.append(p) }
+        let previousPeople = Array(state.people.values)
+        let changes = LifecycleChanges.between(state.people.isEmpty ? nil : HRSnapshot(people: previousPeople, takenAt: takenAt),
+                                               HRSnapshot(people: current, takenAt: takenAt))
+        var drafts: [EventDraft] = []
+        var described: Set<String> = []
+        func person(_ type: String, _ p: Person, _ extra: [String: JSONValue] = [:]) {
+            var data: [String: JSONValue] = ["person": p.json]
+            for (k, v) in extra { data[k] = v }
+            drafts.append(workspace.event(type, subjects: ["person": p.id], data: .object(data)))
+            described.insert(p.id)
+        }
+        for p in changes.joined { person(EventType.personJoined, p) }
+        for m in changes.moved {
+            person(EventType.personMoved, m.person, ["changes": .array(m.changes.map {
+                ["attribute": .string($0.attribute), "before": $0.before.map(JSONValue.string) ?? .null, "after": $0.after.map(JSONValue.string) ?? .null]
+            })])
+        }
+        for p in changes.rehired { person(EventType.personRehired, p) }
+        let currentIds = Set(current.map(\.id))
+        for d in changes.left {
+            person(EventType.personLeft, d.person, ["reason": .string(d.reason.rawValue)])
+        }
+        for p in current where !described.contains(p.id) {
+            if let before = state.people[p.id], before != p {
+                person(EventType.personUpdated, p)
+                summary.updated += 1
+            } else if state.people[p.id] == nil {
+                // New but already gone (hired and terminated between syncs): recorded, not a joiner.
+                person(EventType.personUpdated, p)
+            }
+        }
+        for id in state.people.keys.sorted() where !currentIds.contains(id) {
+            drafts.append(workspace.event(EventType.personGone, subjects: ["person": id]))
+        }
+        summary.people = current.count
+        summary.previousPeople = state.people.count
+        summary.joined = changes.joined.count
+        summary.moved = changes.moved.count
+        summary.left = changes.left.count
+        summary.rehired = changes.rehired.count
+        drafts.append(workspace.event(EventType.hrSynced, subjects: ["app": workspace.config.source.id], data: [
+            "people": .int(current.count), "previous": .int(state.people.count), "joined": .int(changes.joined.count),
+            "moved": .int(changes.moved.count), "left": .int(changes.left.count), "rehired": .int(changes.rehired.count),
+            "missing": .int(changes.missingCount),
+        ]))
+        return drafts
+    }
+
+    private func appEvents(app: String, known: GovernanceState.AppState?, listing: Listing) -> [EventDraft] {
+        var drafts: [EventDraft] = []
+        let known = known ?? GovernanceState.AppState()
+        var seen: Set<String> = []
+        for a in listing.accounts where seen.insert(a.id).inserted {
+            if let before = known.accounts[a.id] {
+                if before != a {
+                    drafts.append(workspace.event(EventType.accountChanged, subjects: ["app": app, "account": a.id],
+                                                  data: ["account": a.json, "before": before.json]))
+                }
+            } else {
+                drafts.append(workspace.event(EventType.accountDiscovered, subjects: ["app": app, "account": a.id], data: ["account": a.json]))
+            }
+        }
+        let listedIds = Set(listing.accounts.map(\.id))
+        for id in known.accounts.keys.sorted() where !listedIds.contains(id) {
+            drafts.append(workspace.event(EventType.accountGone, subjects: ["app": app, "account": id]))
+        }
+        var listedEntitlements: Set<String> = []
+        for e in listing.entitlements {
+            let key = e.type + "\u{1}" + e.id
+            listedEntitlements.insert(key)
+            if known.entitlements[key] != e {
+                drafts.append(workspace.event(EventType.entitlementDiscovered, subjects: ["app": app], data: ["entitlement": e.json]))
+            }
+        }
+        for (key, e) in known.entitlements.sorted(by: { $0.key < $1.key }) where !listedEntitlements.contains(key) {
+            drafts.append(workspace.event(EventType.entitlementGone, subjects: ["app": app], data: ["type": .string(e.type), "id": .string(e.id)]))
+        }
+        let grants = Set(listing.grants)
+        for g in listing.grants.sorted(by: { ($0.accountId, $0.type, $0.entitlementId) < ($1.accountId, $1.type, $1.entitlementId) })
+        where !known.grants.contains(g) {
+            drafts.append(workspace.event(EventType.grantObserved, subjects: ["app": app, "account": g.accountId], data: ["grant": g.json]))
+        }
+        for g in known.grants.sorted(by: { ($0.accountId, $0.type, $0.entitlementId) < ($1.accountId, $1.type, $1.entitlementId) })
+        where !grants.contains(g) && listedIds.contains(g.accountId) {
+            drafts.append(workspace.event(EventType.grantGone, subjects: ["app": app, "account": g.accountId], data: ["grant": g.json]))
+        }
+        drafts.append(workspace.event(EventType.appSynced, subjects: ["app": app], data: [
+            "accounts": .int(listing.accounts.count), "entitlements": .int(listing.entitlements.count),
+            "grants": .int(listing.grants.count), "changes": .int(drafts.count), "capabilities": listing.capabilities.json,
+        ]))
+        return drafts
+    }
+}
+
+/// Exponential backoff with jitter, or the server's hint when it gave one (capped).
+func backoff(attempt: Int, hintMs: Int?) -> Double {
+    if let hintMs { return min(Double(hintMs) / 1000, 60) }
+    let base = min(0.2 * pow(2, Double(attempt - 1)), 5)
+    return base * Double.random(in: 0.8...1.2)
+}

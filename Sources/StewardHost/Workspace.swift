@@ -1,0 +1,133 @@
+import Foundation
+import StewardCore
+import StewardJournal
+import StewardProtocol
+
+/// An open Steward folder: its config, its journal, and the connectors for its source and apps.
+///
+/// Commands open one, do their work, and `close()` it (which stops the connectors and signs a
+/// final checkpoint).
+public final class Workspace: Sendable {
+    public let config: StewardConfig
+    public let journal: Journal
+    public let recovery: RecoveryReport
+    public let registry: PluginRegistry
+    /// Who the journal records as acting (`steward sync`, `steward apply`).
+    public let actor: String
+    private let connectors: [String: SupervisedConnector]
+    private let problems: [String: String]
+
+    /// Opens the folder described by the config at `configPath`.
+    public static func open(configPath: String, actor: String, events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
+        let config = try StewardConfig.load(configPath)
+        try FileManager.default.createDirectory(at: config.stateDirectory, withIntermediateDirectories: true)
+        var options = JournalOptions()
+        if let ref = config.checkpointKey {
+            options.checkpointKey = try CheckpointKey.resolve(absoluteReference(ref, base: config.directory), stateDirectory: config.stateDirectory)
+            options.checkpointEveryEvents = 10_000
+        }
+        let (journal, recovery) = try Journal.open(directory: config.stateDirectory.appendingPathComponent("journal"), options: options)
+        return Workspace(config: config, journal: journal, recovery: recovery, actor: actor, events: events)
+    }
+
+    private init(config: StewardConfig, journal: Journal, recovery: RecoveryReport, actor: String, events: ConnectorEvents) {
+        self.config = config
+        self.journal = journal
+        self.recovery = recovery
+        self.actor = actor
+        let registry = PluginRegistry(configDirectory: config.directory)
+        self.registry = registry
+        var connectors: [String: SupervisedConnector] = [:]
+        var problems: [String: String] = [:]
+        for entry in [config.source] + config.apps {
+            switch Self.launch(for: entry, config: config, registry: registry, events: events) {
+            case .success(let launch): connectors[entry.id] = SupervisedConnector(launch)
+            case .failure(let message): problems[entry.id] = message.message
+            }
+        }
+        self.connectors = connectors
+        self.problems = problems
+    }
+
+    /// The connector serving `id` (an app id, or the source's id), or an error saying why there
+    /// is none (unknown plugin, executable not found, a secret that cannot be resolved).
+    public func connector(_ id: String) throws -> SupervisedConnector {
+        if let c = connectors[id] { return c }
+        throw WorkspaceError(message: problems[id] ?? "no app \"\(id)\" in \(config.file.lastPathComponent)")
+    }
+
+    public var sourceConnector: SupervisedConnector {
+        get throws { try connector(config.source.id) }
+    }
+
+    /// Stops every connector and closes the journal (signing a final checkpoint).
+    public func close() async {
+        await withTaskGroup(of: Void.self) { group in
+            for c in connectors.values { group.addTask { await c.stop() } }
+        }
+        try? journal.close()
+    }
+
+    /// Appends events, stamped with this workspace's actor.
+    @discardableResult
+    public func record(_ drafts: [EventDraft]) async throws -> [StoredEvent] {
+        guard !drafts.isEmpty else { return [] }
+        return try await journal.append(drafts)
+    }
+
+    public func event(_ type: String, subjects: [String: String] = [:], data: JSONValue = [:]) -> EventDraft {
+        EventDraft(type: type, actor: actor, subjects: subjects, data: data)
+    }
+
+    /// The state folded from the journal.
+    public func state() throws -> GovernanceState { try GovernanceState.load(from: journal) }
+
+    /// The journal head as text (`size:root`), the staleness stamp of plan files.
+    public var journalHead: String {
+        let head = journal.treeHead
+        return "\(head.size):\(head.root.base64)"
+    }
+
+    private struct LaunchProblem: Error { let message: String }
+
+    private static func launch(for entry: ConnectorConfig, config: StewardConfig, registry: PluginRegistry,
+                               events: ConnectorEvents) -> Result<ConnectorLaunch, LaunchProblem> {
+        guard let manifest = registry.manifest(named: entry.plugin) else {
+            return .failure(LaunchProblem(message: "\(entry.path).plugin: no plugin \"\(entry.plugin)\" (searched \(registry.searchPath.map(\.path).joined(separator: ", ")))"))
+        }
+        guard let command = manifest.resolvedCommand() else {
+            return .failure(LaunchProblem(message: "plugin \(manifest.name): executable \(manifest.command[0]) not found (beside steward or on PATH)"))
+        }
+        var secrets: [String: String] = [:]
+        for (name, ref) in entry.secrets {
+            guard let reference = SecretReference(ref) else { continue }
+            do {
+                secrets[name] = try reference.resolve(base: config.directory)
+            } catch {
+                return .failure(LaunchProblem(message: "\(entry.path).secrets.\(name): \(error)"))
+            }
+        }
+        let stateDir = config.stateDirectory.appendingPathComponent("apps").appendingPathComponent(entry.id)
+        try? FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true)
+        var options = ConnectorConnection.Options()
+        options.requestTimeout = entry.requestTimeout
+        options.maxInFlight = entry.concurrency
+        return .success(ConnectorLaunch(appId: entry.id, command: command, settings: entry.settings, secrets: secrets,
+                                        stateDirectory: stateDir.path, baseDirectory: config.directory.path,
+                                        passEnvironment: manifest.environment, options: options, events: events))
+    }
+}
+
+public struct WorkspaceError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `file:relative` made absolute against the config's directory; other references unchanged.
+func absoluteReference(_ ref: String, base: URL) -> String {
+    guard ref.hasPrefix("file:") else { return ref }
+    let path = String(ref.dropFirst(5))
+    if path.hasPrefix("/") { return ref }
+    return "file:" + URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.path
+}
