@@ -340,5 +340,9 @@ func writeAtomically(_ text: String, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     try Data(text.utf8).write(to: tmp)
-    _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
+    guard rename(tmp.path, url.path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: tmp)
+        throw UsageError("cannot write \(path): \(reason)")
+    }
 }
