@@ -255,6 +255,12 @@ public final class Journal: Sendable {
 
     // MARK: Closing
 
+    /// Waits until the writer has finished the work it was given (a checkpoint or state save
+    /// that follows a commit). Tests use it to drop a journal as a crash would, mid-stream.
+    func waitUntilIdle() {
+        writer?.queue.sync {}
+    }
+
     /// Commits what is queued, signs a final checkpoint when events were added since the last
     /// one and a key is configured, saves the open-state snapshot, and releases the lock.
     public func close() throws(JournalError) {

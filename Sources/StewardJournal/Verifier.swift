@@ -44,8 +44,12 @@ public struct VerificationReport: Sendable, Equatable {
     public struct Divergence: Sendable, Equatable {
         public enum Kind: String, Sendable {
             case malformedLine = "malformed-line"
-            case missingEvents = "missing-events"
+            /// A seq is skipped: events were deleted or moved later.
+            case sequenceGap = "sequence-gap"
+            /// A seq repeats or goes back: events were moved earlier or duplicated.
             case outOfOrder = "out-of-order"
+            /// The log ends before a checkpoint's size: events were cut from the end.
+            case missingEvents = "missing-events"
             case truncatedLine = "truncated-line"
             case alteredEvent = "altered-event"
             case checkpointMismatch = "checkpoint-mismatch"
@@ -266,8 +270,8 @@ private struct VerificationRun {
                         stop = true
                         return false
                     case .success(let seq) where seq > expected:
-                        fail(.missingEvents, seq: expected, file: segment.path, offset: offset,
-                             "found seq \(seq) where seq \(expected) belongs: " + (seq == expected + 1 ? "event \(expected) is missing" : "events \(expected) to \(seq - 1) are missing"))
+                        fail(.sequenceGap, seq: expected, file: segment.path, offset: offset,
+                             "found seq \(seq) where seq \(expected) belongs: " + (seq == expected + 1 ? "event \(expected) was removed or moved" : "events \(expected) to \(seq - 1) were removed or moved"))
                         stop = true
                         return false
                     case .success(let seq) where seq < expected:

@@ -96,3 +96,12 @@ func lines(of path: String) throws -> [(offset: Int, bytes: [UInt8])] {
     }
     return out
 }
+
+import StewardJSON
+
+/// Round-trips a JSON value through its text, as a proof file would.
+enum JSONParserBridge {
+    static func parse(_ value: JSONValue) throws -> JSONValue {
+        try JSONParser.parse(JSONWriter.bytes(value))
+    }
+}
