@@ -26,17 +26,20 @@ do {
             var i = 0
             var generator = SystemRandomNumberGenerator()
             while true {
-                let count = Int.random(in: 1...12, using: &generator)
+                // Mostly small batches, sometimes large ones, so kills also land inside long writes.
+                let count = Int.random(in: 0..<8, using: &generator) == 0 ? Int.random(in: 50...150, using: &generator) : Int.random(in: 1...12, using: &generator)
+                let pad = Int.random(in: 50...2000, using: &generator)
                 let drafts = (0..<count).map { k in
                     EventDraft(type: "test.numbered", actor: "crash child", subjects: ["person": "P\(thread)"],
-                               data: ["run": .int(run), "thread": .int(thread), "i": .int(i + k), "pad": .string(String(repeating: "x", count: 200))])
+                               data: ["run": .int(run), "thread": .int(thread), "i": .int(i + k), "pad": .string(String(repeating: "x", count: pad))])
                 }
                 do {
                     let stored = try journal.appendAndWait(drafts)
-                    var text = ""
-                    for (k, event) in stored.enumerated() { text += "\(run) \(thread) \(i + k) \(event.seq)\n" }
-                    // One write per batch, below PIPE_BUF, so lines reach the pipe whole.
-                    _ = text.utf8CString.withUnsafeBufferPointer { write(1, $0.baseAddress, $0.count - 1) }
+                    // One write per line, far below PIPE_BUF, so lines reach the pipe whole.
+                    for (k, event) in stored.enumerated() {
+                        let line = "\(run) \(thread) \(i + k) \(event.seq)\n"
+                        _ = line.utf8CString.withUnsafeBufferPointer { write(1, $0.baseAddress, $0.count - 1) }
+                    }
                     i += count
                 } catch {
                     FileHandle.standardError.write(Data("append failed: \(error)\n".utf8))
