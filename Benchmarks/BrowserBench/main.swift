@@ -50,18 +50,32 @@ do {
     let tabTime = ContinuousClock.now - tabStart
     page.dialogPolicy = .accept()
     page.defaultTimeout = .seconds(10)
-    func deactivate(_ id: Int) async throws {
-        try await page.goto("\(server.baseURL)/users/\(id)")
-        try await page.click(["role=button[name=\"Deactivate\"]", "#deactivate"], timeout: .seconds(5))
-        try await page.waitFor(.text("Status: disabled"), timeout: .seconds(5))
+    /// Returns the time of each phase: open the page, click (with dialog and navigation), see.
+    func deactivate(_ id: Int) async throws -> [Duration] {
+        let clock = ContinuousClock()
+        let opened = try await clock.measure { try await page.goto("\(server.baseURL)/users/\(id)") }
+        let clicked = try await clock.measure {
+            try await page.click(["role=button[name=\"Deactivate\"]", "#deactivate"], timeout: .seconds(5))
+        }
+        let seen = try await clock.measure { try await page.waitFor(.text("Status: disabled"), timeout: .seconds(5)) }
+        return [opened, clicked, seen]
     }
-    for id in 1...3 { try await deactivate(id) }  // warm-up
+    for id in 1...3 { _ = try await deactivate(id) }  // warm-up
     var deactivations: [Duration] = []
+    var phases: [[Duration]] = [[], [], []]
     for id in 100..<(100 + iterations) {
-        let start = ContinuousClock.now
-        try await deactivate(id)
-        deactivations.append(ContinuousClock.now - start)
+        let times = try await deactivate(id)
+        deactivations.append(times.reduce(.zero, +))
+        for (index, time) in times.enumerated() { phases[index].append(time) }
         guard app.status(of: id) == "disabled" else { throw ServerError("user \(id) was not disabled on the server") }
+    }
+    // One auto-waiting click on a page that does not navigate, and one evaluate round trip.
+    try await page.setContent("<button id=b onclick='window.n = (window.n || 0) + 1'>Count</button>")
+    var clicks: [Duration] = []
+    var evaluations: [Duration] = []
+    for _ in 0..<iterations {
+        clicks.append(try await ContinuousClock().measure { try await page.click("role=button[name=\"Count\"]") })
+        evaluations.append(try await ContinuousClock().measure { try await page.evaluate("window.n") })
     }
     let pdfStart = ContinuousClock.now
     let pdf = try await page.pdf()
@@ -71,7 +85,12 @@ do {
 
     report("launch to ready", launches, target: .milliseconds(300))
     report("warm deactivate", deactivations, target: .milliseconds(250))
+    report("  open the user's page", phases[0], target: nil)
+    report("  click Deactivate, accept confirm, new page committed", phases[1], target: nil)
+    report("  see the new status", phases[2], target: nil)
     report("close", closes, target: nil)
+    report("checked click (no navigation)", clicks, target: nil)
+    report("evaluate round trip", evaluations, target: nil)
     print(String(format: "new tab (context + attach + enable): %.1f ms; pdf of the user page: %.1f ms (%d bytes)",
                  tabTime.milliseconds, pdfTime.milliseconds, pdf.count))
 } catch {

@@ -22,9 +22,8 @@ final class Connection: Sendable {
     }
 
     private struct Pending {
-        var method: String
         var sessionID: String?
-        var continuation: CheckedContinuation<JSONValue, any Error>?
+        var reply: PendingReply
     }
 
     init(process: ChromiumProcess) {
@@ -38,27 +37,38 @@ final class Connection: Sendable {
 
     /// Sends a command and waits for its reply (the `result` member).
     func send(_ method: String, _ params: JSONValue = [:], session: String? = nil, timeout: Duration) async throws -> JSONValue {
-        let id = state.withLock { state -> Int in
-            defer { state.nextID += 1 }
-            return state.nextID
+        try await reply(to: enqueue(method, params, session: session), timeout: timeout)
+    }
+
+    /// Writes a command now and returns its reply-to-be, so several commands can be written in
+    /// order before any reply is awaited.
+    func enqueue(_ method: String, _ params: JSONValue = [:], session: String? = nil) -> PendingReply {
+        let (reply, refused) = state.withLock { state -> (PendingReply, DevToolsError?) in
+            let reply = PendingReply(id: state.nextID, method: method)
+            state.nextID += 1
+            if let closed = state.closed { return (reply, closed) }
+            state.pending[reply.id] = Pending(sessionID: session, reply: reply)
+            return (reply, nil)
+        }
+        if let refused {
+            reply.resolve(.failure(refused))
+        } else if let error = write(id: reply.id, method: method, params: params, session: session) {
+            finish(reply.id, with: .failure(error))
+        }
+        return reply
+    }
+
+    /// Waits for the reply of an enqueued command, failing it after `timeout` or on cancellation.
+    func reply(to pending: PendingReply, timeout: Duration) async throws -> JSONValue {
+        let id = pending.id
+        let method = pending.method
+        let seconds = timeout.seconds
+        // Fires even after the reply came; finding no pending call, it does nothing.
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+            self?.finish(id, with: .failure(DevToolsError.timeout(method: method, seconds: seconds)))
         }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let refused = state.withLock { state -> DevToolsError? in
-                    if let closed = state.closed { return closed }
-                    state.pending[id] = Pending(method: method, sessionID: session, continuation: continuation)
-                    return nil
-                }
-                if let refused { return continuation.resume(throwing: refused) }
-                if Task.isCancelled { return finish(id, with: .failure(CancellationError())) }
-                let seconds = timeout.seconds
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
-                    self?.finish(id, with: .failure(DevToolsError.timeout(method: method, seconds: seconds)))
-                }
-                if let error = write(id: id, method: method, params: params, session: session) {
-                    finish(id, with: .failure(error))
-                }
-            }
+            try await pending.value()
         } onCancel: {
             finish(id, with: .failure(CancellationError()))
         }
@@ -69,7 +79,7 @@ final class Connection: Sendable {
         let id = state.withLock { state -> Int? in
             guard state.closed == nil else { return nil }
             defer { state.nextID += 1 }
-            state.pending[state.nextID] = Pending(method: method, sessionID: session, continuation: nil)
+            state.pending[state.nextID] = Pending(sessionID: session, reply: PendingReply(id: state.nextID, method: method))
             return state.nextID
         }
         guard let id else { return }
@@ -82,22 +92,18 @@ final class Connection: Sendable {
         state.withLock { $0.sessions[id] = sink }
     }
 
-    func unregister(session id: String) {
-        state.withLock { _ = $0.sessions.removeValue(forKey: id) }
-    }
-
     /// Fails the calls pending on one session (its renderer crashed or it was detached).
     func failSession(_ id: String, with error: DevToolsError) {
-        let (sink, continuations) = state.withLock { state -> ((PageSession)?, [CheckedContinuation<JSONValue, any Error>]) in
+        let (sink, replies) = state.withLock { state -> (PageSession?, [PendingReply]) in
             let sink = state.sessions.removeValue(forKey: id)
-            var failed: [CheckedContinuation<JSONValue, any Error>] = []
+            var failed: [PendingReply] = []
             for (key, pending) in state.pending where pending.sessionID == id {
                 state.pending[key] = nil
-                if let continuation = pending.continuation { failed.append(continuation) }
+                failed.append(pending.reply)
             }
             return (sink, failed)
         }
-        continuations.forEach { $0.resume(throwing: error) }
+        replies.forEach { $0.resolve(.failure(error)) }
         sink?.fail(error)
     }
 
@@ -147,8 +153,8 @@ final class Connection: Sendable {
     // MARK: Reading
 
     private func finish(_ id: Int, with result: Result<JSONValue, any Error>) {
-        let continuation = state.withLock { $0.pending.removeValue(forKey: id)?.continuation }
-        continuation?.resume(with: result)
+        let pending = state.withLock { $0.pending.removeValue(forKey: id) }
+        pending?.reply.resolve(result)
     }
 
     private func readLoop() {
@@ -166,15 +172,14 @@ final class Connection: Sendable {
 
     private func dispatch(_ message: JSONValue) {
         if let id = message["id"].intValue {
-            let pending = state.withLock { $0.pending.removeValue(forKey: id) }
-            guard let pending, let continuation = pending.continuation else { return }
+            guard let reply = state.withLock({ $0.pending.removeValue(forKey: id) })?.reply else { return }
             let error = message["error"]
             if error.isNull {
-                continuation.resume(returning: message["result"])
+                reply.resolve(.success(message["result"]))
             } else {
-                continuation.resume(throwing: DevToolsError.protocolError(
-                    method: pending.method, code: error["code"].intValue ?? 0,
-                    message: error["message"].stringValue ?? "unknown error"))
+                reply.resolve(.failure(DevToolsError.protocolError(
+                    method: reply.method, code: error["code"].intValue ?? 0,
+                    message: error["message"].stringValue ?? "unknown error")))
             }
             return
         }
@@ -207,20 +212,57 @@ final class Connection: Sendable {
             reason = .browserClosed("Chromium (pid \(process.pid)) closed the DevTools pipe"
                 + (exit.map { " and \($0)" } ?? "") + (tail.isEmpty ? "" : "; its last output: \(tail)"))
         }
-        let (continuations, sinks) = state.withLock { state -> ([CheckedContinuation<JSONValue, any Error>], [PageSession]) in
+        let (replies, sinks) = state.withLock { state -> ([PendingReply], [PageSession]) in
             state.closed = reason
-            let continuations = state.pending.values.compactMap(\.continuation)
+            let replies = state.pending.values.map(\.reply)
             let sinks = Array(state.sessions.values)
             state.pending.removeAll()
             state.sessions.removeAll()
-            return (continuations, sinks)
+            return (replies, sinks)
         }
-        continuations.forEach { $0.resume(throwing: reason) }
+        replies.forEach { $0.resolve(.failure(reason)) }
         sinks.forEach { $0.fail(reason) }
         if !closing {
             // Nobody asked for this: make sure no helper of the dead browser lingers.
             closeWriter()
             process.terminate(grace: .zero)
+        }
+    }
+}
+
+/// The reply of a command already written to the pipe: delivered once, awaited at most once.
+final class PendingReply: Sendable {
+    let id: Int
+    let method: String
+    private let slot = Locked(Slot())
+
+    private struct Slot {
+        var result: Result<JSONValue, any Error>?
+        var continuation: CheckedContinuation<JSONValue, any Error>?
+    }
+
+    init(id: Int, method: String) {
+        self.id = id
+        self.method = method
+    }
+
+    func resolve(_ result: Result<JSONValue, any Error>) {
+        let waiting = slot.withLock { slot -> CheckedContinuation<JSONValue, any Error>? in
+            guard slot.result == nil else { return nil }
+            slot.result = result
+            defer { slot.continuation = nil }
+            return slot.continuation
+        }
+        waiting?.resume(with: result)
+    }
+
+    func value() async throws -> JSONValue {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = slot.withLock { slot -> Result<JSONValue, any Error>? in
+                if slot.result == nil { slot.continuation = continuation }
+                return slot.result
+            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 }

@@ -137,18 +137,15 @@ extension Page {
 
     // MARK: - Input
 
+    /// Moves to, presses and releases the left button at the point.
     func mouseClick(at point: JSONValue) async throws {
-        let x = point["x"].doubleValue ?? 0
-        let y = point["y"].doubleValue ?? 0
-        for (type, buttons) in [("mouseMoved", 0), ("mousePressed", 1), ("mouseReleased", 0)] {
-            var event: [String: JSONValue] = ["type": .string(type), "x": .double(x), "y": .double(y)]
-            if type != "mouseMoved" {
-                event["button"] = "left"
-                event["buttons"] = .int(buttons)
-                event["clickCount"] = 1
-            }
-            _ = try await session.send("Input.dispatchMouseEvent", .object(event), timeout: commandTimeout)
-        }
+        let x = JSONValue.double(point["x"].doubleValue ?? 0)
+        let y = JSONValue.double(point["y"].doubleValue ?? 0)
+        _ = try await session.sendInOrder([
+            ("Input.dispatchMouseEvent", ["type": "mouseMoved", "x": x, "y": y]),
+            ("Input.dispatchMouseEvent", ["type": "mousePressed", "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1]),
+            ("Input.dispatchMouseEvent", ["type": "mouseReleased", "x": x, "y": y, "button": "left", "buttons": 0, "clickCount": 1]),
+        ], timeout: commandTimeout)
     }
 
     private func type(_ stroke: KeyStroke) async throws {

@@ -35,6 +35,16 @@ final class PageSession: Sendable {
         return try await connection.send(method, params, session: id, timeout: timeout)
     }
 
+    /// Writes the commands in order, then waits for every reply; input events sent this way do
+    /// not each wait a frame for the one before.
+    func sendInOrder(_ commands: [(method: String, params: JSONValue)], timeout: Duration) async throws -> [JSONValue] {
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+        let pending = commands.map { connection.enqueue($0.method, $0.params, session: id) }
+        var replies: [JSONValue] = []
+        for reply in pending { replies.append(try await connection.reply(to: reply, timeout: timeout)) }
+        return replies
+    }
+
     /// Starts buffering events of `methods`; pair with `unsubscribe`.
     func subscribe(_ methods: Set<String>) -> EventStream {
         let stream = EventStream(methods: methods)

@@ -383,11 +383,11 @@ let selectorEngineScript = #"""
     return false;
   }
 
-  // Scrolls el into view, checks it has the same box in two consecutive animation frames and
-  // that a click at its centre would reach it. Resolves to {x, y} or a reason.
+  // Scrolls el into view, checks it has the same box in two consecutive animation frames (the
+  // current one, whose animation time a script sees, and the next) and that a click at its
+  // centre would reach it. Resolves to {x, y} or a reason.
   async function pointerTarget(el) {
     if (!inViewport(boxOf(el))) el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
-    await nextFrame();
     const before = boxOf(el);
     await nextFrame();
     if (!el.isConnected) return { reason: 'detached from the document' };
