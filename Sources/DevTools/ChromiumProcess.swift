@@ -206,14 +206,15 @@ func errnoText() -> String { String(cString: strerror(errno)) }
 /// Writing to a pipe whose reader died must fail with EPIPE, not kill the host.
 private let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
 
+private let becomeSubreaper: Void = becomeChildSubreaper()
+
 /// Chromium's helpers are re-parented when the browser dies; as a subreaper we inherit them and
 /// can reap them with `waitpid(-pgid)` instead of leaving zombies in a container without an init.
-private let becomeSubreaper: Void = {
+func becomeChildSubreaper() {
     typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
     let prSetChildSubreaper: Int32 = 36
     if let prctl: Prctl = libcSymbol("prctl") { _ = prctl(prSetChildSubreaper, 1, 0, 0, 0) }
-    return ()
-}()
+}
 
 private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
 private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32

@@ -62,6 +62,8 @@ struct BrowserLifecycleTests {
     @Test("killing the owning process with SIGKILL leaves no Chromium process of its group behind")
     func ownerKilled() async throws {
         let helper = try #require(Self.browserBenchBinary(), "BrowserBench is built with the tests (swift build builds it)")
+        // As a host would: orphans of the killed child come to us, and we reap them.
+        becomeChildSubreaper()
         let output = Pipe()
         let child = Process()
         child.executableURL = URL(fileURLWithPath: helper)
