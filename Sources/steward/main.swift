@@ -15,6 +15,7 @@ let root = Command(
         personCommand,
         linkCommand,
         ignoreCommand,
+        demoCommand,
         pluginsCommand,
         connectorCommand,
     ])

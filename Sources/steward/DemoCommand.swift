@@ -1,0 +1,49 @@
+import Foundation
+import StewardHost
+
+let demoCommand = Command(
+    name: "demo",
+    summary: "Run the whole loop on this machine against the built-in sandbox of stand-in apps.",
+    usage: "[--dir DIR] [--keep]",
+    discussion: """
+    Starts the sandbox, writes a Steward folder (steward.json, an HR export of about 200 people,
+    a checkpoint key beside the config), runs sync, plan and apply, then changes HR (three joiners,
+    two movers, two leavers) and runs them again, and verifies the journal. The folder stays a
+    working Steward folder: `steward status`, `steward audit verify` and the rest work inside it.
+    --keep leaves the sandbox running until Ctrl-C so you can run more commands against it.
+    """,
+    options: [
+        .value("--dir", "DIR", "The demo folder (default ./steward-demo; replaced if it is an earlier demo's)."),
+        .flag("--keep", "Keep the sandbox running after the demo, until Ctrl-C."),
+    ],
+    run: { inv in
+        let dir = URL(fileURLWithPath: inv.value("--dir") ?? "steward-demo").standardizedFileURL
+        let json = inv.json
+        let demo = Demo(directory: dir, say: { line in if !json { print(line) } })
+        let keep = inv.flag("--keep")
+        let result = try await demo.run { sandbox in
+            guard keep else { return }
+            print("\nThe sandbox keeps running (\(sandbox.apps.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))).")
+            print("Try: cd \(dir.path) && steward status. Press Ctrl-C to stop.")
+            signal(SIGINT, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: SIGINT)
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                source.setEventHandler { c.resume() }
+                source.resume()
+            }
+            source.cancel()
+        }
+        let ok = result.verified && result.firstApply.failed == 0 && result.secondApply.failed == 0
+        if json {
+            printJSON([
+                "directory": .string(dir.path), "apps": .array(result.apps.map { .string($0) }),
+                "round1": ["actions": .int(result.firstPlan.actions.count), "apply": result.firstApply.json],
+                "round2": ["actions": .int(result.secondPlan.actions.count), "apply": result.secondApply.json],
+                "journalEvents": .int(result.journalEvents), "journalIntact": .bool(result.verified),
+            ])
+        } else {
+            print("\nSummary: \(result.apps.count) app\(result.apps.count == 1 ? "" : "s") (\(result.apps.joined(separator: ", "))); round 1 applied \(result.firstApply.applied) actions, round 2 applied \(result.secondApply.applied); journal of \(result.journalEvents) events \(result.verified ? "verified intact" : "NOT intact").")
+            print("The folder \(dir.path) is a working Steward folder: cd there and try `steward status` or `steward audit verify`.")
+        }
+        return ok ? ExitCode.ok : ExitCode.failure
+    })
