@@ -33,7 +33,9 @@ let selectorEngineScript = #"""
   }
 
   function hasShadow(root) {
-    return allElements(root).some((e) => e.shadowRoot);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.shadowRoot) return true;
+    return false;
   }
 
   function cssAll(root, css) {
@@ -47,12 +49,19 @@ let selectorEngineScript = #"""
 
   const SKIP_TEXT = new Set(['head', 'script', 'style', 'noscript', 'template', 'title', 'meta', 'link']);
 
+  // Text as a reader sees it in the DOM: script and style contents left out.
   function elementText(el) {
     if (el.localName === 'input') {
       const t = (el.getAttribute('type') || '').toLowerCase();
       if (t === 'button' || t === 'submit' || t === 'reset') return el.value;
     }
-    return el.textContent;
+    if (!el.querySelector('script,style,noscript,template')) return el.textContent;
+    let text = '';
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.parentElement.closest('script,style,noscript,template')) text += n.data;
+    }
+    return text;
   }
 
   // The smallest visible elements whose text matches.
@@ -378,6 +387,17 @@ let selectorEngineScript = #"""
     return b.x >= 0 && b.y >= 0 && b.x + b.w <= innerWidth && b.y + b.h <= innerHeight;
   }
 
+  // The topmost element at a point, looking inside open shadow roots.
+  function deepElementFromPoint(x, y) {
+    let hit = document.elementsFromPoint(x, y)[0];
+    while (hit && hit.shadowRoot) {
+      const inner = hit.shadowRoot.elementsFromPoint(x, y)[0];
+      if (!inner || inner === hit) break;
+      hit = inner;
+    }
+    return hit;
+  }
+
   function containsComposed(el, node) {
     for (let n = node; n; n = n.parentNode || n.host) if (n === el) return true;
     return false;
@@ -399,7 +419,7 @@ let selectorEngineScript = #"""
     const x = after.x + after.w / 2;
     const y = after.y + after.h / 2;
     if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return { reason: 'outside the viewport' };
-    const hit = document.elementsFromPoint(x, y)[0];
+    const hit = deepElementFromPoint(x, y);
     if (!hit) return { reason: 'outside the viewport' };
     if (!containsComposed(el, hit)) {
       const label = el.labels && Array.from(el.labels).some((l) => containsComposed(l, hit));

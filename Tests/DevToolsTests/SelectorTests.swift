@@ -207,6 +207,22 @@ struct SelectorPageTests {
         }
     }
 
+    @Test("selectors reach into open shadow roots")
+    func shadowDOM() async throws {
+        let html = Self.html + """
+            <div id="host"></div>
+            <script>
+              const root = document.getElementById('host').attachShadow({ mode: 'open' });
+              root.innerHTML = '<button id="inner">Inside</button>';
+            </script>
+            """
+        try await Harness.withContent(html) { (page: Page) async throws in
+            #expect(try await Self.clickPath(page, "#inner").first == "inner")
+            #expect(try await Self.clickPath(page, "text=Inside").first == "inner")
+            #expect(try await Self.clickPath(page, "role=button[name=\"Inside\"]").first == "inner")
+        }
+    }
+
     @Test("a selector the page rejects fails at once as invalid, not after the timeout")
     func invalidCSS() async throws {
         try await Harness.withContent(Self.html) { (page: Page) async throws in
