@@ -189,7 +189,8 @@ final class Connection: Sendable {
             let sink = state.withLock { $0.sessions[sessionID] }
             sink?.handle(event)
         } else if method == "Target.detachedFromTarget", let sessionID = event.params["sessionId"].stringValue {
-            failSession(sessionID, with: .pageClosed("the tab was closed or detached"))
+            let ours = state.withLock { $0.sessions[sessionID] }?.isClosing ?? false
+            failSession(sessionID, with: ours ? PageSession.closedByUs : .pageClosed("the tab was closed or detached"))
         }
     }
 

@@ -153,7 +153,8 @@ public final class Page: Sendable {
     /// Closes the tab. Later calls on this page fail with `pageClosed`.
     public func close() async throws {
         let connection = session.connection
-        defer { connection.failSession(session.id, with: .pageClosed("the page was closed")) }
+        session.markClosing()
+        defer { connection.failSession(session.id, with: PageSession.closedByUs) }
         _ = try await connection.send("Target.closeTarget", ["targetId": .string(session.targetID)], timeout: commandTimeout)
     }
 

@@ -21,6 +21,7 @@ final class PageSession: Sendable {
         var documentStatus: [String: Int] = [:]
         var dialogPolicy: DialogPolicy = .dismiss
         var dialogs: [Dialog] = []
+        var closing = false
     }
 
     init(id: String, targetID: String, connection: Connection) {
@@ -68,6 +69,13 @@ final class PageSession: Sendable {
             if let loaderID { state.loaderID = loaderID }
         }
     }
+
+    static let closedByUs = DevToolsError.pageClosed("the page was closed")
+
+    /// Marks the coming detach as our own doing.
+    func markClosing() { state.withLock { $0.closing = true } }
+
+    var isClosing: Bool { state.withLock { $0.closing } }
 
     var dialogPolicy: DialogPolicy {
         get { state.withLock { $0.dialogPolicy } }
@@ -117,8 +125,12 @@ final class PageSession: Sendable {
         case "Inspector.targetCrashed":
             connection.failSession(id, with: .pageClosed("the tab's renderer crashed"))
         case "Inspector.detached":
-            let reason = params["reason"].stringValue ?? "detached"
-            connection.failSession(id, with: .pageClosed("the tab was detached (\(reason))"))
+            if isClosing {
+                connection.failSession(id, with: Self.closedByUs)
+            } else {
+                let reason = params["reason"].stringValue ?? "detached"
+                connection.failSession(id, with: .pageClosed("the tab was detached (\(reason))"))
+            }
         default:
             break
         }

@@ -403,16 +403,31 @@ let selectorEngineScript = #"""
     return false;
   }
 
-  // Scrolls el into view, checks it has the same box in two consecutive animation frames (the
-  // current one, whose animation time a script sees, and the next) and that a click at its
-  // centre would reach it. Resolves to {x, y} or a reason.
+  const GEOMETRY = /^(transform|translate|rotate|scale|offset.*|left|top|right|bottom|inset.*|margin.*|padding.*|width|height|.*[wW]idth|.*[hH]eight)$/;
+
+  // Whether a CSS animation or transition is moving el or one of its ancestors right now.
+  function isAnimating(el) {
+    for (let e = el; e; e = e.parentElement || (e.getRootNode() && e.getRootNode().host)) {
+      if (!e.getAnimations) continue;
+      for (const a of e.getAnimations()) {
+        if (a.playState !== 'running' || !a.effect || !a.effect.getKeyframes) continue;
+        if (a.effect.getKeyframes().some((k) => Object.keys(k).some((p) => GEOMETRY.test(p)))) return true;
+      }
+    }
+    return false;
+  }
+
+  // Scrolls el into view, checks it is not being animated and has the same box in two
+  // consecutive animation frames (the current one, whose animation time a script sees, and the
+  // next), and that a click at its centre would reach it. Resolves to {x, y} or a reason.
   async function pointerTarget(el) {
     if (!inViewport(boxOf(el))) el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+    if (isAnimating(el)) return { reason: 'not stable (animating)' };
     const before = boxOf(el);
     await nextFrame();
     if (!el.isConnected) return { reason: 'detached from the document' };
     const after = boxOf(el);
-    if (before.x !== after.x || before.y !== after.y || before.w !== after.w || before.h !== after.h) {
+    if (before.x !== after.x || before.y !== after.y || before.w !== after.w || before.h !== after.h || isAnimating(el)) {
       return { reason: 'not stable (moving)' };
     }
     if (after.w === 0 || after.h === 0) return { reason: 'not visible' };

@@ -50,6 +50,23 @@ struct ActionTests {
         }
     }
 
+    @Test("an element that never stops moving is reported as not stable")
+    func neverStable() async throws {
+        let html = """
+            <style>
+              @keyframes wobble { from { margin-left: 0 } to { margin-left: 40px } }
+              #wobbly { animation: wobble 0.3s linear infinite alternate }
+            </style>
+            <button id="wobbly">Wobbly</button>
+            """
+        try await Harness.withContent(html) { (page: Page) async throws in
+            let error = await #expect(throws: DevToolsError.self) { try await page.click("#wobbly", timeout: .milliseconds(700)) }
+            #expect(error == .stepTimedOut(action: "click", seconds: 0.7, attempts: [
+                SelectorAttempt(selector: "#wobbly", reason: "not stable (animating)"),
+            ]))
+        }
+    }
+
     @Test("a step that can never succeed fails within its timeout, naming each selector and why")
     func neverSucceeds() async throws {
         let html = """
