@@ -60,7 +60,9 @@ public struct PlanEngine: Sendable {
         guard try workspace.journal.root(size: size).base64 == String(parts[1]) else {
             return "the plan was made against a different journal"
         }
-        let harmless: Set<String> = [EventType.planComputed, EventType.applyBlocked]
+        // Syncs that found nothing new and other plans leave the state as it was.
+        let harmless: Set<String> = [EventType.planComputed, EventType.applyBlocked, EventType.hrSynced, EventType.appSynced,
+                                     EventType.appSyncFailed]
         var changed: String?
         try workspace.journal.forEachEvent(from: size + 1) { event in
             if harmless.contains(event.type) { return true }

@@ -59,7 +59,8 @@ let planCommand = Command(
         try await withWorkspace(inv, actor: "steward plan") { ws in
             let apps = inv.allValues("--app")
             let result = try await PlanEngine(workspace: ws).plan(apps: apps.isEmpty ? nil : Set(apps),
-                                                                  allowMassDeprovision: inv.flag("--allow-mass-deprovision"))
+                                                                  allowMassDeprovision: inv.flag("--allow-mass-deprovision"),
+                                                                  now: try commandNow())
             if let out = inv.value("--out") {
                 try writeAtomically(JSONWriter.pretty(result.plan.json), to: out)
             }
@@ -115,7 +116,8 @@ let applyCommand = Command(
             } else {
                 resolved = try await executor.resolveInDoubt()
                 if resolved > 0 && !json { print("Settled \(resolved) action\(resolved == 1 ? "" : "s") left in doubt by an earlier run.") }
-                plan = try await PlanEngine(workspace: ws).plan(allowMassDeprovision: inv.flag("--allow-mass-deprovision")).plan
+                plan = try await PlanEngine(workspace: ws).plan(allowMassDeprovision: inv.flag("--allow-mass-deprovision"),
+                                                                now: try commandNow()).plan
             }
             if plan.isBlocked {
                 try await ws.record([ws.event(EventType.applyBlocked, data: ["rails": .array(plan.rails.map(\.json))])])
@@ -157,7 +159,7 @@ let statusCommand = Command(
     run: { inv in
         try await withWorkspace(inv, actor: "steward status", startConnectors: false) { ws in
             let state = try ws.state()
-            let result = state.lastHRSync == nil ? nil : try await PlanEngine(workspace: ws).plan(record: false)
+            let result = state.lastHRSync == nil ? nil : try await PlanEngine(workspace: ws).plan(now: try commandNow(), record: false)
             let active = state.people.values.filter { $0.status == .active || $0.status == .leave || $0.status == .pending }.count
             var apps: [JSONValue] = []
             for app in ws.config.apps {
@@ -212,7 +214,7 @@ let personCommand = Command(
                         printError("no person \"\(id)\" in the journal")
                         return ExitCode.failure
                     }
-                    let result = try await PlanEngine(workspace: ws).plan(record: false)
+                    let result = try await PlanEngine(workspace: ws).plan(now: try commandNow(), record: false)
                     var access: [JSONValue] = []
                     for (appIndex, app) in ws.config.apps.enumerated() {
                         guard let correlation = result.correlations.first(where: { $0.appId == app.id }),
@@ -296,6 +298,17 @@ let ignoreCommand = Command(
     })
 
 // MARK: - Helpers
+
+/// The time plans are computed for: now, or `STEWARD_NOW` (an RFC 3339 time) when set, so
+/// grace periods and end dates can be rehearsed ("what would happen in 31 days?").
+func commandNow() throws -> Date {
+    guard let text = ProcessInfo.processInfo.environment["STEWARD_NOW"], !text.isEmpty else { return Date() }
+    let formatter = ISO8601DateFormatter()
+    if let d = formatter.date(from: text) { return d }
+    formatter.formatOptions = [.withFullDate]
+    if let d = formatter.date(from: text) { return d }
+    throw UsageError("STEWARD_NOW: \"\(text)\" is not an RFC 3339 time such as 2026-12-01T09:00:00Z")
+}
 
 /// Opens the workspace named by the invocation's config, runs `body`, and closes it.
 func withWorkspace(_ inv: Invocation, actor: String, startConnectors: Bool = true,

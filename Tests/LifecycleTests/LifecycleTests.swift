@@ -1,0 +1,216 @@
+import Foundation
+import StewardHost
+import StewardProtocol
+import Testing
+
+/// Joiner, mover, leaver end to end: the `steward` binary, the file and SCIM connectors, and the
+/// sandbox, all as real processes; effects are checked by reading the sandbox's SCIM API.
+@Suite("Joiner, mover, leaver end to end", .serialized)
+struct LifecycleTests {
+    static let base: [(String, String, String, String, String)] = [
+        ("E1", "ann@example.com", "Sales", "Account Executive", "active"),
+        ("E2", "bo@example.com", "Engineering", "Lead Engineer", "active"),
+        ("E3", "cy@example.com", "Engineering", "Software Engineer", "active"),
+        ("E4", "di@example.com", "Support", "Support Agent", "active"),
+    ]
+
+    @Test func joinerMoverAndTitleChange() async throws {
+        let lab = try await Lab()
+        defer { lab.cleanup() }
+        try lab.hr(Self.base)
+        try lab.converge()
+
+        // Joiners get the right tier and groups.
+        let ann = try #require(try await lab.user(email: "ann@example.com"))
+        #expect(lab.roles(of: ann) == ["User"])
+        #expect(try await lab.groups(of: ann) == ["sales"])
+        let bo = try #require(try await lab.user(email: "bo@example.com"))
+        #expect(lab.roles(of: bo) == ["Admin"])
+        #expect(try await lab.groups(of: bo) == ["engineering"])
+        let cy = try #require(try await lab.user(email: "cy@example.com"))
+        #expect(lab.roles(of: cy) == ["Viewer"])
+
+        // Cy moves Engineering → Sales; Bo stops being a lead.
+        var rows = Self.base
+        rows[2] = ("E3", "cy@example.com", "Sales", "Account Executive", "active")
+        rows[1] = ("E2", "bo@example.com", "Engineering", "Senior Software Engineer", "active")
+        try lab.hr(rows)
+        #expect(try lab.steward(["sync"]).code == 0)
+        let plan = try lab.steward(["plan", "--json"])
+        let actions = try JSONParser.parse(plan.out)["actions"].arrayValue ?? []
+        let cyActions = actions.filter { $0["person"] == "E3" }
+        #expect(Set(cyActions.compactMap { $0["changeSet"].stringValue }).count == 1, "a mover's revokes and grants are one change set")
+        #expect(cyActions.contains { $0["cause"] == "mover" })
+        #expect(try lab.steward(["apply", "--yes"]).code == 0)
+
+        let cy2 = try #require(try await lab.user(email: "cy@example.com"))
+        #expect(try await lab.groups(of: cy2) == ["sales"])
+        #expect(lab.roles(of: cy2) == ["User"])
+        let bo2 = try #require(try await lab.user(email: "bo@example.com"))
+        #expect(lab.roles(of: bo2) == ["Viewer"])
+        #expect(try await lab.groups(of: bo2) == ["engineering"])
+        #expect(try lab.journalIntact())
+    }
+
+    @Test func leaverIsDisabledIncludingAnUnprovisionedAccountThenDeletedAfterGrace() async throws {
+        let lab = try await Lab()
+        defer { lab.cleanup() }
+        // IT never provisioned this account, but it correlates by email to E4.
+        _ = try await lab.request("POST", "/Users", body: [
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "di.shadow",
+            "emails": [["value": "di@example.com", "type": "work", "primary": true]], "active": true,
+        ])
+        try lab.hr(Self.base)
+        try lab.converge()
+        let before = try await lab.users()
+        #expect(before.filter { $0["userName"] == "di.shadow" }.count == 1)
+        #expect(!before.contains { $0["userName"] == "di@example.com" }, "the existing account was linked, not duplicated")
+
+        var rows = Self.base
+        rows[3] = ("E4", "di@example.com", "Support", "Support Agent", "terminated")
+        try lab.hr(rows)
+        try lab.converge()
+        let shadow = try #require(try await lab.users().first { $0["userName"] == "di.shadow" })
+        #expect(shadow["active"] == false)
+
+        // 31 days later the grace period has passed: the account is deleted.
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(31 * 86_400))
+        let plan = try lab.steward(["plan"], environment: ["STEWARD_NOW": later])
+        #expect(plan.out.contains("delete account"))
+        #expect(try lab.steward(["apply", "--yes"], environment: ["STEWARD_NOW": later]).code == 0)
+        #expect(try await lab.users().first { $0["userName"] == "di.shadow" } == nil)
+        #expect(try lab.journalIntact())
+    }
+
+    @Test func observeModeNeverWrites() async throws {
+        let lab = try await Lab(appJSON: { url in Lab.crmApp(url).replacingOccurrences(of: "{ id: \"crm\",", with: "{ id: \"crm\", mode: \"observe\",") })
+        defer { lab.cleanup() }
+        try lab.hr(Self.base)
+        #expect(try lab.steward(["sync"]).code == 0)
+        let plan = try lab.steward(["plan"])
+        #expect(plan.out.contains("create account"))
+        #expect(plan.out.contains("observe"))
+        #expect(try lab.steward(["apply", "--yes"]).code == 0)
+        #expect(try await lab.users().isEmpty)
+    }
+
+    @Test func aTruncatedHRFileIsBlockedAndChangesNothing() async throws {
+        let lab = try await Lab()
+        defer { lab.cleanup() }
+        var rows: [(String, String, String, String, String)] = []
+        for i in 0..<40 { rows.append(("E\(100 + i)", "p\(i)@example.com", "Support", "Support Agent", "active")) }
+        try lab.hr(rows)
+        try lab.converge()
+        let before = try await lab.users()
+        #expect(before.count == 40)
+
+        try lab.hr(Array(rows.prefix(4)))  // 90% of people missing
+        #expect(try lab.steward(["sync"]).code == 0)
+        let plan = try lab.steward(["plan"])
+        #expect(plan.out.lowercased().contains("blocked"))
+        let apply = try lab.steward(["apply", "--yes"])
+        #expect(apply.code == 3)
+        let after = try await lab.users()
+        #expect(after.filter { $0["active"] == false }.isEmpty)
+        #expect(after.count == 40)
+    }
+
+    @Test func badConfigNamesTheFileLineAndKey() async throws {
+        let lab = try await Lab(policies: """
+            { id: "everyone", when: {}, grant: [ { app: "crm", entitlements: ["role:Viewer"] } ] },
+            { id: "typo", when: { department: ["Sales"] }, roles: ["no-such-role"] }
+            """)
+        defer { lab.cleanup() }
+        try lab.hr(Self.base)
+        let r = try lab.steward(["sync"])
+        #expect(r.code == 2)
+        #expect(r.err.contains("steward.json:"))
+        #expect(r.err.contains("policies[1].roles"))
+    }
+
+    @Test func staleSavedPlanIsRefused() async throws {
+        let lab = try await Lab()
+        defer { lab.cleanup() }
+        try lab.hr(Self.base)
+        #expect(try lab.steward(["sync"]).code == 0)
+        #expect(try lab.steward(["plan", "--out", "plan.json"]).code == 0)
+        #expect(try lab.steward(["sync"]).code == 0)  // nothing changed: still current
+        let applied = try lab.steward(["apply", "plan.json", "--yes"])
+        #expect(applied.code == 0, "\(applied.err)")
+        #expect(try await lab.users().count == 4)
+        let again = try lab.steward(["apply", "plan.json", "--yes"])
+        #expect(again.code == 1)
+        #expect(again.err.contains("stale"))
+    }
+
+    /// SIGKILL `steward apply` at random moments; each rerun converges with no duplicate account
+    /// and an intact journal.
+    @Test func applySurvivesSIGKILLAtRandomMoments() async throws {
+        let lab = try await Lab()
+        defer { lab.cleanup() }
+        var rows: [(String, String, String, String, String)] = []
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<20 {
+            // Each trial brings new joiners and a mover, so there is always work to interrupt.
+            for j in 0..<4 {
+                let n = trial * 10 + j
+                rows.append(("E\(1000 + n)", "u\(n)@example.com", ["Sales", "Engineering", "Support"][n % 3], n % 5 == 0 ? "Lead Engineer" : "Staff", "active"))
+            }
+            if rows.count > 3 { rows[trial % rows.count].2 = ["Sales", "Engineering", "Support"][(trial + 1) % 3] }
+            try lab.hr(rows)
+            #expect(try lab.steward(["sync"]).code == 0)
+
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
+            p.arguments = ["apply", "--yes"]
+            p.currentDirectoryURL = lab.dir
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            try await Task.sleep(nanoseconds: UInt64.random(in: 5_000_000...250_000_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+
+            let rerun = try lab.steward(["apply", "--yes"])
+            #expect(rerun.code == 0, "trial \(trial): \(rerun.out) \(rerun.err)")
+            // The state the rerun left is what the rules say, verified against the app itself.
+            #expect(try lab.steward(["sync"]).code == 0)
+            let plan = try lab.steward(["plan", "--json"])
+            let remaining = try JSONParser.parse(plan.out)["actions"].arrayValue ?? []
+            #expect(remaining.isEmpty, "trial \(trial): \(remaining.count) actions left: \(plan.out.prefix(600))")
+            let users = try await lab.users()
+            let names = users.compactMap { $0["userName"].stringValue }
+            #expect(Set(names).count == names.count, "trial \(trial): duplicate accounts")
+            #expect(names.count == rows.count)
+            #expect(try lab.journalIntact(), "trial \(trial): journal not intact")
+        }
+    }
+
+    @Test func demoRunsAndLeavesAWorkingFolder() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
+        p.arguments = ["demo", "--dir", dir.path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.standardError
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text.suffix(2000))")
+        #expect(text.contains("verified intact"))
+        let status = Process()
+        status.executableURL = URL(fileURLWithPath: Lab.stewardPath)
+        status.arguments = ["status", "--json"]
+        status.currentDirectoryURL = dir
+        let sout = Pipe()
+        status.standardOutput = sout
+        try status.run()
+        let doc = try JSONParser.parse(sout.fileHandleForReading.readDataToEndOfFile())
+        status.waitUntilExit()
+        #expect(status.terminationStatus == 0)
+        #expect((doc["people"]["active"].intValue ?? 0) > 190)
+    }
+}
