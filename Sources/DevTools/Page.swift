@@ -169,9 +169,7 @@ public final class Page: Sendable {
         async let tree = session.send("Page.getFrameTree", timeout: commandTimeout)
         _ = try await (page, lifecycle, network, metrics)
         let frame = try await tree["frameTree"]["frame"]
-        if let frameID = frame["id"].stringValue {
-            session.setMainFrame(frameID, loaderID: frame["loaderId"].stringValue)
-        }
+        if let frameID = frame["id"].stringValue { session.setMainFrame(frameID) }
     }
 }
 

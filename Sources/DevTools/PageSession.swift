@@ -15,7 +15,6 @@ final class PageSession: Sendable {
         var streams: [ObjectIdentifier: EventStream] = [:]
         var failure: DevToolsError?
         var mainFrameID: String?
-        var loaderID: String?
         var inflight: Set<String> = []
         var lastNetworkActivity = ContinuousClock.now
         var documentStatus: [String: Int] = [:]
@@ -63,11 +62,8 @@ final class PageSession: Sendable {
 
     var snapshot: State { state.current }
 
-    func setMainFrame(_ frameID: String, loaderID: String?) {
-        state.withLock { state in
-            state.mainFrameID = frameID
-            if let loaderID { state.loaderID = loaderID }
-        }
+    func setMainFrame(_ frameID: String) {
+        state.withLock { $0.mainFrameID = frameID }
     }
 
     static let closedByUs = DevToolsError.pageClosed("the page was closed")
@@ -92,13 +88,7 @@ final class PageSession: Sendable {
         case "Page.frameNavigated":
             let frame = params["frame"]
             if frame["parentId"].isNull, let frameID = frame["id"].stringValue {
-                setMainFrame(frameID, loaderID: frame["loaderId"].stringValue)
-            }
-        case "Page.lifecycleEvent":
-            if params["name"].stringValue == "init", let loaderID = params["loaderId"].stringValue {
-                state.withLock { state in
-                    if params["frameId"].stringValue == state.mainFrameID { state.loaderID = loaderID }
-                }
+                setMainFrame(frameID)
             }
         case "Network.requestWillBeSent":
             if let requestID = params["requestId"].stringValue {
