@@ -15,7 +15,7 @@ struct SandboxApp: Sendable {
     let mount: @Sendable (SandboxContext) throws -> MountedApp
 
     /// Every app, in the order `--help` lists them.
-    static let all: [SandboxApp] = [.scim]
+    static let all: [SandboxApp] = [.scim, .github]
 }
 
 /// What an app hands back when mounted.
