@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Decides whether a stored line is a canonical event line without building any values.
 ///
 /// Recovery and verification look at every line of the journal, so they cannot afford a full
@@ -148,6 +152,7 @@ private struct Scanner {
     mutating func string() -> Verdict? {
         guard literal("\"") else { return .invalid("expected a string") }
         while index < bytes.count {
+            skipPlainASCII()
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
                 index += 1
@@ -224,11 +229,26 @@ private struct Scanner {
 
     mutating func literal(_ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        let start = text.utf8Start
-        for i in 0..<count where bytes[index + i] != start[i] { return false }
+        guard index + count <= bytes.count, let base = bytes.baseAddress else { return false }
+        guard memcmp(base + index, text.utf8Start, count) == 0 else { return false }
         index += count
         return true
+    }
+
+    /// Skips eight bytes at a time while none of them is a quote, a backslash, a control
+    /// character or non-ASCII: the common case inside strings.
+    mutating func skipPlainASCII() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
+            if special & highs != 0 { return }
+            index += 8
+        }
     }
 
     /// The length of the well-formed UTF-8 sequence at `i` (RFC 3629), or nil.

@@ -99,7 +99,13 @@ enum FileSystem {
         return stat(path, &info) == 0
     }
 
+    /// Creates `path` and any missing parents, private to the owner.
     static func createDirectory(_ path: String) throws(JournalError) {
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw .io(operation: "mkdir", path: path, errno: errno) }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, parent != path else { throw .io(operation: "mkdir", path: path, errno: ENOENT) }
+        try createDirectory(parent)
         if mkdir(path, 0o700) != 0 && errno != EEXIST { throw .io(operation: "mkdir", path: path, errno: errno) }
     }
 

@@ -150,7 +150,9 @@ private struct VerificationRun {
 
     mutating func execute(external: [(source: String, checkpoint: SignedCheckpoint)]) {
         guard loadTargets(external: external) else { return }
-        guard scanSegments() else { return }
+        let scanned = scanSegments()
+        report.root = frontier.root
+        guard scanned else { return }
         checkConsistency()
     }
 
@@ -353,7 +355,6 @@ private struct VerificationRun {
                 }
             }
         }
-        report.root = frontier.root
 
         if let beyond = targets.first(where: { !$0.matched }) {
             let lastFile = files.last?.path
