@@ -112,6 +112,19 @@ struct TranscriptTests {
         }
     }
 
+    /// The page's other JSON examples: plugin manifests and a capabilities object.
+    @Test func theJSONExamplesMatchTheirSchemas() throws {
+        let examples = TranscriptBlock.jsonExamples(in: try Repository.text(Repository.protocolDocument))
+        #expect(examples.count >= 3)
+        for (number, text) in examples {
+            let value = try JSONParser.parse(text)
+            let schema = value["version"].isNull ? "protocol/defs.json#/$defs/Capabilities" : "plugin.schema.json"
+            let problems = try schemas.validator.problems(value, against: schema)
+            #expect(problems.isEmpty, "docs/connector-protocol.md:\(number): \(problems)")
+            if schema.hasPrefix("protocol/") { _ = try Capabilities(json: value, path: "capabilities") }
+        }
+    }
+
     @Test func theExampleConnectorStillAnswersAsTheTranscriptSays() throws {
         let replays = blocks.filter { $0.replay == "docs/examples/connector.py" }
         #expect(replays.count >= 2)
@@ -239,6 +252,26 @@ struct TranscriptBlock {
             if !text.trimmingCharacters(in: .whitespaces).isEmpty { previous = text }
         }
         return blocks
+    }
+
+    /// The ```json fenced blocks, with the line number of each opening fence.
+    static func jsonExamples(in markdown: String) -> [(Int, String)] {
+        var examples: [(Int, String)] = []
+        var open: (number: Int, isJSON: Bool, lines: [String])?
+        for (index, raw) in markdown.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let text = raw.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix("```") {
+                if let block = open {
+                    if block.isJSON { examples.append((block.number, block.lines.joined(separator: "\n"))) }
+                    open = nil
+                } else {
+                    open = (index + 1, text == "```json", [])
+                }
+            } else if open != nil {
+                open?.lines.append(String(raw))
+            }
+        }
+        return examples
     }
 
     private static func replayTarget(_ line: String) -> String? {
