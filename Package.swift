@@ -40,6 +40,7 @@ let package = Package(
         // Benchmarks: `swift run -c release <Name>`.
         .executableTarget(name: "ProtocolBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ProtocolBench"),
         .executableTarget(name: "JournalBench", dependencies: ["StewardJournal"], path: "Benchmarks/JournalBench"),
+        .executableTarget(name: "LifecycleBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/LifecycleBench"),
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),

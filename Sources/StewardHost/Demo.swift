@@ -13,11 +13,14 @@ import StewardProtocol
 /// verifies the journal. Every step goes through the real connectors and the journal.
 public struct Demo: Sendable {
     public var directory: URL
+    /// Multiplies the company's size (1: about 200 people); benchmarks use larger ones.
+    public var scale: Int
     /// Where the demo's narrative goes (stdout in the CLI).
     public var say: @Sendable (String) -> Void
 
-    public init(directory: URL, say: @escaping @Sendable (String) -> Void) {
+    public init(directory: URL, scale: Int = 1, say: @escaping @Sendable (String) -> Void) {
         self.directory = directory
+        self.scale = scale
         self.say = say
     }
 
@@ -30,6 +33,8 @@ public struct Demo: Sendable {
         public var journalEvents: Int
         public var verified: Bool
         public var apps: [String]
+        /// Wall time of each step, in seconds, by name (`round1.sync`, `round2.apply`, ...).
+        public var timings: [(String, Double)]
     }
 
     /// Runs the demo. The sandbox runs until `keepSandbox` returns (the CLI's `--keep` waits
@@ -46,7 +51,7 @@ public struct Demo: Sendable {
         for i in keyBytes.indices { keyBytes[i] = UInt8.random(in: 0...255) }
         try write("checkpoint.key", Data(keyBytes).base64EncodedString() + "\n", mode: 0o600)
         let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        let world = DemoWorld.initial()
+        let world = DemoWorld.initial(scale: scale)
         try write("hr.csv", world.csv)
         let registry = PluginRegistry(configDirectory: directory)
         let apps = DemoConfig.apps(sandbox: sandbox, registry: registry)
@@ -61,13 +66,14 @@ public struct Demo: Sendable {
 
         let configPath = directory.appendingPathComponent("steward.json").path
         say("\n== Round 1: first sync, plan and apply")
-        let (plan1, apply1) = try await round(configPath: configPath)
+        var timings: [(String, Double)] = []
+        let (plan1, apply1) = try await round(configPath: configPath, name: "round1", timings: &timings)
 
         say("\n== HR changes: joiners \(changesPreview.joiners.joined(separator: ", ")); movers \(changesPreview.movers.joined(separator: ", ")); leavers \(changesPreview.leavers.joined(separator: ", "))")
         let (world2, changes) = world.secondRound(today: today)
         try write("hr.csv", world2.csv)
         say("\n== Round 2: sync, plan and apply after the HR changes")
-        let (plan2, apply2) = try await round(configPath: configPath)
+        let (plan2, apply2) = try await round(configPath: configPath, name: "round2", timings: &timings)
 
         // Verify the journal the way an auditor would.
         let ws = try Workspace.open(configPath: configPath, actor: "steward demo")
@@ -79,20 +85,29 @@ public struct Demo: Sendable {
         say("\n== Journal: \(events) events, \(report.checkpointsChecked) signed checkpoints; verify: \(report.intact ? "intact" : "NOT INTACT at seq \(report.divergence?.seq ?? 0): \(report.divergence.map { "\($0.kind.rawValue)" } ?? "")")")
         await keepSandbox(sandbox)
         return Result(firstPlan: plan1, secondPlan: plan2, firstApply: apply1, secondApply: apply2, changes: changes,
-                      journalEvents: events, verified: report.intact, apps: apps.map(\.id))
+                      journalEvents: events, verified: report.intact, apps: apps.map(\.id), timings: timings)
     }
 
     /// One sync → plan → apply round, in a fresh workspace like separate commands would be.
-    private func round(configPath: String) async throws -> (Plan, Executor.Summary) {
+    private func round(configPath: String, name: String, timings: inout [(String, Double)]) async throws -> (Plan, Executor.Summary) {
+        var clock = Date()
+        func lap(_ step: String) {
+            timings.append(("\(name).\(step)", Date().timeIntervalSince(clock)))
+            clock = Date()
+        }
         let ws = try Workspace.open(configPath: configPath, actor: "steward demo")
         do {
             let sync = try await SyncEngine(workspace: ws).run()
+            lap("sync")
             say("sync: HR \(sync.people) people (\(sync.joined) joined, \(sync.moved) moved, \(sync.left) left); "
                 + sync.apps.map { "\($0.id) \($0.accounts) accounts\($0.error.map { " FAILED: \($0)" } ?? "")" }.joined(separator: ", "))
             if sync.failed { throw WorkspaceError(message: "sync failed: \(sync.sourceError ?? sync.apps.compactMap(\.error).joined(separator: "; "))") }
             let plan = try await PlanEngine(workspace: ws).plan().plan
+            lap("plan")
             say(PlanRenderer.text(plan))
+            clock = Date()
             let summary = try await Executor(workspace: ws).apply(plan)
+            lap("apply")
             say("apply: \(summary.applied) applied, \(summary.alreadyApplied) already so, \(summary.failed) failed, \(summary.skipped) skipped")
             for f in summary.failures.prefix(10) { say("  failed: \(f)") }
             await ws.close()

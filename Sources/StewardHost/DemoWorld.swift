@@ -23,13 +23,13 @@ public struct DemoWorld: Sendable {
 
     public init(people: [Person]) { self.people = people }
 
-    /// The initial company.
-    public static func initial() -> DemoWorld {
+    /// The initial company; `scale` multiplies every department's size (1 gives 200 people).
+    public static func initial(scale: Int = 1) -> DemoWorld {
         var people: [Person] = []
         var n = 1000
         for (d, dept) in departments.enumerated() {
             let headId = "E\(n)"
-            for i in 0..<dept.size {
+            for i in 0..<(dept.size * max(1, scale)) {
                 let id = "E\(n)"
                 let first = firstNames[(n * 7) % firstNames.count]
                 let last = lastNames[(n * 11 + d) % lastNames.count]
