@@ -16,6 +16,7 @@ let root = Command(
         linkCommand,
         ignoreCommand,
         demoCommand,
+        auditCommand,
         pluginsCommand,
         connectorCommand,
     ])
