@@ -131,22 +131,54 @@ extension ValueMatcher {
 extension Person {
     /// The value a policy's `when` sees for `attribute`: a `Person` field, else an extra column.
     public func attributeValue(_ attribute: String) -> String? {
-        switch attribute {
-        case "id": return id
-        case "email": return email
-        case "firstName": return firstName
-        case "lastName": return lastName
-        case "displayName": return displayName
-        case "department": return department
-        case "title": return title
-        case "managerId": return managerId
-        case "location": return location
-        case "employmentType": return employmentType
-        case "costCenter": return costCenter
-        case "status": return status.rawValue
-        case "startDate": return startDate
-        case "endDate": return endDate
-        default: return attributes[attribute]
+        PersonField(attribute).value(in: self)
+    }
+}
+
+/// A person attribute resolved from its name once, so reading it for every person is a switch
+/// on an enum rather than on strings.
+enum PersonField: Sendable, Hashable {
+    case id, email, firstName, lastName, displayName, department, title, managerId, location
+    case employmentType, costCenter, status, startDate, endDate
+    case extra(String)
+
+    init(_ name: String) {
+        switch name {
+        case "id": self = .id
+        case "email": self = .email
+        case "firstName": self = .firstName
+        case "lastName": self = .lastName
+        case "displayName": self = .displayName
+        case "department": self = .department
+        case "title": self = .title
+        case "managerId": self = .managerId
+        case "location": self = .location
+        case "employmentType": self = .employmentType
+        case "costCenter": self = .costCenter
+        case "status": self = .status
+        case "startDate": self = .startDate
+        case "endDate": self = .endDate
+        default: self = .extra(name)
+        }
+    }
+
+    func value(in person: borrowing Person) -> String? {
+        switch self {
+        case .id: return person.id
+        case .email: return person.email
+        case .firstName: return person.firstName
+        case .lastName: return person.lastName
+        case .displayName: return person.displayName
+        case .department: return person.department
+        case .title: return person.title
+        case .managerId: return person.managerId
+        case .location: return person.location
+        case .employmentType: return person.employmentType
+        case .costCenter: return person.costCenter
+        case .status: return person.status.rawValue
+        case .startDate: return person.startDate
+        case .endDate: return person.endDate
+        case .extra(let name): return person.attributes.isEmpty ? nil : person.attributes[name]
         }
     }
 }

@@ -70,7 +70,6 @@ public struct AppCorrelation: Sendable {
         var accountOfPerson = [Int32](repeating: -1, count: directory.count)
         var ignored: [IgnoredAccount] = []
         var conflicts: [CorrelationConflict] = []
-        var ruleMatched: [Int] = []
         var hasOverrides = !overrides.links.isEmpty || !overrides.ignores.isEmpty
 
         // Manual decisions first: they are what a human said.
@@ -79,7 +78,8 @@ public struct AppCorrelation: Sendable {
         }
         var decided = [Bool](repeating: false, count: hasOverrides ? accounts.count : 0)
         if hasOverrides {
-            for (i, account) in accounts.enumerated() {
+            for i in accounts.indices {
+                let account = accounts[i]
                 let key = AccountKey(app: app, accountId: account.id)
                 if let reason = overrides.ignores[key] {
                     ignored.append(IgnoredAccount(account: i, reason: reason))
@@ -105,26 +105,28 @@ public struct AppCorrelation: Sendable {
         // Rules, in order; the first rule that finds anyone decides.
         var claimedTwice: [Int32: [Int]] = [:]
         var unresolved: [Int32: [Int]] = [:]
-        for (i, account) in accounts.enumerated() {
-            if hasOverrides && decided[i] { continue }
-            for rule in rules {
-                let match = index.match(account, rule: rule)
-                if match == CorrelationIndex.none { continue }
-                if match == CorrelationIndex.ambiguous {
-                    conflicts.append(CorrelationConflict(kind: .ambiguous, app: app, accountIds: [account.id],
-                                                         personIds: index.candidates(account, rule: rule, directory: directory), rule: rule))
+        // Reading through a buffer pointer keeps each account in place rather than copied.
+        accounts.withUnsafeBufferPointer { accounts in
+            for i in accounts.indices {
+                if hasOverrides && decided[i] { continue }
+                for rule in rules {
+                    let match = index.match(rule, in: accounts.baseAddress.map { $0 + i })
+                    if match == CorrelationIndex.none { continue }
+                    if match == CorrelationIndex.ambiguous {
+                        conflicts.append(CorrelationConflict(kind: .ambiguous, app: app, accountIds: [accounts[i].id],
+                                                             personIds: index.candidates(accounts[i], rule: rule, directory: directory), rule: rule))
+                        break
+                    }
+                    let current = accountOfPerson[Int(match)]
+                    if current == -1 {
+                        accountOfPerson[Int(match)] = Int32(i)
+                        personOfAccount[i] = match
+                        linkSource[i] = UInt8(2 + rule.ordinal)
+                    } else {
+                        claimedTwice[match, default: []].append(i)
+                    }
                     break
                 }
-                let current = accountOfPerson[Int(match)]
-                if current == -1 {
-                    accountOfPerson[Int(match)] = Int32(i)
-                    personOfAccount[i] = match
-                    linkSource[i] = UInt8(2 + rule.ordinal)
-                    ruleMatched.append(i)
-                } else {
-                    claimedTwice[match, default: []].append(i)
-                }
-                break
             }
         }
 
@@ -234,65 +236,57 @@ public struct CorrelationIndex: Sendable {
     static let none: Int32 = -1
     static let ambiguous: Int32 = -2
 
-    private let byId: [String: Int32]
-    private let byEmail: [String: Int32]
-    private let byLocalPart: [String: Int32]
+    private let byId: KeyTable
+    private let byEmail: KeyTable
+    private let byLocalPart: KeyTable
 
     public init(directory: PersonDirectory) {
-        var byId: [String: Int32] = [:]
-        var byEmail: [String: Int32] = [:]
-        var byLocalPart: [String: Int32] = [:]
-        byId.reserveCapacity(directory.count)
-        byEmail.reserveCapacity(directory.count)
-        byLocalPart.reserveCapacity(directory.count)
+        var byEmail = KeyTable(capacity: directory.count, ignoresCase: true)
+        var byLocalPart = KeyTable(capacity: directory.count, ignoresCase: true)
+        let currentCount = directory.currentCount
         // Current people win over former ones with the same email: a returning address belongs
-        // to whoever holds it now.
-        for (i, person) in directory.people.enumerated() {
-            let isCurrent = i < directory.currentCount
-            byId[person.id] = Int32(i)
-            let email = person.email.caseFolded
-            guard !email.isEmpty else { continue }
-            CorrelationIndex.insert(email, Int32(i), isCurrent: isCurrent, currentCount: directory.currentCount, into: &byEmail)
-            if let at = email.firstIndex(of: "@") {
-                CorrelationIndex.insert(String(email[..<at]), Int32(i), isCurrent: isCurrent, currentCount: directory.currentCount, into: &byLocalPart)
+        // to whoever holds it now. Two current (or two former) people sharing one is ambiguous.
+        func claim(_ existing: Int32, _ person: Int32) -> Int32 {
+            if existing == CorrelationIndex.ambiguous { return existing }
+            let existingIsCurrent = Int(existing) < currentCount, isCurrent = Int(person) < currentCount
+            if existingIsCurrent == isCurrent { return CorrelationIndex.ambiguous }
+            return isCurrent ? person : existing
+        }
+        directory.people.withUnsafeBufferPointer { people in
+            for i in people.indices {
+                let person = Int32(i)
+                let email = people[i].email
+                guard !email.isEmpty else { continue }
+                byEmail.insert(email, person) { claim($0, person) }
+                if let at = email.utf8.firstIndex(of: UInt8(ascii: "@")) {
+                    byLocalPart.insert(String(email[..<at]), person) { claim($0, person) }
+                }
             }
         }
-        self.byId = byId
+        self.byId = directory.idTable
         self.byEmail = byEmail
         self.byLocalPart = byLocalPart
     }
 
-    private static func insert(_ key: String, _ person: Int32, isCurrent: Bool, currentCount: Int, into table: inout [String: Int32]) {
-        guard let existing = table[key] else {
-            table[key] = person
-            return
-        }
-        if existing == ambiguous { return }
-        let existingIsCurrent = Int(existing) < currentCount
-        if existingIsCurrent == isCurrent {
-            table[key] = ambiguous
-        } else if isCurrent {
-            table[key] = person
-        }
-    }
-
-    /// The person `account` belongs to under `rule`: an index, `none` or `ambiguous`.
-    func match(_ account: Account, rule: CorrelationRule) -> Int32 {
+    /// The person an account belongs to under `rule`: an index, `none` or `ambiguous`. The
+    /// account is read in place (one field, not a copy of the record).
+    func match(_ rule: CorrelationRule, in account: UnsafePointer<Account>?) -> Int32 {
+        guard let account else { return CorrelationIndex.none }
         switch rule {
         case .employeeNumber:
-            guard let n = account.employeeNumber, !n.isEmpty else { return CorrelationIndex.none }
-            return byId[n] ?? CorrelationIndex.none
+            guard let n = account.pointee.employeeNumber, !n.isEmpty else { return CorrelationIndex.none }
+            return byId.find(n) ?? CorrelationIndex.none
         case .externalId:
-            guard let n = account.externalId, !n.isEmpty else { return CorrelationIndex.none }
-            return byId[n] ?? CorrelationIndex.none
+            guard let n = account.pointee.externalId, !n.isEmpty else { return CorrelationIndex.none }
+            return byId.find(n) ?? CorrelationIndex.none
         case .email:
-            guard let e = account.email, !e.isEmpty else { return CorrelationIndex.none }
-            return byEmail[e.caseFolded] ?? CorrelationIndex.none
+            guard let e = account.pointee.email, !e.isEmpty else { return CorrelationIndex.none }
+            return byEmail.find(e) ?? CorrelationIndex.none
         case .userName:
-            let u = account.userName.caseFolded
+            let u = account.pointee.userName
             if u.isEmpty { return CorrelationIndex.none }
-            if u.utf8.contains(UInt8(ascii: "@")) { return byEmail[u] ?? CorrelationIndex.none }
-            return byLocalPart[u] ?? CorrelationIndex.none
+            if u.utf8.contains(UInt8(ascii: "@")) { return byEmail.find(u) ?? CorrelationIndex.none }
+            return byLocalPart.find(u) ?? CorrelationIndex.none
         }
     }
 

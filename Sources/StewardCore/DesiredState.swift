@@ -52,46 +52,56 @@ public struct DesiredState: Sendable {
         for inventory in inventories { inventoryById[inventory.appId] = inventory }
         var compiler = RuleCompiler(config: config, inventories: config.apps.map { inventoryById[$0.id] })
 
-        // Profiles: people who look the same to every policy share one evaluation.
-        let attributes = Array(Set(config.policies.flatMap(\.when.attributes))).sorted()
+        // Profiles: people who look the same to every policy share one evaluation. A profile is
+        // the person's standing plus the interned values of every attribute a policy reads.
+        let fields = Array(Set(config.policies.flatMap(\.when.attributes))).sorted().map(PersonField.init)
+        var columns = fields.map { _ in KeyTable(ignoresCase: false) }
         var profileOf = [Int32](repeating: -1, count: directory.count)
-        var profiles: [ProfileKey] = []
-        var profileIds: [ProfileKey: Int32] = [:]
-        for (i, person) in directory.people.enumerated() {
-            let category: UInt8
-            switch directory.standings[i] {
-            case .left: continue
-            case .active: category = 0
-            case .onLeave: category = 1
-            case .pending: category = 2
-            }
-            let key = ProfileKey(category: category, values: attributes.map { person.attributeValue($0) })
-            if let id = profileIds[key] {
-                profileOf[i] = id
-            } else {
-                let id = Int32(profiles.count)
-                profileIds[key] = id
-                profiles.append(key)
-                profileOf[i] = id
+        var representatives: [Int] = []
+        var categories: [UInt8] = []
+        var profileIds: [[Int32]: Int32] = [:]
+        var key = [Int32](repeating: 0, count: fields.count + 1)
+        directory.people.withUnsafeBufferPointer { people in
+            for i in people.indices {
+                switch directory.standings[i] {
+                case .left: continue
+                case .active: key[0] = 0
+                case .onLeave: key[0] = 1
+                case .pending: key[0] = 2
+                }
+                for (c, field) in fields.enumerated() {
+                    guard let value = field.value(in: people[i]) else {
+                        key[c + 1] = 0
+                        continue
+                    }
+                    let next = Int32(columns[c].count)
+                    key[c + 1] = 1 + columns[c].findOrInsert(value, next)
+                }
+                if let id = profileIds[key] {
+                    profileOf[i] = id
+                } else {
+                    let id = Int32(representatives.count)
+                    profileIds[key] = id
+                    representatives.append(i)
+                    categories.append(UInt8(key[0]))
+                    profileOf[i] = id
+                }
             }
         }
 
-        // Evaluate every policy once per profile.
-        let attributePosition = Dictionary(uniqueKeysWithValues: attributes.enumerated().map { ($1, $0) })
+        // Evaluate every policy once per profile, on a person who has it.
         let appCount = config.apps.count
         var tables = [AppTable](repeating: AppTable(), count: appCount)
         var dedupe = [[AppDesire: Int32]](repeating: [:], count: appCount)
         var profileGrants: [[Int]] = []
-        profileGrants.reserveCapacity(profiles.count)
-        for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: profiles.count) }
-        for (profileId, profile) in profiles.enumerated() {
+        profileGrants.reserveCapacity(representatives.count)
+        for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: representatives.count) }
+        for (profileId, representative) in representatives.enumerated() {
+            let person = directory.people[representative]
             var matched: [Int] = []
             for (p, policy) in config.policies.enumerated() {
-                if !policy.when.mentionsStatus && profile.category == 2 { continue }
-                let holds = policy.when.matches { attribute in
-                    attributePosition[attribute].flatMap { profile.values[$0] }
-                }
-                if holds { matched.append(contentsOf: compiler.grantsOfPolicy[p]) }
+                if !policy.when.mentionsStatus && categories[profileId] == 2 { continue }
+                if policy.when.matches(person) { matched.append(contentsOf: compiler.grantsOfPolicy[p]) }
             }
             profileGrants.append(matched)
             for (app, grants) in groupByApp(matched, compiler.grants) {
@@ -170,12 +180,39 @@ public struct DesiredState: Sendable {
 
     /// How many distinct attribute combinations the policies had to be evaluated for.
     public var profileCount: Int { tables.first?.byProfile.count ?? 0 }
+
+    /// App `app`'s desired state flattened for one planning worker (see `AppDesireView`).
+    func view(app: Int) -> AppDesireView {
+        var desires = tables[app].desires
+        let byProfile = tables[app].byProfile
+        var personDesire = personProfile.map { $0 >= 0 ? byProfile[Int($0)] : -1 }
+        for (p, own) in personal[app].sorted(by: { $0.key < $1.key }) {
+            personDesire[Int(p)] = Int32(desires.count)
+            desires.append(own)
+        }
+        var start: [Int32] = [0]
+        var flat: [Int32] = []
+        start.reserveCapacity(desires.count + 1)
+        for d in desires {
+            flat.append(contentsOf: d.entitlements)
+            start.append(Int32(flat.count))
+        }
+        return AppDesireView(desires: desires, personDesire: personDesire, entitlementStart: start, entitlements: flat)
+    }
 }
 
-/// The attribute values policies look at, plus the person's standing.
-struct ProfileKey: Hashable {
-    var category: UInt8
-    var values: [String?]
+/// One app's desired state as a planning worker reads it: per person an index into `desires`
+/// (-1: nothing), and every desire's entitlements in arrays the worker owns, so the per-person
+/// loop touches no reference counts shared with other workers.
+struct AppDesireView {
+    let desires: [DesiredState.AppDesire]
+    let personDesire: [Int32]
+    let entitlementStart: [Int32]
+    let entitlements: [Int32]
+
+    func entitlements(of desire: Int) -> ArraySlice<Int32> {
+        entitlements[Int(entitlementStart[desire])..<Int(entitlementStart[desire + 1])]
+    }
 }
 
 struct PersonApp: Hashable {

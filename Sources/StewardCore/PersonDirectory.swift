@@ -11,7 +11,8 @@ public struct PersonDirectory: Sendable {
     public let currentCount: Int
     /// Bad HR data found on the way: duplicate ids, unreadable dates.
     public let findings: [PlanFinding]
-    private let indexById: [String: Int32]
+    /// Person id → index; correlation's `employeeNumber` and `externalId` rules use it too.
+    let idTable: KeyTable
 
     /// Where a person is in their employment on the planning day.
     public enum Standing: Sendable, Hashable {
@@ -27,40 +28,37 @@ public struct PersonDirectory: Sendable {
     public init(current: [Person], former: [Person] = [], today: CalendarDay) {
         var people: [Person] = []
         var standings: [Standing] = []
-        var index: [String: Int32] = [:]
+        var index = KeyTable(capacity: current.count + former.count, ignoresCase: false)
         var findings: [PlanFinding] = []
         people.reserveCapacity(current.count + former.count)
         standings.reserveCapacity(current.count + former.count)
-        index.reserveCapacity(current.count + former.count)
 
         for person in current {
-            if index[person.id] != nil {
+            if index.findOrInsert(person.id, Int32(people.count)) != Int32(people.count) {
                 findings.append(PlanFinding(.duplicatePerson, severity: .error, personId: person.id,
                                             message: "person id \(person.id) appears more than once in the HR feed; only the first record is used"))
                 continue
             }
-            index[person.id] = Int32(people.count)
             people.append(person)
             let (standing, problem) = PersonDirectory.standing(of: person, on: today)
             standings.append(standing)
             if let problem { findings.append(PlanFinding(.invalidPerson, severity: .warning, personId: person.id, message: problem)) }
         }
         let currentCount = people.count
-        for person in former where index[person.id] == nil {
-            index[person.id] = Int32(people.count)
+        for person in former where index.findOrInsert(person.id, Int32(people.count)) == Int32(people.count) {
             people.append(person)
             standings.append(.left(.goneFromFeed))
         }
         self.people = people
         self.standings = standings
         self.currentCount = currentCount
-        self.indexById = index
+        self.idTable = index
         self.findings = findings
     }
 
     public var count: Int { people.count }
 
-    public func index(of id: String) -> Int? { indexById[id].map(Int.init) }
+    public func index(of id: String) -> Int? { idTable.find(id).map(Int.init) }
 
     public func person(_ id: String) -> Person? { index(of: id).map { people[$0] } }
 

@@ -94,12 +94,14 @@ public struct PlanAction: Sendable, Hashable {
 
 /// The change itself.
 public enum PlanOperation: Sendable, Hashable {
-    case createAccount(AccountSpec)
+    // The large payloads are boxed (`indirect`) so an action stays small: plans hold hundreds of
+    // thousands of them.
+    indirect case createAccount(AccountSpec)
     case enableAccount
     case updateAccount([AttributeChange])
     case grant(EntitlementRef)
     /// Replace a single-valued entitlement (a role tier): one `grants/add` of `to`.
-    case changeTier(from: EntitlementRef, to: EntitlementRef)
+    indirect case changeTier(from: EntitlementRef, to: EntitlementRef)
     case revoke(EntitlementRef)
     case disableAccount
     /// `disabledDays` is how long the account has been disabled, when known.

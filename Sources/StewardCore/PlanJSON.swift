@@ -14,6 +14,14 @@ extension Plan {
     public static let formatName = "steward-plan"
 
     public var json: JSONValue {
+        var members = headMembers
+        members["actions"] = .array(actions.map(\.json))
+        members["findings"] = .array(findings.map(\.json))
+        return .object(members)
+    }
+
+    /// Every member but the two long lists.
+    private var headMembers: [String: JSONValue] {
         var b = JSONObjectBuilder(capacity: 12)
         b.set("format", Plan.formatName)
         b.set("version", Plan.formatVersion)
@@ -23,10 +31,28 @@ extension Plan {
         b.set("blocked", isBlocked)
         b.set("rails", .array(rails.map(\.json)))
         b.set("apps", .array(apps.map(\.json)))
-        b.set("actions", .array(actions.map(\.json)))
-        b.set("findings", .array(findings.map(\.json)))
         b.set("people", .object(people.mapValues(\.json)))
-        return b.value
+        return b.members
+    }
+
+    /// The plan file's bytes, the same document as `json`, written one action at a time so a
+    /// plan with hundreds of thousands of actions is never held twice as a JSON tree.
+    public func jsonBytes(sortedKeys: Bool = false) -> [UInt8] {
+        let head = headMembers
+        var out: [UInt8] = []
+        out.reserveCapacity(4096 + actions.count * 320 + findings.count * 160)
+        out.append(UInt8(ascii: "{"))
+        for key in head.keys.sorted() {
+            JSONWriter.writeString(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.write(head[key] ?? .null, into: &out, sortedKeys: sortedKeys)
+            out.append(UInt8(ascii: ","))
+        }
+        writeArray("actions", actions.lazy.map(\.json), into: &out, sortedKeys: sortedKeys)
+        out.append(UInt8(ascii: ","))
+        writeArray("findings", findings.lazy.map(\.json), into: &out, sortedKeys: sortedKeys)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// Reads a plan file; refuses other formats and newer versions.
@@ -237,6 +263,18 @@ extension PersonSummary: JSONConvertible {
         if f.has("event") { event = try decodeChoice(f, "event", Cause.self) }
         self.init(name: try f.string("name"), email: try f.string("email"), event: event)
     }
+}
+
+private func writeArray(_ key: String, _ items: some Sequence<JSONValue>, into out: inout [UInt8], sortedKeys: Bool) {
+    JSONWriter.writeString(key, into: &out)
+    out.append(contentsOf: Array(":[".utf8))
+    var first = true
+    for item in items {
+        if !first { out.append(UInt8(ascii: ",")) }
+        first = false
+        JSONWriter.write(item, into: &out, sortedKeys: sortedKeys)
+    }
+    out.append(UInt8(ascii: "]"))
 }
 
 private func decodeChoice<T: RawRepresentable & CaseIterable>(_ f: JSONFields, _ key: String, _ type: T.Type) throws -> T where T.RawValue == String {

@@ -58,8 +58,13 @@ public enum Planner {
         let today = CalendarDay(request.now)
         let config = request.config
         let directory = PersonDirectory(current: request.people, former: request.formerPeople, today: today)
-        let desired = DesiredState(config: config, directory: directory, inventories: request.inventories, today: today,
-                                   extraExceptions: request.extraExceptions)
+        // The desired state and the correlation index only need the directory: build them side by side.
+        let (desired, index) = concurrently({
+            DesiredState(config: config, directory: directory, inventories: request.inventories, today: today,
+                         extraExceptions: request.extraExceptions)
+        }, {
+            CorrelationIndex(directory: directory)
+        })
         var previousDesired: DesiredState?
         if let previous = request.previousConfig, previous != config {
             previousDesired = DesiredState(config: previous, directory: directory, inventories: request.inventories, today: today,
@@ -68,7 +73,7 @@ public enum Planner {
         let context = PlanContext(directory: directory, desired: desired, previousDesired: previousDesired,
                                   previousAppPosition: Dictionary(uniqueKeysWithValues: (request.previousConfig?.apps ?? []).enumerated().map { ($1.id, $0) }),
                                   events: lifecycleEvents(request.lifecycle, directory), today: today,
-                                  index: CorrelationIndex(directory: directory), overrides: request.overrides)
+                                  index: index, overrides: request.overrides)
 
         let inventoryById = Dictionary(request.inventories.map { ($0.appId, $0) }, uniquingKeysWith: { first, _ in first })
         let planned = config.apps.indices.filter { request.onlyApps?.contains(config.apps[$0].id) ?? true }
@@ -86,6 +91,7 @@ public enum Planner {
         }
 
         var actions: [PlanAction] = []
+        actions.reserveCapacity(outputs.reduce(0) { $0 + $1.actions.count })
         var findings = directory.findings + desired.findings
         var summaries: [AppSummary] = []
         var correlations: [AppCorrelation] = []
@@ -161,6 +167,8 @@ struct AppPlanner {
     let settings: AppSettings
     let inventory: AppInventory
     let correlation: AppCorrelation
+    /// This app's desired state, flattened for this worker.
+    let view: AppDesireView
     /// Per entitlement index: Steward manages its type.
     let managed: [Bool]
     let singleValued: [Bool]
@@ -176,6 +184,7 @@ struct AppPlanner {
         self.inventory = inventory
         correlation = AppCorrelation(inventory: inventory, rules: settings.correlate, overrides: context.overrides,
                                      directory: context.directory, index: context.index)
+        view = context.desired.view(app: app)
         let managedTypes = context.desired.managedTypes[app]
         managed = inventory.entitlements.map { managedTypes.contains($0.type) }
         singleValued = inventory.entitlements.map { inventory.isSingleValued(type: $0.type) }
@@ -187,12 +196,37 @@ struct AppPlanner {
                                         accountId: conflict.accountIds.first, message: conflict.message))
         }
         let someUnresolved = correlation.conflicts.contains { $0.kind == .multipleAccounts }
-        for p in 0..<context.directory.count {
-            if !correlation.isConflicted(person: p) { planPerson(p) }
-            if someUnresolved && context.directory.standings[p].hasLeft {
-                for a in correlation.unresolvedAccounts(ofPerson: p) { planRemoval(p, a) }
+        // Each app starts at a different person, so concurrent workers do not read the same
+        // people at the same moment (their shared reference counts would bounce between cores).
+        // The actions are rotated back into person order afterwards.
+        let count = context.directory.count
+        let start = count == 0 ? 0 : app * count / max(1, context.desired.appIds.count)
+        var wrapAt = 0
+        // Buffer pointers let the loop read people and accounts in place instead of copying them.
+        let people = context.directory.people, accounts = inventory.accounts
+        people.withUnsafeBufferPointer { people in
+            accounts.withUnsafeBufferPointer { accounts in
+                for step in 0..<count {
+                    let p = (start + step) % count
+                    if p == 0 { wrapAt = actions.count }
+                    let desire = Int(view.personDesire[p])
+                    let account = Int(correlation.accountOfPerson[p])
+                    if someUnresolved && context.directory.standings[p].hasLeft {
+                        for a in correlation.unresolvedAccounts(ofPerson: p) { planRemoval(p, a) }
+                    }
+                    // Most people hold exactly what they should: check that without copying anything.
+                    if desire < 0 && account < 0 || account == -2 { continue }
+                    if desire >= 0 && account >= 0, let person = people.baseAddress.map({ $0 + p }),
+                       let held = accounts.baseAddress.map({ $0 + account }), isConverged(person, held, account, desire) { continue }
+                    if desire >= 0 {
+                        if account >= 0 { planHeld(p, account, view.desires[desire]) } else { planCreate(p, view.desires[desire]) }
+                    } else {
+                        planRemoval(p, account)
+                    }
+                }
             }
         }
+        if wrapAt > 0 && wrapAt < actions.count { actions = Array(actions[wrapAt...] + actions[..<wrapAt]) }
         for a in correlation.orphans { planOrphan(a) }
         for (operation, count) in unsupported.sorted(by: { $0.key < $1.key }) {
             findings.append(PlanFinding(.unsupported, severity: .warning, app: settings.id,
@@ -214,14 +248,12 @@ struct AppPlanner {
 
     // MARK: People
 
-    mutating func planPerson(_ p: Int) {
-        let desire = context.desired.desire(person: p, app: app)
-        let account = correlation.account(ofPerson: p)
-        if let desire {
-            if let account { planHeld(p, account, desire) } else { planCreate(p, desire) }
-        } else if let account {
-            planRemoval(p, account)
-        }
+    /// Nothing to do: the account is usable, holds exactly the desired entitlements, and
+    /// agrees with HR.
+    func isConverged(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>, _ a: Int, _ desire: Int) -> Bool {
+        inventory.grants(ofAccount: a).elementsEqual(view.entitlements(of: desire))
+            && account.pointee.status != .disabled
+            && (settings.updateAttributes.isEmpty || attributeChanges(person, account).isEmpty)
     }
 
     mutating func planCreate(_ p: Int, _ desire: DesiredState.AppDesire) {
@@ -239,13 +271,14 @@ struct AppPlanner {
 
     mutating func planHeld(_ p: Int, _ a: Int, _ desire: DesiredState.AppDesire) {
         let person = context.directory.people[p]
-        let account = inventory.accounts[a]
         lazy var previous = previousDesire(p)
-        if account.status == .disabled && supports(.enable) {
+        if inventory.accounts[a].status == .disabled && supports(.enable) {
             emit(.enableAccount, person: person, account: a, cause: cause(p) { previous == nil }, desire.accountJustifications)
         }
         if !settings.updateAttributes.isEmpty {
-            let changes = attributeChanges(person, account)
+            let changes = withUnsafePointer(to: person) { person in
+                withUnsafePointer(to: inventory.accounts[a]) { attributeChanges(person, $0) }
+            }
             if !changes.isEmpty && supports(.update) {
                 emit(.updateAccount(changes), person: person, account: a, cause: cause(p) { false }, [.hrRecord])
             }
@@ -409,17 +442,39 @@ struct AppPlanner {
     }
 
     /// HR values the app reports differently. Attributes the app does not report are skipped.
-    func attributeChanges(_ person: Person, _ account: Account) -> [AttributeChange] {
+    /// This runs for every account, so both records are read in place through pointers: only
+    /// the compared fields are loaded, never a copy of the whole record.
+    func attributeChanges(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>) -> [AttributeChange] {
         var changes: [AttributeChange] = []
         for attribute in settings.updateAttributes {
             let wanted: String?, held: String?
             switch attribute {
-            case .email: wanted = person.email; held = account.email
-            case .displayName: wanted = person.fullName; held = account.displayName
-            case .givenName: wanted = person.firstName; held = account.givenName
-            case .familyName: wanted = person.lastName; held = account.familyName
-            case .department: wanted = person.department; held = account.attributes.isEmpty ? nil : account.attributes["department"]
-            case .title: wanted = person.title; held = account.attributes.isEmpty ? nil : account.attributes["title"]
+            case .email:
+                guard let e = account.pointee.email else { continue }
+                if e == person.pointee.email { continue }
+                wanted = person.pointee.email
+                held = e
+            case .displayName:
+                guard let d = account.pointee.displayName else { continue }
+                if let own = person.pointee.displayName, !own.isEmpty, d == own { continue }
+                wanted = person.pointee.fullName
+                held = d
+            case .givenName:
+                guard let g = account.pointee.givenName else { continue }
+                wanted = person.pointee.firstName
+                held = g
+            case .familyName:
+                guard let f = account.pointee.familyName else { continue }
+                wanted = person.pointee.lastName
+                held = f
+            case .department:
+                if account.pointee.attributes.isEmpty { continue }
+                wanted = person.pointee.department
+                held = account.pointee.attributes["department"]
+            case .title:
+                if account.pointee.attributes.isEmpty { continue }
+                wanted = person.pointee.title
+                held = account.pointee.attributes["title"]
             }
             guard let wanted, !wanted.isEmpty, let held else { continue }
             let same = attribute == .email ? held.equalsIgnoringCase(wanted) : held == wanted
