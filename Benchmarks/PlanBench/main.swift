@@ -1,13 +1,17 @@
 // PlanBench: desired state and plan for a synthetic company, in process.
 //
-//   swift run -c release PlanBench [people] [apps]
+//   swift run -c release PlanBench [people] [apps] [repeats]
 //
 // 100,000 people × 50 apps with 20 entitlements each (a role tier and groups): every person
 // has an account in every app, so the actual state is 5 million accounts and about 13 million
 // grants. The HR feed changed since the apps were last converged: 1% joiners, 1% movers between
-// departments, 0.5% leavers, drift on 5,000 accounts, 20 orphans per app, and accounts of
-// long-gone people past their deletion grace period. Timed: `Planner.makePlan` (correlation,
-// desired state, diff, ordering, rails). Targets: ≤ 3 s and ≤ 3 GB peak (VmHWM) on 2 cores.
+// departments, 0.2% promotions to a lead title (role tier changes), 0.1% renames (account
+// updates), 0.5% leavers, drift on 5,000 accounts, 20 orphans per app, and accounts of
+// long-gone people past their deletion grace period; 10% of the apps are in observe mode.
+// Account strings are the accounts' own, as parsing a connector's answers would give.
+// Timed: `Planner.makePlan` (correlation, desired state, diff, ordering, rails), the fastest
+// of `repeats` runs, with its CPU time and the load average, since the machine may be shared.
+// Targets: ≤ 3 s and ≤ 3 GB peak (VmHWM, whole process including the synthetic input) on 2 cores.
 import Foundation
 import StewardCore
 import StewardProtocol
@@ -15,6 +19,8 @@ import StewardProtocol
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let peopleCount = arguments.first ?? 100_000
 let appCount = arguments.dropFirst().first ?? 50
+/// Plans computed; the fastest is reported, which filters out other processes on a shared machine.
+let repeats = max(1, arguments.dropFirst(2).first ?? 1)
 let now = Date(timeIntervalSince1970: 1_772_701_200)
 let today = CalendarDay(now)
 
@@ -114,6 +120,16 @@ for k in 0..<movers {
     let old = departments.firstIndex(of: current[i].department ?? "") ?? 0
     current[i].department = departments[(old + 1) % departments.count]
 }
+// Promotions change role tiers; renames make account attributes stale.
+for k in 0..<(peopleCount / 500) {
+    let i = (k * 193 + 29) % peopleCount
+    if !(current[i].title ?? "").hasPrefix("Lead") { current[i].title = "Lead Engineer" }
+}
+for k in 0..<(peopleCount / 1000) {
+    let i = (k * 211 + 3) % peopleCount
+    current[i].lastName = "Renamed"
+    current[i].displayName = (current[i].firstName ?? "") + " Renamed"
+}
 for k in 0..<leavers {
     let i = (k * 89 + 7) % peopleCount
     current[i].status = .terminated
@@ -166,12 +182,20 @@ func cpuSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
-let planCPUStart = cpuSeconds()
-let planStart = DispatchTime.now()
-let result = Planner.makePlan(PlanRequest(config: rules, people: current, inventories: inventories, now: now,
-                                          formerPeople: formerPeople, lifecycle: lifecycle))
-let planTime = seconds(planStart)
-let planCPU = cpuSeconds() - planCPUStart
+let request = PlanRequest(config: rules, people: current, inventories: inventories, now: now, formerPeople: formerPeople, lifecycle: lifecycle)
+
+func timedPlan() -> (result: PlanResult, wall: Double, cpu: Double) {
+    let cpuStart = cpuSeconds(), wallStart = DispatchTime.now()
+    let result = Planner.makePlan(request)
+    return (result, seconds(wallStart), cpuSeconds() - cpuStart)
+}
+
+var (result, bestWall, bestCPU) = timedPlan()
+for _ in 1..<repeats {
+    let run = timedPlan()
+    result = run.result
+    if run.wall < bestWall { (bestWall, bestCPU) = (run.wall, run.cpu) }
+}
 let plan = result.plan
 let planMemory = peakMemoryMB()
 
@@ -187,35 +211,12 @@ for action in plan.actions { byOperation[action.operation.name, default: 0] += 1
 print("JML diff: \(lifecycle.joined.count) joined, \(lifecycle.moved.count) moved, \(lifecycle.left.count) left in \(String(format: "%.3f", diffTime)) s")
 print("plan: \(plan.actions.count) actions (\(byOperation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), "
       + "\(plan.findings.count) findings, \(result.desired.profileCount) policy profiles, blocked: \(plan.isBlocked)")
-print(String(format: "makePlan (correlate + desired state + diff + rails): %.3f s wall, %.3f s CPU   [target ≤ 3 s]", planTime, planCPU))
+var load = ""
+if let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) { load = String(text.split(separator: " ").first ?? "") }
+print(String(format: "makePlan (correlate + desired state + diff + rails): %.3f s wall, %.3f s CPU, best of %d; load average %@   [target ≤ 3 s]",
+             bestWall, bestCPU, repeats, load))
 print(String(format: "plan JSON: %.1f MB in %.3f s; text: %.1f MB in %.3f s (not part of the target)",
              Double(bytes.count) / 1e6, jsonTime, Double(text.utf8.count) / 1e6, textTime))
 print(String(format: "peak memory (VmHWM): %.0f MB with the input built, %.0f MB after planning   [target ≤ 3072 MB]; %.0f MB after writing JSON and text",
              inputMemory, planMemory, peakMemoryMB()))
 
-// TEMP profiling
-if let n = ProcessInfo.processInfo.environment["PLANBENCH_REPEAT"].flatMap(Int.init) {
-    for _ in 0..<n {
-        let c0 = cpuSeconds(), t0 = DispatchTime.now()
-        let r = Planner.makePlan(PlanRequest(config: rules, people: current, inventories: inventories, now: now, formerPeople: formerPeople, lifecycle: lifecycle))
-        print("repeat", seconds(t0), cpuSeconds() - c0, r.plan.actions.count)
-    }
-}
-if ProcessInfo.processInfo.environment["PLANBENCH_PHASES"] != nil {
-    let t0 = DispatchTime.now()
-    let directory = PersonDirectory(current: current, former: formerPeople, today: today)
-    print("directory", seconds(t0))
-    let t1 = DispatchTime.now()
-    let desired = DesiredState(config: rules, directory: directory, inventories: inventories, today: today)
-    print("desired", seconds(t1), desired.profileCount)
-    let t2 = DispatchTime.now()
-    let index = CorrelationIndex(directory: directory)
-    print("index", seconds(t2))
-    let t3 = DispatchTime.now()
-    var linked = 0
-    for inv in inventories {
-        let c = AppCorrelation(inventory: inv, rules: [.employeeNumber, .email, .userName], overrides: CorrelationOverrides(), directory: directory, index: index)
-        linked += c.linkedCount
-    }
-    print("correlate all (1 core)", seconds(t3), linked)
-}

@@ -70,7 +70,7 @@ public enum PlanRenderer {
     public static func line(_ action: PlanAction) -> String {
         let what = describe(action.operation)
         let why = action.cause.rawValue + (action.justifications.isEmpty ? "" : " · " + action.justifications.map(describe).joined(separator: ", "))
-        let padding = max(2, 40 - what.count)
+        let padding = max(2, 40 - what.unicodeScalars.count)
         return what + String(repeating: " ", count: padding) + why
     }
 
