@@ -203,16 +203,18 @@ struct AppDefinition: Sendable {
             for (path, template) in templates {
                 let node = DefinitionNode(value: .null, path: path, document: root.document)
                 for ref in template.references {
+                    if ref.root == "steps" {
+                        guard let m = ref.member, steps.contains(m) else {
+                            throw node.error("\"\(template.source)\": no earlier step named \"\(ref.member ?? "")\"")
+                        }
+                        continue
+                    }
                     guard let members = roots[ref.root] else {
                         throw node.error("\"\(template.source)\": unknown name \"\(ref.root)\" (here you can use \(roots.keys.sorted().joined(separator: ", ")))")
                     }
                     if ref.root == "settings" {
                         guard let m = ref.member, declared.contains(m) else {
                             throw node.error("\"\(template.source)\": setting \"\(ref.member ?? "")\" is not declared in \"settings\" (declared: \(declared.sorted().joined(separator: ", ")))")
-                        }
-                    } else if ref.root == "steps" {
-                        guard let m = ref.member, steps.contains(m) else {
-                            throw node.error("\"\(template.source)\": no earlier step named \"\(ref.member ?? "")\"")
                         }
                     } else if let allowed = members {
                         guard let m = ref.member else {

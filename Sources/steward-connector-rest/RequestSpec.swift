@@ -28,7 +28,8 @@ struct RequestSpec: Sendable {
         path = try pathNode.template()
         let pathText = path.source
         guard pathText.hasPrefix("/") else { throw pathNode.error("must start with \"/\" (it is appended to the base URL)") }
-        guard !pathText.contains("?"), !pathText.contains("#") else {
+        let literalText = path.pieces.map { piece -> String in if case .text(let t) = piece { return t } else { return "" } }.joined()
+        guard !literalText.contains("?"), !literalText.contains("#") else {
             throw pathNode.error("must not contain \"?\" or \"#\": put query parameters in \"query\"")
         }
         query = try Self.templateMap(members["query"])

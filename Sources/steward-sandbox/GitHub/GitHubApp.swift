@@ -26,8 +26,11 @@ extension SandboxApp {
                 return GitHubError(status: status, message: "Server Error").response
             }
         }
+        // The test hooks are neither rate-limited nor counted: they observe the app.
+        var router = app.counting(limited)
+        router.mount("/_sandbox", context.requiringBearerToken(app.hooks()) { GitHubError(status: .unauthorized, message: "Bad credentials").response })
         return MountedApp(
-            router: app.counting(limited),
+            router: router,
             snapshot: { GitHubPersistence.snapshot(store.snapshot) },
             didStart: { url in
                 _ = try? store.write { state throws(GitHubError) in
@@ -69,12 +72,19 @@ struct GitHubApp: Sendable {
         r.get("/orgs/:org/teams/:team_slug/memberships/:username", handle { try app.teamMembership($0) })
         r.put("/orgs/:org/teams/:team_slug/memberships/:username", handle { try app.setTeamMembership($0) })
         r.delete("/orgs/:org/teams/:team_slug/memberships/:username", handle { try app.removeTeamMembership($0) })
-        // Test hooks, not part of GitHub's API.
-        r.get("/_sandbox/state", handle { _ in app.stateDump() })
-        r.get("/_sandbox/stats", handle { _ in .json(app.store.stats) })
-        r.post("/_sandbox/invitations/accept", handle { try app.acceptInvitations($0) })
-        r.put("/_sandbox/auto-accept", handle { try app.setAutoAccept($0) })
         r.add(nil, "/*", .sync(handle { _ in throw GitHubError.notFound() }))
+        return r
+    }
+
+    /// Test hooks under `/_sandbox`, not part of GitHub's API: read the organization, count
+    /// requests, accept invitations.
+    func hooks() -> Router {
+        var r = Router()
+        let app = self
+        r.get("/state", handle { _ in app.stateDump() })
+        r.get("/stats", handle { _ in .json(app.store.stats) })
+        r.post("/invitations/accept", handle { try app.acceptInvitations($0) })
+        r.put("/auto-accept", handle { try app.setAutoAccept($0) })
         return r
     }
 
