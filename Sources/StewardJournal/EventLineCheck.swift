@@ -153,6 +153,7 @@ private struct Scanner {
         guard literal("\"") else { return .invalid("expected a string") }
         while index < bytes.count {
             skipPlainASCII()
+            guard index < bytes.count else { break }
             let c = bytes[index]
             if c == UInt8(ascii: "\"") {
                 index += 1

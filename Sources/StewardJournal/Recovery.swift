@@ -234,67 +234,90 @@ private struct Scan {
 
     mutating func run(maxLineBytes: Int) throws(JournalError) {
         guard !files.isEmpty else { return }
-        var pending: [SHA256Digest] = []
-        pending.reserveCapacity(4096)
+        var lengths: [Int] = []
+        for file in files { lengths.append(try FileDescriptor(path: file.path, flags: O_RDONLY).size) }
+        let ranges = (start.segment..<files.count).map { i in (files[i].path, i == start.segment ? start.offset : 0, lengths[i]) }
+        let pieces = try LogHasher.pieces(ranges, firstSegment: start.segment, maxLineBytes: maxLineBytes)
+
         var expected = tree.size + 1
-        for index in start.segment..<files.count {
-            let file = files[index]
-            let from = index == start.segment ? start.offset : 0
-            if from == 0 && file.firstSeq != expected {
-                throw .corrupt(file: file.path, offset: 0, seq: expected,
-                               reason: "segment is named for seq \(file.firstSeq) but seq \(expected) comes next")
-            }
-            let handle = try FileDescriptor(path: file.path, flags: O_RDONLY)
-            let length = try handle.size
-            var problem: BadRecord?
-            var pendingError: JournalError?
-            let end = try LineScanner(file: handle, maxLineBytes: maxLineBytes).scan(from: from, to: length) { offset, line in
-                switch EventLineCheck.check(line) {
-                case .failure(let error):
-                    problem = BadRecord(position: JournalPosition(segment: index, offset: offset), reason: error.reason)
+        var nextSegment = start.offset == 0 ? start.segment : start.segment + 1
+        var failure: JournalError?
+        var pending: [SHA256Digest] = []
+
+        LogHasher.forEachInOrder(pieces, maxLineBytes: maxLineBytes) { hashed in
+            let segment = hashed.piece.segment
+            // Segments, empty ones included, must be named for the seq that comes next.
+            while nextSegment <= segment {
+                if files[nextSegment].firstSeq != expected {
+                    failure = .corrupt(file: files[nextSegment].path, offset: 0, seq: expected,
+                                       reason: "segment is named for seq \(files[nextSegment].firstSeq) but seq \(expected) comes next")
                     return false
-                case .success(let seq) where seq != expected:
-                    problem = BadRecord(position: JournalPosition(segment: index, offset: offset), reason: "seq \(seq) where seq \(expected) was expected")
-                    return false
-                case .success:
-                    break
                 }
-                if (expected - 1) % 1024 == 0 { chunkStarts.append(JournalPosition(segment: index, offset: offset)) }
-                let leaf = Merkle.leafHash(rawBytes: line)
+                nextSegment += 1
+            }
+            for (k, leaf) in hashed.leaves.enumerated() {
+                let offset = hashed.offsets[k]
+                if k == 0 && hashed.firstSeq != expected {
+                    bad = BadRecord(position: JournalPosition(segment: segment, offset: offset),
+                                    reason: "seq \(hashed.firstSeq) where seq \(expected) was expected")
+                    return false
+                }
+                if (expected - 1) % 1024 == 0 { chunkStarts.append(JournalPosition(segment: segment, offset: offset)) }
                 pending.append(leaf)
-                lastLine = JournalPosition(segment: index, offset: offset)
+                lastLine = JournalPosition(segment: segment, offset: offset)
                 lastLeafHash = leaf
-                lastTime = EventLine.time(of: line) ?? lastTime
                 expected += 1
-                scannedEvents += 1
-                scannedBytes += line.count + 1
-                if pending.count == 4096 {
-                    do throws(JournalError) {
-                        try tree.append(pending)
-                    } catch {
-                        pendingError = error
-                        return false
-                    }
-                    pending.removeAll(keepingCapacity: true)
+            }
+            scannedEvents += hashed.leaves.count
+            scannedBytes += hashed.bytes
+            if pending.count >= 4096 {
+                do throws(JournalError) {
+                    try tree.append(pending)
+                } catch {
+                    failure = error
+                    return false
                 }
-                return true
+                pending.removeAll(keepingCapacity: true)
             }
-            if let pendingError { throw pendingError }
-            switch end {
-            case .partialLine(let offset, _):
-                problem = problem ?? BadRecord(position: JournalPosition(segment: index, offset: offset), reason: "incomplete last line (no newline)")
-            case .overlong(let offset):
-                problem = problem ?? BadRecord(position: JournalPosition(segment: index, offset: offset), reason: "line longer than \(maxLineBytes) bytes")
-            case .complete, .stopped:
-                break
+            let position: (Int, String)?
+            switch hashed.problem {
+            case nil: position = nil
+            case .malformed(let offset, let reason): position = (offset, reason)
+            case .sequence(let offset, let found): position = (offset, "seq \(found) where seq \(expected) was expected")
+            case .partialLine(let offset): position = (offset, "incomplete last line (no newline)")
+            case .overlong(let offset): position = (offset, "line longer than \(maxLineBytes) bytes")
+            case .unreadable(let reason):
+                failure = .io(operation: "read", path: hashed.piece.path + " (\(reason))", errno: EIO)
+                return false
             }
-            segments[index].length = problem?.position.offset ?? length
-            if let problem {
-                bad = problem
-                break
+            if let (offset, reason) = position {
+                bad = BadRecord(position: JournalPosition(segment: segment, offset: offset), reason: reason)
+                return false
+            }
+            return true
+        }
+        if let failure { throw failure }
+        try tree.append(pending)
+        if bad == nil {
+            while nextSegment < files.count {
+                guard files[nextSegment].firstSeq == expected else {
+                    throw .corrupt(file: files[nextSegment].path, offset: 0, seq: expected,
+                                   reason: "segment is named for seq \(files[nextSegment].firstSeq) but seq \(expected) comes next")
+                }
+                nextSegment += 1
             }
         }
-        try tree.append(pending)
+        for i in start.segment..<files.count {
+            if let bad, bad.position.segment == i {
+                segments[i].length = bad.position.offset
+                break
+            }
+            segments[i].length = lengths[i]
+        }
+        if scannedEvents > 0 {
+            let head = try FileDescriptor(path: files[lastLine.segment].path, flags: O_RDONLY).read(count: 96, at: lastLine.offset)
+            lastTime = head.withUnsafeBytes { EventLine.time(of: $0) } ?? lastTime
+        }
     }
 }
 

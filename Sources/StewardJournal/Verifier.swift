@@ -231,140 +231,140 @@ private struct VerificationRun {
 
     private mutating func scanSegments() -> Bool {
         let files: [SegmentFile]
+        let pieces: [LogHasher.Piece]
+        var lengths: [Int] = []
         do {
             files = try layout.segments()
+            for file in files { lengths.append(try FileDescriptor(path: file.path, flags: O_RDONLY).size) }
+            pieces = try LogHasher.pieces(zip(files, lengths).map { ($0.path, 0, $1) }, firstSegment: 0, maxLineBytes: maxLineBytes)
         } catch {
             fail(.unreadable, seq: 1, error.description)
             return false
         }
-        let leafIndex = try? FileDescriptor(path: layout.leavesPath, flags: O_RDONLY)
-        let indexedLeaves = ((try? leafIndex?.size) ?? 0) / SHA256Digest.byteCount
-        var indexBlock: [UInt8] = []
-        var indexBlockStart = 0
+        var index = LeafIndexReader(path: layout.leavesPath)
         var nextTarget = targets.firstIndex { !$0.matched } ?? targets.count
         var expected = 1
+        var nextSegment = 0
 
-        for (fileIndex, segment) in files.enumerated() {
-            guard segment.firstSeq == expected else {
-                let reason = segment.firstSeq > expected
-                    ? "segment starts at seq \(segment.firstSeq) but the previous one ends at seq \(expected - 1): events are missing"
-                    : "segment starts at seq \(segment.firstSeq), which an earlier segment already holds"
-                fail(.segmentMismatch, seq: expected, file: segment.path, offset: 0, reason)
-                return false
-            }
-            let handle: FileDescriptor
-            let length: Int
-            do {
-                handle = try FileDescriptor(path: segment.path, flags: O_RDONLY)
-                length = try handle.size
-            } catch {
-                fail(.unreadable, seq: expected, file: segment.path, error.description)
-                return false
-            }
-            var stop = false
-            let end: LineScanner.End
-            do {
-                end = try LineScanner(file: handle, maxLineBytes: maxLineBytes).scan(from: 0, to: length) { offset, line in
-                    if unconfirmedFrom == nil { unconfirmedFrom = (expected, segment.path, offset) }
-                    switch EventLineCheck.check(line) {
-                    case .failure(let error):
-                        fail(.malformedLine, seq: expected, file: segment.path, offset: offset, "not a valid event line: \(error.reason)")
-                        stop = true
-                        return false
-                    case .success(let seq) where seq > expected:
-                        fail(.sequenceGap, seq: expected, file: segment.path, offset: offset,
-                             "found seq \(seq) where seq \(expected) belongs: " + (seq == expected + 1 ? "event \(expected) was removed or moved" : "events \(expected) to \(seq - 1) were removed or moved"))
-                        stop = true
-                        return false
-                    case .success(let seq) where seq < expected:
-                        fail(.outOfOrder, seq: expected, file: segment.path, offset: offset, "found seq \(seq) where seq \(expected) belongs: lines were moved or repeated")
-                        stop = true
-                        return false
-                    case .success:
-                        break
-                    }
-                    let leaf = Merkle.leafHash(rawBytes: line)
-                    let leafIndexPosition = expected - 1
-                    if leafIndexPosition < indexedLeaves, let leafIndex {
-                        if leafIndexPosition >= indexBlockStart + indexBlock.count / 32 || leafIndexPosition < indexBlockStart {
-                            indexBlockStart = leafIndexPosition
-                            indexBlock = (try? leafIndex.read(count: min(4096, indexedLeaves - leafIndexPosition) * 32, at: leafIndexPosition * 32)) ?? []
-                        }
-                        let slot = (leafIndexPosition - indexBlockStart) * 32
-                        let recorded = indexBlock.withUnsafeBytes { raw -> SHA256Digest? in
-                            guard slot + 32 <= raw.count, let base = raw.baseAddress else { return nil }
-                            return SHA256Digest(loading: base + slot)
-                        }
-                        if let recorded {
-                            if recorded != leaf {
-                                fail(.alteredEvent, seq: expected, file: segment.path, offset: offset,
-                                     "the event's bytes differ from those hashed when it was appended (leaf hash \(leaf.base64), index has \(recorded.base64))")
-                                stop = true
-                                return false
-                            }
-                        }
-                    }
-                    let chunk = leafIndexPosition >> TreeIndex.storedLevel
-                    if chunksToRetain.contains(chunk) { retainedChunks[chunk, default: []].append(leaf) }
-                    frontier.append(leaf) { level, node in
-                        guard level >= TreeIndex.storedLevel else { return }
-                        let slot = level - TreeIndex.storedLevel
-                        if slot == upperLevels.count { upperLevels.append([]) }
-                        upperLevels[slot].append(node)
-                    }
-                    report.events = expected
-                    report.bytes += line.count + 1
-                    expected += 1
-                    while nextTarget < targets.count, targets[nextTarget].size == frontier.size {
-                        let target = targets[nextTarget]
-                        let root = frontier.root
-                        if root != target.root {
-                            let from = unconfirmedFrom ?? (1, segment.path, 0)
-                            fail(.checkpointMismatch, seq: from.seq, file: from.file, offset: from.offset, exact: false,
-                                 "the log does not hash to the root signed for size \(target.size) (it hashes to \(root.base64)): an event from seq \(from.seq) to \(target.size) was altered, inserted, removed or reordered",
-                                 checkpoint: target.label, checkpointSize: target.size)
-                            stop = true
-                            return false
-                        }
-                        targets[nextTarget].matched = true
-                        report.checkpointsChecked += 1
-                        unconfirmedFrom = nil
-                        nextTarget += 1
-                    }
-                    return true
-                }
-            } catch {
-                fail(.unreadable, seq: expected, file: segment.path, error.description)
-                return false
-            }
-            if stop { return false }
-            let tailOffset: Int?
-            switch end {
-            case .partialLine(let offset, _), .overlong(let offset): tailOffset = offset
-            case .complete, .stopped: tailOffset = nil
-            }
-            if let offset = tailOffset {
-                let isLast = fileIndex == files.count - 1
-                let covered = targets.last.map { $0.size >= expected } ?? false
-                if isLast && !covered {
-                    report.warnings.append("\(segment.path) ends with \(length - offset) bytes of an incomplete event at byte \(offset) (a torn write; the next writable open removes it)")
-                } else {
-                    fail(.truncatedLine, seq: expected, file: segment.path, offset: offset,
-                         isLast ? "the event at byte \(offset) is cut short, and a checkpoint covers it" : "the event at byte \(offset) is cut short inside a sealed segment")
+        /// Segments (possibly empty ones) must start exactly where the previous one ended.
+        func checkSegmentStart(_ segment: Int, _ run: inout VerificationRun) -> Bool {
+            let file = files[segment]
+            guard file.firstSeq != expected else { return true }
+            let reason = file.firstSeq > expected
+                ? "segment starts at seq \(file.firstSeq) but the previous one ends at seq \(expected - 1): events are missing"
+                : "segment starts at seq \(file.firstSeq), which an earlier segment already holds"
+            run.fail(.segmentMismatch, seq: expected, file: file.path, offset: 0, reason)
+            return false
+        }
+
+        var ok = true
+        LogHasher.forEachInOrder(pieces, maxLineBytes: maxLineBytes) { hashed in
+            let piece = hashed.piece
+            let path = piece.path
+            while nextSegment <= piece.segment {
+                guard checkSegmentStart(nextSegment, &self) else {
+                    ok = false
                     return false
                 }
+                nextSegment += 1
             }
+            for (k, leaf) in hashed.leaves.enumerated() {
+                let offset = hashed.offsets[k]
+                if k == 0 && hashed.firstSeq != expected {
+                    sequenceBreak(found: hashed.firstSeq, expected: expected, path: path, offset: offset)
+                    ok = false
+                    return false
+                }
+                if unconfirmedFrom == nil { unconfirmedFrom = (expected, path, offset) }
+                if let recorded = index.leaf(expected - 1), recorded != leaf {
+                    fail(.alteredEvent, seq: expected, file: path, offset: offset,
+                         "the event's bytes differ from those hashed when it was appended (leaf hash \(leaf.base64), index has \(recorded.base64))")
+                    ok = false
+                    return false
+                }
+                fold(leaf, seq: expected)
+                report.events = expected
+                report.bytes += (k + 1 < hashed.offsets.count ? hashed.offsets[k + 1] : offset + lineLength(hashed, k)) - offset
+                expected += 1
+                while nextTarget < targets.count, targets[nextTarget].size == frontier.size {
+                    let target = targets[nextTarget]
+                    let root = frontier.root
+                    guard root == target.root else {
+                        let from = unconfirmedFrom ?? (1, path, 0)
+                        fail(.checkpointMismatch, seq: from.seq, file: from.file, offset: from.offset, exact: false,
+                             "the log does not hash to the root signed for size \(target.size) (it hashes to \(root.base64)): an event from seq \(from.seq) to \(target.size) was altered, inserted, removed or reordered",
+                             checkpoint: target.label, checkpointSize: target.size)
+                        ok = false
+                        return false
+                    }
+                    targets[nextTarget].matched = true
+                    report.checkpointsChecked += 1
+                    unconfirmedFrom = nil
+                    nextTarget += 1
+                }
+            }
+            switch hashed.problem {
+            case nil:
+                return true
+            case .malformed(let offset, let reason):
+                fail(.malformedLine, seq: expected, file: path, offset: offset, "not a valid event line: \(reason)")
+            case .sequence(let offset, let found):
+                sequenceBreak(found: found, expected: expected, path: path, offset: offset)
+            case .partialLine(let offset), .overlong(let offset):
+                let isLast = piece.segment == files.count - 1
+                let covered = targets.last.map { $0.size >= expected } ?? false
+                if isLast && !covered {
+                    report.warnings.append("\(path) ends with \(lengths[piece.segment] - offset) bytes of an incomplete event at byte \(offset) (a torn write; the next writable open removes it)")
+                    return true
+                }
+                fail(.truncatedLine, seq: expected, file: path, offset: offset,
+                     isLast ? "the event at byte \(offset) is cut short, and a checkpoint covers it" : "the event at byte \(offset) is cut short inside a sealed segment")
+            case .unreadable(let reason):
+                fail(.unreadable, seq: expected, file: path, reason)
+            }
+            ok = false
+            return false
+        }
+        guard ok else { return false }
+        while nextSegment < files.count {
+            guard checkSegmentStart(nextSegment, &self) else { return false }
+            nextSegment += 1
         }
 
         if let beyond = targets.first(where: { !$0.matched }) {
-            let lastFile = files.last?.path
-            let length = lastFile.flatMap { try? FileDescriptor(path: $0, flags: O_RDONLY).size }
-            fail(.missingEvents, seq: expected, file: lastFile, offset: length, exact: true,
+            fail(.missingEvents, seq: expected, file: files.last?.path, offset: lengths.last, exact: true,
                  "the checkpoint signed \(beyond.size) events but the journal ends at seq \(expected - 1): events were removed from the end",
                  checkpoint: beyond.label, checkpointSize: beyond.size)
             return false
         }
         return true
+    }
+
+    private mutating func sequenceBreak(found: Int, expected: Int, path: String, offset: Int) {
+        if found > expected {
+            fail(.sequenceGap, seq: expected, file: path, offset: offset,
+                 "found seq \(found) where seq \(expected) belongs: " + (found == expected + 1 ? "event \(expected) was removed or moved" : "events \(expected) to \(found - 1) were removed or moved"))
+        } else {
+            fail(.outOfOrder, seq: expected, file: path, offset: offset, "found seq \(found) where seq \(expected) belongs: lines were moved or repeated")
+        }
+    }
+
+    private func lineLength(_ hashed: LogHasher.HashedPiece, _ k: Int) -> Int {
+        // Only the last line of a piece gets here; the piece's byte count tells its length.
+        let before = hashed.offsets[k] - hashed.piece.start
+        return hashed.bytes - before
+    }
+
+    /// Folds a verified leaf into the tree, keeping what the consistency proofs will need.
+    private mutating func fold(_ leaf: SHA256Digest, seq: Int) {
+        let chunk = (seq - 1) >> TreeIndex.storedLevel
+        if chunksToRetain.contains(chunk) { retainedChunks[chunk, default: []].append(leaf) }
+        frontier.append(leaf) { level, node in
+            guard level >= TreeIndex.storedLevel else { return }
+            let slot = level - TreeIndex.storedLevel
+            if slot == upperLevels.count { upperLevels.append([]) }
+            upperLevels[slot].append(node)
+        }
     }
 
     // MARK: Consistency between checkpoints
@@ -405,5 +405,31 @@ private struct VerificationRun {
         let to = from + (1 << level)
         guard to <= leaves.count else { throw .unreadable("subtree \(level)/\(index) is beyond the verified leaves") }
         return Merkle.root(of: leaves[from..<to])
+    }
+}
+
+/// Reads `index/leaves` in blocks as the verifier walks forward; nil past its end.
+private struct LeafIndexReader {
+    let file: FileDescriptor?
+    let count: Int
+    var block: [UInt8] = []
+    var blockStart = 0
+
+    init(path: String) {
+        file = try? FileDescriptor(path: path, flags: O_RDONLY)
+        count = ((try? file?.size) ?? 0) / SHA256Digest.byteCount
+    }
+
+    mutating func leaf(_ index: Int) -> SHA256Digest? {
+        guard index < count, let file else { return nil }
+        if index < blockStart || index >= blockStart + block.count / 32 {
+            blockStart = index
+            block = (try? file.read(count: min(4096, count - index) * 32, at: index * 32)) ?? []
+        }
+        let slot = (index - blockStart) * 32
+        return block.withUnsafeBytes { raw -> SHA256Digest? in
+            guard slot + 32 <= raw.count, let base = raw.baseAddress else { return nil }
+            return SHA256Digest(loading: base + slot)
+        }
     }
 }

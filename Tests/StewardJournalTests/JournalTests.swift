@@ -122,7 +122,8 @@ import Testing
     @Test func readsFromAnySeqAcrossSegments() throws {
         let fixture = try JournalFixture()
         let (journal, _) = try fixture.open(segmentBytes: 4096)
-        _ = try journal.appendAndWait(drafts(1..<2501))
+        // A batch goes into one segment; many small batches make many segments.
+        for start in stride(from: 1, to: 2501, by: 20) { _ = try journal.appendAndWait(drafts(start..<(start + 20))) }
         for seq in [1, 2, 1023, 1024, 1025, 2048, 2049, 2500] {
             let events = try journal.events(from: seq, limit: 2)
             #expect(events.first?.seq == seq)
@@ -130,6 +131,50 @@ import Testing
         }
         #expect(try journal.events(from: 2501).isEmpty)
         try journal.close()
+        #expect(try fixture.segmentPaths().count > 100)
+        #expect(fixture.verify().intact)
+        try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("index"))
+        let (reopened, report) = try fixture.open(segmentBytes: 4096)
+        #expect(report.scannedEvents == 2500)
+        #expect(try reopened.events(from: 1999, limit: 1).first?.seq == 1999)
+        try reopened.close()
+    }
+
+    @Test func largeLogsAreCheckedInParallelPiecesInOrder() throws {
+        let fixture = try JournalFixture()
+        let (journal, _) = try fixture.open(every: 10_000)
+        for batch in 0..<6 { _ = try journal.appendAndWait(drafts((batch * 5000)..<(batch * 5000 + 5000))) }
+        let head = journal.treeHead
+        try journal.close()
+        let path = try #require(try fixture.segmentPaths().first)
+        let pieces = try LogHasher.pieces([(path, 0, try Data(contentsOf: URL(fileURLWithPath: path)).count)], firstSegment: 0, maxLineBytes: 1 << 20)
+        #expect(pieces.count >= 2)
+        #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.end == $1.start })
+
+        let report = fixture.verify()
+        #expect(report.intact, "\(report.text)")
+        #expect(report.events == 30_000)
+        #expect(report.checkpointsChecked == 3)
+        #expect(report.root == head.root)
+
+        // A flip deep in the last piece is still pinned to its event.
+        let target = try lines(of: path)[24_999]
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[target.offset + 30] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let divergence = try #require(fixture.verify().divergence)
+        #expect(divergence.seq == 25_000)
+        #expect(divergence.offset == target.offset)
+        bytes[target.offset + 30] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        // Opening without the saved state rescans all pieces and lands on the same tree.
+        try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("index"))
+        let (reopened, reopenReport) = try fixture.open(every: 10_000)
+        #expect(reopenReport.scannedEvents == 30_000)
+        #expect(reopened.treeHead == head)
+        #expect(try reopened.event(seq: 30_000).subjects["account"] == "a-29999")
+        try reopened.close()
     }
 
     @Test func filtersByPersonAppTypeAndTime() throws {
