@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "StewardJSONTests", dependencies: ["StewardJSON"]),
         .testTarget(name: "StewardProtocolTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ConnectorKitTests", dependencies: ["ConnectorKit", "StewardProtocol"]),
-        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol"],
+        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"], resources: [.copy("TestData")]),
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),

@@ -80,7 +80,7 @@ public final class Workspace: Sendable {
     }
 
     /// The state folded from the journal.
-    public func state() throws -> GovernanceState { try GovernanceState.load(from: journal) }
+    public func state() throws -> GovernanceState { try GovernanceState.loadFast(from: journal) }
 
     /// The journal head as text (`size:root`), the staleness stamp of plan files.
     public var journalHead: String {

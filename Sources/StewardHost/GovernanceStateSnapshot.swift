@@ -1,0 +1,107 @@
+import StewardCore
+import StewardJournal
+import StewardProtocol
+
+/// Saving and restoring `GovernanceState`, so opening a large journal folds only the events
+/// since the last snapshot. The journal stores the snapshot with the tree root it was taken at
+/// and hands it back only while the log under it is unchanged; otherwise the state is rebuilt
+/// from the events, which stay the source of truth.
+extension GovernanceState {
+    static let snapshotName = "governance-state"
+    static let snapshotVersion = 1
+    /// Fold at least this many events before saving a new snapshot.
+    static let snapshotEvery = 5_000
+
+    /// The state at the journal's head: the latest snapshot plus the events after it.
+    public static func loadFast(from journal: Journal) throws -> GovernanceState {
+        var state = GovernanceState()
+        if let (seq, bytes) = try journal.loadSnapshot(name: snapshotName),
+           let decoded = try? GovernanceState(snapshot: JSONParser.parse(bytes)), decoded.lastSeq == seq {
+            state = decoded
+        }
+        let from = state.lastSeq + 1
+        var folded = 0
+        try journal.forEachEvent(from: from) { event in
+            state.apply(event)
+            folded += 1
+            return true
+        }
+        if folded >= snapshotEvery {
+            try? journal.saveSnapshot(name: snapshotName, seq: state.lastSeq, bytes: JSONWriter.bytes(state.snapshot))
+        }
+        return state
+    }
+
+    var snapshot: JSONValue {
+        func people(_ p: [String: Person]) -> JSONValue { .array(p.values.sorted { $0.id < $1.id }.map(\.json)) }
+        var apps: [String: JSONValue] = [:]
+        for (id, s) in self.apps {
+            var o = JSONObjectBuilder()
+            o.set("accounts", .array(s.accounts.values.sorted { $0.id < $1.id }.map(\.json)))
+            o.set("entitlements", .array(s.entitlements.values.sorted { ($0.type, $0.id) < ($1.type, $1.id) }.map(\.json)))
+            o.set("grants", .array(s.grants.map(\.json)))
+            o.set("capabilities", s.capabilities?.json)
+            o.set("lastSync", s.lastSync)
+            o.set("disabledSince", s.disabledSince.json)
+            apps[id] = o.value
+        }
+        var o = JSONObjectBuilder()
+        o.set("version", Self.snapshotVersion)
+        o.set("lastSeq", lastSeq)
+        o.set("people", people(self.people))
+        o.set("formerPeople", people(formerPeople))
+        o.set("lastHRSync", lastHRSync)
+        o.set("peopleAtLastApply", peopleAtLastApply.map(people))
+        o.set("apps", .object(apps))
+        o.set("links", .array(links.map { ["app": .string($0.key.app), "account": .string($0.key.accountId), "person": .string($0.value)] }))
+        o.set("ignores", .array(ignores.map { ["app": .string($0.key.app), "account": .string($0.key.accountId), "reason": .string($0.value)] }))
+        o.set("inDoubt", .array(inDoubt.values.map { ["key": .string($0.key), "app": .string($0.app), "action": $0.action, "seq": .int($0.seq)] }))
+        o.set("configAtLastApply", configAtLastApply)
+        o.set("lastConfigDigest", lastConfigDigest)
+        return o.value
+    }
+
+    init(snapshot s: JSONValue) throws {
+        guard s["version"].intValue == Self.snapshotVersion, let seq = s["lastSeq"].intValue else {
+            throw ConnectorError(.invalidArgument, "unknown snapshot version")
+        }
+        func people(_ v: JSONValue) throws -> [String: Person] {
+            var result: [String: Person] = [:]
+            for p in v.arrayValue ?? [] { let person = try Person(json: p); result[person.id] = person }
+            return result
+        }
+        self.init()
+        lastSeq = seq
+        self.people = try people(s["people"])
+        formerPeople = try people(s["formerPeople"])
+        lastHRSync = s["lastHRSync"].stringValue
+        peopleAtLastApply = s["peopleAtLastApply"].isNull ? nil : try people(s["peopleAtLastApply"])
+        for (id, a) in s["apps"].objectValue ?? [:] {
+            var app = AppState()
+            for v in a["accounts"].arrayValue ?? [] { let x = try Account(json: v); app.accounts[x.id] = x }
+            for v in a["entitlements"].arrayValue ?? [] { let x = try Entitlement(json: v); app.entitlements[x.type + "\u{1}" + x.id] = x }
+            for v in a["grants"].arrayValue ?? [] { app.grants.insert(try Grant(json: v)) }
+            app.capabilities = a["capabilities"].isNull ? nil : try Capabilities(json: a["capabilities"])
+            app.lastSync = a["lastSync"].stringValue
+            app.disabledSince = (a["disabledSince"].objectValue ?? [:]).compactMapValues(\.stringValue)
+            apps[id] = app
+        }
+        for v in s["links"].arrayValue ?? [] {
+            if let app = v["app"].stringValue, let account = v["account"].stringValue, let person = v["person"].stringValue {
+                links[AccountKey(app: app, accountId: account)] = person
+            }
+        }
+        for v in s["ignores"].arrayValue ?? [] {
+            if let app = v["app"].stringValue, let account = v["account"].stringValue {
+                ignores[AccountKey(app: app, accountId: account)] = v["reason"].stringValue ?? ""
+            }
+        }
+        for v in s["inDoubt"].arrayValue ?? [] {
+            if let key = v["key"].stringValue, let app = v["app"].stringValue, let seq = v["seq"].intValue {
+                inDoubt[key] = InDoubtAction(key: key, app: app, action: v["action"], seq: seq)
+            }
+        }
+        configAtLastApply = s["configAtLastApply"].isNull ? nil : s["configAtLastApply"]
+        lastConfigDigest = s["lastConfigDigest"].stringValue
+    }
+}
