@@ -328,7 +328,7 @@ struct RuleCompiler {
                 let type = inventory.entitlements[Int(e)].type
                 if inventory.isSingleValued(type: type) { singles[type, default: []].append(e) }
             }
-            for (type, candidates) in singles where candidates.count > 1 {
+            for (type, candidates) in singles.sorted(by: { $0.key < $1.key }) where candidates.count > 1 {
                 let pinnedOnes = candidates.filter { pinned.contains($0) }
                 let pool = pinnedOnes.isEmpty ? candidates : pinnedOnes
                 let winner = pickMostPrivileged(pool, app: app, type: type)
