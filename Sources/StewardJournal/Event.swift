@@ -66,6 +66,9 @@ public struct EventLineError: Error, Sendable, Equatable, CustomStringConvertibl
 /// The canonical line format: `{"seq":N,"time":"…","type":…,"actor":…,"subjects":{…},"data":…}`
 /// with subject and data keys sorted, no spaces, and JSON escaping as `JSONWriter` does it.
 enum EventLine {
+    /// The longest line any reader accepts; appends are limited by `JournalOptions.maxEventBytes`.
+    static let maxReadableBytes = 16 << 20
+
     static let seqPrefix = Array(#"{"seq":"#.utf8)
     static let timePrefix = Array(#","time":""#.utf8)
 

@@ -61,7 +61,7 @@ public final class Journal: Sendable {
             lockFile = lock
         }
 
-        let recovered = try Recovery(layout: layout, writable: !options.readOnly, maxLineBytes: options.maxEventBytes, key: options.checkpointKey).run()
+        let recovered = try Recovery(layout: layout, writable: !options.readOnly, maxLineBytes: EventLine.maxReadableBytes, key: options.checkpointKey).run()
         let report = recovered.report
         let start = WriterStart(recovered)
         let shared = JournalShared(state: CommittedState(recovered))
@@ -203,8 +203,9 @@ public final class Journal: Sendable {
         try CheckpointFiles.load(layout).map(\.checkpoint)
     }
 
-    /// Why the last automatic checkpoint failed, if it did.
-    public var lastCheckpointError: JournalError? { shared.state.withLock { $0.lastCheckpointError } }
+    /// Why the last background work (an automatic checkpoint or state save) failed, if it
+    /// did; appends are not failed for it.
+    public var lastBackgroundError: JournalError? { shared.state.withLock { $0.lastBackgroundError } }
 
     // MARK: Reading
 
@@ -212,7 +213,7 @@ public final class Journal: Sendable {
     /// until `body` returns false.
     public func forEachEvent(from seq: Int = 1, matching filter: EventFilter = EventFilter(), _ body: (StoredEvent) throws -> Bool) throws {
         let view = shared.state.withLock { state in ReadView(state) }
-        try JournalReading(view: view, maxLineBytes: options.maxEventBytes).forEach(from: seq, matching: filter, body)
+        try JournalReading(view: view, maxLineBytes: EventLine.maxReadableBytes).forEach(from: seq, matching: filter, body)
     }
 
     /// Committed events from `seq` on that match `filter`, at most `limit` of them.
@@ -300,7 +301,8 @@ public struct JournalOptions: Sendable {
     public var stateSnapshotEveryEvents: Int
     /// Start a new segment file once the current one reaches this size.
     public var segmentBytes: Int
-    /// The longest event line accepted, in bytes.
+    /// The longest event line accepted for appending, in bytes (at most 16 MiB). Reading
+    /// always accepts lines up to 16 MiB, so lowering this never makes old events unreadable.
     public var maxEventBytes: Int
 
     public init(
@@ -323,7 +325,7 @@ public struct JournalOptions: Sendable {
         if let interval = checkpointInterval, interval <= .zero { throw .invalidOptions("checkpointInterval must be positive") }
         guard stateSnapshotEveryEvents >= 1 else { throw .invalidOptions("stateSnapshotEveryEvents must be at least 1") }
         guard segmentBytes >= 4096 else { throw .invalidOptions("segmentBytes must be at least 4096") }
-        guard maxEventBytes >= 1024, maxEventBytes <= 16 << 20 else { throw .invalidOptions("maxEventBytes must be between 1 KiB and 16 MiB") }
+        guard maxEventBytes >= 1024, maxEventBytes <= EventLine.maxReadableBytes else { throw .invalidOptions("maxEventBytes must be between 1 KiB and 16 MiB") }
     }
 }
 
@@ -356,7 +358,7 @@ final class CommittedState {
     var lastLine: JournalPosition
     var lastLeafHash: SHA256Digest
     var latestCheckpoint: StoredCheckpoint?
-    var lastCheckpointError: JournalError?
+    var lastBackgroundError: JournalError?
 
     init(_ recovered: Recovery.Result) {
         tree = recovered.tree

@@ -180,7 +180,7 @@ final class JournalWriter: @unchecked Sendable { // Safe: all mutable state is t
             do throws(JournalError) {
                 try saveOpenState()
             } catch {
-                shared.state.withLock { $0.lastCheckpointError = error }
+                shared.state.withLock { $0.lastBackgroundError = error }
             }
         }
     }
@@ -206,7 +206,7 @@ final class JournalWriter: @unchecked Sendable { // Safe: all mutable state is t
     // MARK: Checkpoints and saved state
 
     /// Signs a checkpoint when enough events arrived since the last one (or any, when forced
-    /// by the timer). Failures are kept for `Journal.lastCheckpointError`, not thrown at appenders.
+    /// by the timer). Failures are kept for `Journal.lastBackgroundError`, not thrown at appenders.
     private func checkpointIfDue(force: Bool) {
         guard options.checkpointKey != nil, failure == nil else { return }
         let (size, signed) = shared.state.withLock { ($0.tree.size, $0.latestCheckpoint?.checkpoint.size ?? 0) }
@@ -217,7 +217,7 @@ final class JournalWriter: @unchecked Sendable { // Safe: all mutable state is t
         do throws(JournalError) {
             _ = try signCheckpoint()
         } catch {
-            shared.state.withLock { $0.lastCheckpointError = error }
+            shared.state.withLock { $0.lastBackgroundError = error }
         }
     }
 
@@ -243,7 +243,7 @@ final class JournalWriter: @unchecked Sendable { // Safe: all mutable state is t
         let path = try CheckpointFiles.write(checkpoint, layout)
         shared.state.withLock { state in
             state.latestCheckpoint = StoredCheckpoint(path: path, checkpoint: checkpoint)
-            state.lastCheckpointError = nil
+            state.lastBackgroundError = nil
         }
         return checkpoint
     }

@@ -103,10 +103,11 @@ struct LineScanner {
     let maxLineBytes: Int
 
     func scan(from start: Int, to end: Int, _ body: (_ offset: Int, _ line: UnsafeRawBufferPointer) -> Bool) throws(JournalError) -> End {
-        let capacity = max(1 << 20, min(maxLineBytes + 1, 64 << 20) * 2)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        // Starts at 1 MiB and doubles while a single line does not fit, up to the line limit.
+        var capacity = min(1 << 20, max(4096, end - start))
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
-        guard let base = buffer.baseAddress else { return .complete }
+        guard var base = buffer.baseAddress else { return .complete }
 
         var fileOffset = start      // file offset of buffer[0]
         var filled = 0              // valid bytes in the buffer
@@ -138,6 +139,14 @@ struct LineScanner {
                 fileOffset += consumed
                 filled = rest
                 consumed = 0
+            } else if filled == capacity {
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity * 2, alignment: 16)
+                guard let newBase = larger.baseAddress else { return .overlong(offset: fileOffset) }
+                newBase.copyMemory(from: base, byteCount: filled)
+                buffer.deallocate()
+                buffer = larger
+                base = newBase
+                capacity *= 2
             }
         }
     }

@@ -14,10 +14,10 @@ public enum JournalVerifier {
     /// roots are still checked); `external` are checkpoints kept outside the state directory.
     public static func verify(
         directory: URL, key: CheckpointKey? = nil, external: [(source: String, checkpoint: SignedCheckpoint)] = [],
-        origin: String? = nil, maxLineBytes: Int = 1 << 20
+        origin: String? = nil
     ) -> VerificationReport {
         let started = Date()
-        var run = VerificationRun(layout: JournalLayout(directory: directory), key: key, origin: origin, maxLineBytes: maxLineBytes)
+        var run = VerificationRun(layout: JournalLayout(directory: directory), key: key, origin: origin, maxLineBytes: EventLine.maxReadableBytes)
         run.execute(external: external)
         var report = run.report
         report.seconds = Date().timeIntervalSince(started)

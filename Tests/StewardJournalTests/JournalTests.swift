@@ -50,6 +50,23 @@ import Testing
         try journal.close()
     }
 
+    @Test func longEventsAreReadBackWhole() throws {
+        let fixture = try JournalFixture()
+        var options = fixture.options()
+        options.maxEventBytes = 4 << 20
+        let (journal, _) = try Journal.open(directory: fixture.directory, options: options)
+        let big = String(repeating: "0123456789", count: 300_000)
+        _ = try journal.appendAndWait([draft(1), EventDraft(type: "report.attached", actor: "a", data: ["body": .string(big)]), draft(3)])
+        try journal.close()
+        try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("index"))
+        let (reopened, report) = try Journal.open(directory: fixture.directory, options: options)
+        #expect(report.scannedEvents == 3)
+        #expect(try reopened.event(seq: 2).data["body"] == .string(big))
+        #expect(try reopened.event(seq: 3).seq == 3)
+        try reopened.close()
+        #expect(fixture.verify().intact)
+    }
+
     @Test func concurrentAppendsShareCommitsAndKeepOrder() async throws {
         let fixture = try JournalFixture()
         let (journal, _) = try fixture.open()
