@@ -52,55 +52,20 @@ public struct DesiredState: Sendable {
         for inventory in inventories { inventoryById[inventory.appId] = inventory }
         var compiler = RuleCompiler(config: config, inventories: config.apps.map { inventoryById[$0.id] })
 
-        // Profiles: people who look the same to every policy share one evaluation. A profile is
-        // the person's standing plus the interned values of every attribute a policy reads.
-        let fields = Array(Set(config.policies.flatMap(\.when.attributes))).sorted().map(PersonField.init)
-        var columns = fields.map { _ in KeyTable(ignoresCase: false) }
-        var profileOf = [Int32](repeating: -1, count: directory.count)
-        var representatives: [Int] = []
-        var categories: [UInt8] = []
-        var profileIds: [[Int32]: Int32] = [:]
-        var key = [Int32](repeating: 0, count: fields.count + 1)
-        directory.people.withUnsafeBufferPointer { people in
-            for i in people.indices {
-                switch directory.standings[i] {
-                case .left: continue
-                case .active: key[0] = 0
-                case .onLeave: key[0] = 1
-                case .pending: key[0] = 2
-                }
-                for (c, field) in fields.enumerated() {
-                    guard let value = field.value(in: people[i]) else {
-                        key[c + 1] = 0
-                        continue
-                    }
-                    let next = Int32(columns[c].count)
-                    key[c + 1] = 1 + columns[c].findOrInsert(value, next)
-                }
-                if let id = profileIds[key] {
-                    profileOf[i] = id
-                } else {
-                    let id = Int32(representatives.count)
-                    profileIds[key] = id
-                    representatives.append(i)
-                    categories.append(UInt8(key[0]))
-                    profileOf[i] = id
-                }
-            }
-        }
+        let profiles = Profiles(directory: directory, attributes: config.policies.flatMap(\.when.attributes))
 
         // Evaluate every policy once per profile, on a person who has it.
         let appCount = config.apps.count
         var tables = [AppTable](repeating: AppTable(), count: appCount)
         var dedupe = [[AppDesire: Int32]](repeating: [:], count: appCount)
         var profileGrants: [[Int]] = []
-        profileGrants.reserveCapacity(representatives.count)
-        for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: representatives.count) }
-        for (profileId, representative) in representatives.enumerated() {
+        profileGrants.reserveCapacity(profiles.count)
+        for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: profiles.count) }
+        for (profileId, representative) in profiles.representatives.enumerated() {
             let person = directory.people[representative]
             var matched: [Int] = []
             for (p, policy) in config.policies.enumerated() {
-                if !policy.when.mentionsStatus && categories[profileId] == 2 { continue }
+                if !policy.when.mentionsStatus && profiles.isPending[profileId] { continue }
                 if policy.when.matches(person) { matched.append(contentsOf: compiler.grantsOfPolicy[p]) }
             }
             profileGrants.append(matched)
@@ -141,7 +106,7 @@ public struct DesiredState: Sendable {
             exceptionGrants[PersonApp(person: Int32(p), app: app), default: []].append(grant)
         }
         for (key, extra) in exceptionGrants where key.app >= 0 {
-            let profile = profileOf[Int(key.person)]
+            let profile = profiles.ofPerson[Int(key.person)]
             let base = profile >= 0 ? profileGrants[Int(profile)].map { compiler.grants[$0] }.filter { $0.app == key.app } : []
             personal[key.app][key.person] = compiler.resolve(base + extra, app: key.app)
         }
@@ -149,7 +114,7 @@ public struct DesiredState: Sendable {
         self.appIds = config.apps.map(\.id)
         self.directory = directory
         self.catalogs = compiler.inventories.map { $0?.entitlements ?? [] }
-        self.personProfile = profileOf
+        self.personProfile = profiles.ofPerson
         self.tables = tables
         self.personal = personal
         self.managedTypes = config.apps.map { app in app.manage.map(Set.init) ?? compiler.mentionedTypes[app.id] ?? [] }
@@ -212,6 +177,55 @@ struct AppDesireView {
 
     func entitlements(of desire: Int) -> ArraySlice<Int32> {
         entitlements[Int(entitlementStart[desire])..<Int(entitlementStart[desire + 1])]
+    }
+}
+
+/// People grouped by everything policies can see of them: their standing and the values of the
+/// attributes any `when` reads. Everyone in a group gets the same policy answers.
+struct Profiles {
+    /// Per person: profile, or -1 for people who have left.
+    private(set) var ofPerson: [Int32]
+    /// Per profile: a person who has it, to evaluate policies on.
+    private(set) var representatives: [Int] = []
+    /// Per profile: the standing is pending (out of scope for policies that ignore status).
+    private(set) var isPending: [Bool] = []
+
+    var count: Int { representatives.count }
+
+    init(directory: PersonDirectory, attributes: [String]) {
+        let fields = Array(Set(attributes)).sorted().map(PersonField.init)
+        // Values are interned per attribute, so a profile key is a few integers.
+        var columns = fields.map { _ in KeyTable(ignoresCase: false) }
+        var ids: [[Int32]: Int32] = [:]
+        var key = [Int32](repeating: 0, count: fields.count + 1)
+        ofPerson = [Int32](repeating: -1, count: directory.count)
+        directory.people.withUnsafeBufferPointer { people in
+            for i in people.indices {
+                switch directory.standings[i] {
+                case .left: continue
+                case .active: key[0] = 0
+                case .onLeave: key[0] = 1
+                case .pending: key[0] = 2
+                }
+                for (c, field) in fields.enumerated() {
+                    guard let value = field.value(in: people[i]) else {
+                        key[c + 1] = 0
+                        continue
+                    }
+                    let next = Int32(columns[c].count)
+                    key[c + 1] = 1 + columns[c].findOrInsert(value, next)
+                }
+                if let id = ids[key] {
+                    ofPerson[i] = id
+                } else {
+                    let id = Int32(representatives.count)
+                    ids[key] = id
+                    representatives.append(i)
+                    isPending.append(key[0] == 2)
+                    ofPerson[i] = id
+                }
+            }
+        }
     }
 }
 

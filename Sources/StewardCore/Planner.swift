@@ -195,6 +195,18 @@ struct AppPlanner {
             findings.append(PlanFinding(.conflict, severity: .warning, app: settings.id, personId: conflict.personIds.first,
                                         accountId: conflict.accountIds.first, message: conflict.message))
         }
+        planPeople()
+        for a in correlation.orphans { planOrphan(a) }
+        reportGaps()
+        let summary = AppSummary(id: settings.id, mode: settings.mode, accounts: inventory.accounts.count, linked: correlation.linkedCount,
+                                 orphans: correlation.orphans.count, ignored: correlation.ignored.count,
+                                 conflicts: correlation.conflicts.count, actions: actions.count)
+        return AppPlanOutput(actions: actions, summary: summary, findings: findings, correlation: correlation)
+    }
+
+    /// Every person, in directory order. This loop runs people × apps times, so the common
+    /// case (nothing to do) reads only integers and fields in place.
+    mutating func planPeople() {
         let someUnresolved = correlation.conflicts.contains { $0.kind == .multipleAccounts }
         // Each app starts at a different person, so concurrent workers do not read the same
         // people at the same moment (their shared reference counts would bounce between cores).
@@ -214,7 +226,6 @@ struct AppPlanner {
                     if someUnresolved && context.directory.standings[p].hasLeft {
                         for a in correlation.unresolvedAccounts(ofPerson: p) { planRemoval(p, a) }
                     }
-                    // Most people hold exactly what they should: check that without copying anything.
                     if desire < 0 && account < 0 || account == -2 { continue }
                     if desire >= 0 && account >= 0, let person = people.baseAddress.map({ $0 + p }),
                        let held = accounts.baseAddress.map({ $0 + account }), isConverged(person, held, account, desire) { continue }
@@ -227,7 +238,10 @@ struct AppPlanner {
             }
         }
         if wrapAt > 0 && wrapAt < actions.count { actions = Array(actions[wrapAt...] + actions[..<wrapAt]) }
-        for a in correlation.orphans { planOrphan(a) }
+    }
+
+    /// One finding per kind of thing the plan could not do, instead of one per account.
+    mutating func reportGaps() {
         for (operation, count) in unsupported.sorted(by: { $0.key < $1.key }) {
             findings.append(PlanFinding(.unsupported, severity: .warning, app: settings.id,
                                         message: "\(settings.id): the connector does not offer \(operation); \(count) action(s) left out"))
@@ -240,10 +254,6 @@ struct AppPlanner {
             findings.append(PlanFinding(.danglingGrants, severity: .warning, app: settings.id,
                                         message: "\(settings.id): \(inventory.danglingGrants) grant(s) name accounts the app did not list; ignored"))
         }
-        let summary = AppSummary(id: settings.id, mode: settings.mode, accounts: inventory.accounts.count, linked: correlation.linkedCount,
-                                 orphans: correlation.orphans.count, ignored: correlation.ignored.count,
-                                 conflicts: correlation.conflicts.count, actions: actions.count)
-        return AppPlanOutput(actions: actions, summary: summary, findings: findings, correlation: correlation)
     }
 
     // MARK: People
