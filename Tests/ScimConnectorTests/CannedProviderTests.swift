@@ -260,7 +260,7 @@ struct CannedProviderTests {
     @Test func theTokenNeverAppearsInErrorsOrLogs() async throws {
         let provider = try CannedProvider { request in
             request.path == "/scim/v2/Users" ? .json(400, ["status": "400", "scimType": "invalidFilter",
-                                                           "detail": "cannot parse; you sent \(request.headers["authorization"] ?? "")"]) : nil
+                                                           "detail": .string("cannot parse; you sent \(request.headers["authorization"] ?? "")")]) : nil
         }
         defer { provider.stop() }
         let events = HostEvents()
@@ -287,7 +287,7 @@ struct CannedProviderTests {
             (["baseURL": "https://example.com/scim", "auth": "basic"], ["username": "u"], "secret \"password\" is not configured"),
             (["baseURL": "https://example.com/scim", "pagesize": 5], ["token": "t0ken"], "settings.pagesize: unknown setting"),
             (["baseURL": "https://example.com/scim", "attributeMapping": ["email": "emails[type ne \"work\"].value"]], ["token": "t0ken"],
-             "settings.attributeMapping.email: \"emails[type ne \\\"work\\\"].value\" is not a SCIM attribute path"),
+             "settings.attributeMapping.email: \"emails[type ne \"work\"].value\" is not a SCIM attribute path"),
         ]
         for (settings, secrets, expected) in cases {
             let c = SupervisedConnector(ConnectorLaunch(appId: "scim", command: [exe], settings: settings, secrets: secrets))
@@ -327,7 +327,7 @@ struct CannedProvider {
             case "/scim/v2/ServiceProviderConfig": return spcAnswer
             case "/scim/v2/Schemas": return schemasAnswer ?? .json(404, ["status": "404"])
             case "/scim/v2/ResourceTypes": return typesAnswer ?? .json(404, ["status": "404"])
-            default: return routes(request) ?? .json(404, ["status": "404", "detail": "not canned: \(request.method) \(request.path)"])
+            default: return routes(request) ?? .json(404, ["status": "404", "detail": .string("not canned: \(request.method) \(request.path)")])
             }
         }
     }
