@@ -87,7 +87,7 @@ func stop() -> Never {
 var signalSources: [DispatchSourceSignal] = []
 for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
     signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
     source.setEventHandler { stop() }
     source.resume()
     signalSources.append(source)
@@ -98,7 +98,10 @@ if options.exitWithStdin {
         var byte: UInt8 = 0
         while true {
             let n = read(0, &byte, 1)
-            if n == 0 || (n < 0 && errno != EINTR) { stop() }
+            if n == 0 || (n < 0 && errno != EINTR) {
+                DispatchQueue.main.async { stop() }
+                return
+            }
         }
     }
 }

@@ -118,12 +118,12 @@ struct PatchApplier {
                     set(path.target, incoming.isEmpty ? nil : .array(incoming))
                 } else {
                     var items = get(path.target)?.arrayValue ?? []
-                    if incoming.contains(where: { $0["primary"] == .bool(true) }) {
+                    let added = incoming.filter { item in !items.contains { PatchApplier.sameElement($0, item, of: attribute) } }
+                    // A new primary value takes over from the old one (RFC 7643 §2.4).
+                    if added.contains(where: { $0["primary"] == .bool(true) }) {
                         items = items.map { PatchApplier.clearingPrimary($0) }
                     }
-                    for item in incoming where !items.contains(where: { PatchApplier.sameElement($0, item, of: attribute) }) {
-                        items.append(item)
-                    }
+                    items.append(contentsOf: added)
                     set(path.target, items.isEmpty ? nil : .array(items))
                 }
             } else if attribute.isComplex {
