@@ -84,10 +84,17 @@ enum EventLine {
 
     /// Appends a whole line including its newline.
     static func appendLine(seq: Int, time: Timestamp, body: [UInt8], into out: inout [UInt8]) {
+        var stamp: [UInt8] = []
+        time.write(into: &stamp)
+        appendLine(seq: seq, timeBytes: stamp, body: body, into: &out)
+    }
+
+    /// The same with the time already formatted, as a batch that shares one time does.
+    static func appendLine(seq: Int, timeBytes: [UInt8], body: [UInt8], into out: inout [UInt8]) {
         out.append(contentsOf: seqPrefix)
         appendDecimal(seq, into: &out)
         out.append(contentsOf: timePrefix)
-        time.write(into: &out)
+        out.append(contentsOf: timeBytes)
         out.append(UInt8(ascii: "\""))
         out.append(UInt8(ascii: ","))
         out.append(contentsOf: body)

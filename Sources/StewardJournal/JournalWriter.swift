@@ -95,22 +95,21 @@ final class JournalWriter: @unchecked Sendable { // Safe: all mutable state is t
         let firstSeq = nextSeq
         let time = max(Timestamp.now(), lastTime)
         let count = batch.reduce(0) { $0 + $1.drafts.count }
+        var timeBytes: [UInt8] = []
+        time.write(into: &timeBytes)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(batch.reduce(0) { $0 + $1.bytes })
         var lineEnds: [Int] = []
         lineEnds.reserveCapacity(count)
-        var leaves: [SHA256Digest] = []
-        leaves.reserveCapacity(count)
         var seq = firstSeq
         for request in batch {
             for encoded in request.drafts {
-                let start = buffer.count
-                EventLine.appendLine(seq: seq, time: time, body: encoded.body, into: &buffer)
+                EventLine.appendLine(seq: seq, timeBytes: timeBytes, body: encoded.body, into: &buffer)
                 lineEnds.append(buffer.count)
-                leaves.append(buffer.withUnsafeBytes { Merkle.leafHash(rawBytes: UnsafeRawBufferPointer(rebasing: $0[start..<(buffer.count - 1)])) })
                 seq += 1
             }
         }
+        let leaves = Self.leafHashes(of: buffer, lineEnds: lineEnds)
 
         let offset: Int
         do throws(JournalError) {
@@ -182,6 +181,26 @@ final class JournalWriter: @unchecked Sendable { // Safe: all mutable state is t
             } catch {
                 shared.state.withLock { $0.lastBackgroundError = error }
             }
+        }
+    }
+
+    /// The leaf hash of every line in `buffer`; a large batch is split across the cores.
+    private static func leafHashes(of buffer: [UInt8], lineEnds: [Int]) -> [SHA256Digest] {
+        let count = lineEnds.count
+        let workers = count >= 512 ? ProcessInfo.activeProcessorCountOrOne : 1
+        return [SHA256Digest](unsafeUninitializedCapacity: count) { out, initialized in
+            guard let destination = out.baseAddress else { return }
+            let shared = UncheckedPointer(destination)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                buffer.withUnsafeBytes { raw in
+                    for i in (count * worker / workers)..<(count * (worker + 1) / workers) {
+                        let start = i == 0 ? 0 : lineEnds[i - 1]
+                        let leaf = Merkle.leafHash(rawBytes: UnsafeRawBufferPointer(rebasing: raw[start..<(lineEnds[i] - 1)]))
+                        (shared.pointer + i).initialize(to: leaf)
+                    }
+                }
+            }
+            initialized = count
         }
     }
 
@@ -288,5 +307,14 @@ struct WriterStart: Sendable {
         lastTime = recovered.lastTime
         lastSegment = recovered.segments.last
         segmentCount = recovered.segments.count
+    }
+}
+
+/// A pointer handed to `concurrentPerform` workers that each write their own disjoint range.
+private struct UncheckedPointer: @unchecked Sendable { // Safe: workers write disjoint slots and the caller waits for all.
+    let pointer: UnsafeMutablePointer<SHA256Digest>
+
+    init(_ pointer: UnsafeMutablePointer<SHA256Digest>) {
+        self.pointer = pointer
     }
 }
