@@ -28,7 +28,7 @@ public final class Journal: Sendable {
     public let options: JournalOptions
 
     private let layout: JournalLayout
-    private let shared: JournalShared
+    let shared: JournalShared
     private let writer: JournalWriter?
 
     private init(directory: URL, origin: String, options: JournalOptions, layout: JournalLayout, shared: JournalShared, writer: JournalWriter?) {

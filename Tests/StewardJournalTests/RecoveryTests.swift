@@ -173,6 +173,27 @@ import Testing
         #expect(try fixture.open(readOnly: true).0.checkpoints().map(\.size) == [10, 20, 23])
     }
 
+    @Test func neverSignsARootInconsistentWithTheLastCheckpoint() throws {
+        let fixture = try JournalFixture()
+        let (journal, _) = try fixture.open()
+        _ = try journal.appendAndWait(drafts(0..<10))
+        let honest = try journal.checkpoint()
+        _ = try journal.appendAndWait(drafts(10..<20))
+        // Pretend the last checkpoint had signed a different history of the first 10 events.
+        let other = try SignedCheckpoint.sign(origin: honest.origin, size: 10, root: Merkle.leafHash([1]), time: .now(), key: testKey)
+        journal.shared.state.withLock { $0.latestCheckpoint = StoredCheckpoint(path: "the last checkpoint", checkpoint: other) }
+        #expect {
+            try journal.checkpoint()
+        } throws: { error in
+            guard case .checkpointRefused(let reason) = error as? JournalError else { return false }
+            return reason.contains("not consistent")
+        }
+        #expect(try journal.checkpoints().map(\.size) == [10])
+        journal.shared.state.withLock { $0.latestCheckpoint = StoredCheckpoint(path: "x", checkpoint: honest) }
+        #expect(try journal.checkpoint().size == 20)
+        try journal.close()
+    }
+
     @Test func checkpointsNeedAKey() throws {
         let fixture = try JournalFixture()
         let (journal, _) = try fixture.open(key: nil)
