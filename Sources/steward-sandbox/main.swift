@@ -21,6 +21,12 @@ func randomToken() -> String {
 }
 
 signal(SIGPIPE, SIG_IGN)
+// Block the stop signals before any thread exists, so every thread inherits the mask and a
+// signal sent the moment the ready line appears waits for `sigwait` below instead of being lost.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+for signalNumber in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, signalNumber) }
+pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
 let options: SandboxOptions
 do {
@@ -84,24 +90,15 @@ func stop() -> Never {
     exit(0)
 }
 
-var signalSources: [DispatchSourceSignal] = []
-for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
-    signal(signalNumber, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-    source.setEventHandler { stop() }
-    source.resume()
-    signalSources.append(source)
-}
-
 if options.exitWithStdin {
+    let blocked = stopSignals
     Thread.detachNewThread {
+        var signals = blocked
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         var byte: UInt8 = 0
         while true {
             let n = read(0, &byte, 1)
-            if n == 0 || (n < 0 && errno != EINTR) {
-                DispatchQueue.main.async { stop() }
-                return
-            }
+            if n == 0 || (n < 0 && errno != EINTR) { stop() }
         }
     }
 }
@@ -109,4 +106,8 @@ if options.exitWithStdin {
 let ready: JSONValue = ["apps": .object(appURLs), "token": .string(context.token)]
 FileHandle.standardOutput.write(Data((JSONWriter.string(ready, sortedKeys: true) + "\n").utf8))
 
-dispatchMain()
+// The main thread waits for a stop signal; Dispatch queues and tasks do all the serving.
+// (Not `dispatchMain()`: that parks this thread in a sigsuspend that unblocks every signal.)
+var received: Int32 = 0
+while sigwait(&stopSignals, &received) != 0 {}
+stop()

@@ -47,10 +47,16 @@ final class SandboxProcess {
 
     deinit { stop() }
 
-    /// Asks the sandbox to exit (SIGTERM, so it saves its state) and waits.
+    /// Asks the sandbox to exit (SIGTERM, so it saves its state) and waits; kills it if it
+    /// has not gone within ten seconds, so a broken sandbox fails tests instead of hanging them.
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
+        for _ in 0..<1000 where process.isRunning { usleep(10_000) }
+        if process.isRunning {
+            Issue.record("steward-sandbox ignored SIGTERM")
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
     }
 
