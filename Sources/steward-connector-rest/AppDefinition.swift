@@ -476,7 +476,8 @@ struct DeclaredCapabilities {
                 }
                 if list.isEmpty { throw valuesNode.error("list at least one value, or leave \"values\" out") }
                 values[type] = list
-                if capability.cardinality == .single { capability.values = list.map(\.id) }
+                // The protocol's values are names: what access rules call them.
+                if capability.cardinality == .single { capability.values = list.map(\.name) }
             }
             caps.entitlementTypes.append(capability)
         }

@@ -69,6 +69,7 @@ struct GitHubApp: Sendable {
         r.get("/orgs/:org/teams", handle { try app.teams($0) })
         r.get("/orgs/:org/teams/:team_slug", handle { try app.team($0) })
         r.get("/orgs/:org/teams/:team_slug/members", handle { try app.teamMembers($0) })
+        r.get("/orgs/:org/teams/:team_slug/invitations", handle { try app.teamInvitations($0) })
         r.get("/orgs/:org/teams/:team_slug/memberships/:username", handle { try app.teamMembership($0) })
         r.put("/orgs/:org/teams/:team_slug/memberships/:username", handle { try app.setTeamMembership($0) })
         r.delete("/orgs/:org/teams/:team_slug/memberships/:username", handle { try app.removeTeamMembership($0) })
@@ -326,6 +327,18 @@ struct GitHubApp: Sendable {
             let t = try findTeam(request, state)
             let chosen = state.teams[t].members.filter { role == "all" || $0.role == role }
             return try paged(request, chosen.compactMap { state.existingUser($0.login) }.map { Render.user($0, state) }, state)
+        }
+    }
+
+    /// Pending invitations that will put their invitee in the team when accepted.
+    func teamInvitations(_ request: HTTPRequest) throws(GitHubError) -> HTTPResponse {
+        try store.read { state throws(GitHubError) in
+            let t = try findTeam(request, state)
+            let team = state.teams[t]
+            let chosen = state.invitations.filter { invitation in
+                invitation.teamSlugs.contains(team.slug) || team.pending.contains { $0.login.lowercased() == invitation.login.lowercased() }
+            }
+            return try paged(request, chosen.map { Render.invitation($0, state) }, state)
         }
     }
 
