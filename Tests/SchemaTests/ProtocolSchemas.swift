@@ -19,7 +19,13 @@ struct ProtocolSchemas {
     let validator: SchemaValidator
 
     init() throws {
-        validator = SchemaValidator(store: try SchemaStore(root: Repository.schemas))
+        validator = SchemaValidator(store: try SchemaStore(root: Repository.schemas, include: Self.isPublished))
+    }
+
+    /// The files this suite owns: the protocol's schemas and the plugin manifest's (other
+    /// schemas beside them, like the config's, belong to other suites).
+    static func isPublished(_ relativePath: String) -> Bool {
+        relativePath.hasPrefix("protocol/") || relativePath == "plugin.schema.json"
     }
 
     /// Every request method of protocol 1.0 (Capabilities.methods names the optional ones).

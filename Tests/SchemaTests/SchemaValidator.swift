@@ -207,12 +207,13 @@ struct SchemaStore {
     /// Relative path (`protocol/defs.json`) to the file's JSON.
     let documents: [String: JSONValue]
 
-    init(root: URL) throws {
+    /// Reads the `.json` files under `root` whose relative path `include` accepts.
+    init(root: URL, include: (String) -> Bool = { _ in true }) throws {
         var documents: [String: JSONValue] = [:]
         let base = root.resolvingSymlinksInPath().standardizedFileURL.path
         guard let walker = FileManager.default.enumerator(atPath: base) else { throw SchemaError("cannot read \(base)") }
         while let relative = walker.nextObject() as? String {
-            guard relative.hasSuffix(".json") else { continue }
+            guard relative.hasSuffix(".json"), include(relative) else { continue }
             let file = base + "/" + relative
             guard let data = FileManager.default.contents(atPath: file) else { throw SchemaError("cannot read \(file)") }
             do {
