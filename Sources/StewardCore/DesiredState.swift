@@ -57,7 +57,9 @@ public struct DesiredState: Sendable {
         // Evaluate every policy once per profile, on a person who has it.
         let appCount = config.apps.count
         var tables = [AppTable](repeating: AppTable(), count: appCount)
-        var dedupe = [[AppDesire: Int32]](repeating: [:], count: appCount)
+        // Many profiles match the same rules in an app (everyone's birthright, a department's
+        // role): resolve each distinct set of grants once.
+        var resolved = [[[Int]: Int32]](repeating: [:], count: appCount)
         var profileGrants: [[Int]] = []
         profileGrants.reserveCapacity(profiles.count)
         for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: profiles.count) }
@@ -69,15 +71,14 @@ public struct DesiredState: Sendable {
                 if policy.when.matches(person) { matched.append(contentsOf: compiler.grantsOfPolicy[p]) }
             }
             profileGrants.append(matched)
-            for (app, grants) in groupByApp(matched, compiler.grants) {
-                let desire = compiler.resolve(grants, app: app)
+            for (app, grantIndices) in groupByApp(matched, compiler.grants) {
                 let index: Int32
-                if let existing = dedupe[app][desire] {
+                if let existing = resolved[app][grantIndices] {
                     index = existing
                 } else {
                     index = Int32(tables[app].desires.count)
-                    tables[app].desires.append(desire)
-                    dedupe[app][desire] = index
+                    tables[app].desires.append(compiler.resolve(grantIndices.map { compiler.grants[$0] }, app: app))
+                    resolved[app][grantIndices] = index
                 }
                 tables[app].byProfile[profileId] = index
             }
@@ -242,9 +243,10 @@ struct CompiledGrant: Sendable {
     var justification: Justification
 }
 
-private func groupByApp(_ indices: [Int], _ grants: [CompiledGrant]) -> [(Int, [CompiledGrant])] {
-    var byApp: [Int: [CompiledGrant]] = [:]
-    for i in indices where grants[i].app >= 0 { byApp[grants[i].app, default: []].append(grants[i]) }
+/// Grant indices by app, in app order.
+private func groupByApp(_ indices: [Int], _ grants: [CompiledGrant]) -> [(Int, [Int])] {
+    var byApp: [Int: [Int]] = [:]
+    for i in indices where grants[i].app >= 0 { byApp[grants[i].app, default: []].append(i) }
     return byApp.sorted { $0.key < $1.key }
 }
 
