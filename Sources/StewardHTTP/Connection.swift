@@ -329,12 +329,31 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     // MARK: Output
 
     private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    private static let contentLengthPrefix = Array("Content-Length: ".utf8)
+    private static let statusLines: [Int: [UInt8]] = HTTPStatus.standardReasons.mapValues { _ in [] }
+        .reduce(into: [:]) { lines, entry in
+            lines[entry.key] = Array("HTTP/1.1 \(entry.key) \(HTTPStatus.standardReasons[entry.key] ?? "")\r\n".utf8)
+        }
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var digits: [UInt8] = []
+        var remaining = value
+        repeat {
+            digits.append(UInt8(truncatingIfNeeded: remaining % 10) + 0x30)
+            remaining /= 10
+        } while remaining > 0
+        out.append(contentsOf: digits.reversed())
+    }
     private static let crlf: [UInt8] = [0x0D, 0x0A]
     private static let reservedHeaders = ["Content-Length", "Transfer-Encoding", "Connection", "Date"]
 
     private func appendResponse(_ response: HTTPResponse, method: HTTPMethod, version: HTTPVersion, keepAlive: Bool) {
         let code = response.status.code
-        outbox.append(contentsOf: "HTTP/1.1 \(code) \(response.status.reasonPhrase)\r\n".utf8)
+        if let line = Connection.statusLines[code], response.status.reasonPhrase == HTTPStatus.standardReasons[code] {
+            outbox.append(contentsOf: line)
+        } else {
+            outbox.append(contentsOf: "HTTP/1.1 \(code) \(response.status.reasonPhrase)\r\n".utf8)
+        }
         for (name, value) in response.headers {
             guard Connection.isSafeHeader(name: name, value: value),
                   !Connection.reservedHeaders.contains(where: { asciiCaseInsensitiveEquals($0, name) })
@@ -346,7 +365,9 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
         }
         let hasBody = !(100..<200).contains(code) && code != 204 && code != 304
         if hasBody {
-            outbox.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
+            outbox.append(contentsOf: Connection.contentLengthPrefix)
+            Connection.appendDecimal(response.body.count, to: &outbox)
+            outbox.append(contentsOf: Connection.crlf)
         }
         outbox.append(contentsOf: loop.dateHeaderLine())
         if !keepAlive {

@@ -43,8 +43,17 @@ struct SCIMApp: Sendable {
 
     func get(_ kind: ResourceKind, _ request: HTTPRequest) throws(SCIMError) -> HTTPResponse {
         let id = request.parameter("id") ?? ""
-        let selection = try AttributeSelection.parse(
-            attributes: request.queryValue("attributes"), excluded: request.queryValue("excludedAttributes"), type: kind.type)
+        if request.query.isEmpty {
+            // The hot path: the default representation, serialized once per revision.
+            let (resource, body, location) = try store.renderedBody(kind, id)
+            if let ifNoneMatch = request.headers["If-None-Match"], SCIMState.etag(resource, matchesAnyOf: ifNoneMatch) {
+                return HTTPResponse(status: .notModified, headers: ["ETag": resource.etag])
+            }
+            return HTTPResponse(
+                status: .ok, headers: ["Content-Type": SCIMApp.contentType, "ETag": resource.etag, "Location": location], body: body)
+        }
+        let query = request.queryItems
+        let selection = try AttributeSelection.parse(attributes: query["attributes"], excluded: query["excludedAttributes"], type: kind.type)
         let (resource, rendered) = try store.read { state throws(SCIMError) in
             guard let resource = state.get(kind, id) else { throw SCIMError.notFound("no \(kind.rawValue) has id '\(id)'") }
             return (resource, state.render(resource, kind))
@@ -169,8 +178,8 @@ struct SCIMApp: Sendable {
     private func selected(
         _ rendered: [String: JSONValue], _ resource: StoredResource, _ kind: ResourceKind, _ request: HTTPRequest, status: HTTPStatus
     ) throws(SCIMError) -> HTTPResponse {
-        let selection = try AttributeSelection.parse(
-            attributes: request.queryValue("attributes"), excluded: request.queryValue("excludedAttributes"), type: kind.type)
+        let query = request.queryItems
+        let selection = try AttributeSelection.parse(attributes: query["attributes"], excluded: query["excludedAttributes"], type: kind.type)
         return resourceResponse(
             selection.apply(rendered, type: kind.type), resource, location: rendered["meta"]?["location"].stringValue, status: status)
     }

@@ -96,60 +96,65 @@ enum FilterLexer {
     static let maxLength = 8 * 1024
 
     static func tokens(_ text: String, errorKind: SCIMError.Kind) throws(SCIMError) -> [FilterToken] {
-        guard text.utf8.count <= maxLength else {
+        let bytes = Array(text.utf8)
+        guard bytes.count <= maxLength else {
             throw SCIMError.badRequest(errorKind, "the expression is longer than \(maxLength) bytes")
         }
         var tokens: [FilterToken] = []
-        let chars = Array(text.unicodeScalars)
         var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            switch c {
-            case " ", "\t", "\n", "\r":
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 i += 1
-            case "(": tokens.append(.openParen); i += 1
-            case ")": tokens.append(.closeParen); i += 1
-            case "[": tokens.append(.openBracket); i += 1
-            case "]": tokens.append(.closeBracket); i += 1
-            case "\"":
+            case UInt8(ascii: "("): tokens.append(.openParen); i += 1
+            case UInt8(ascii: ")"): tokens.append(.closeParen); i += 1
+            case UInt8(ascii: "["): tokens.append(.openBracket); i += 1
+            case UInt8(ascii: "]"): tokens.append(.closeBracket); i += 1
+            case UInt8(ascii: "\""):
                 // A JSON string literal, escapes included.
                 var j = i + 1
                 var escaped = false
-                while j < chars.count {
-                    if escaped { escaped = false } else if chars[j] == "\\" { escaped = true } else if chars[j] == "\"" { break }
+                while j < bytes.count {
+                    if escaped { escaped = false } else if bytes[j] == UInt8(ascii: "\\") { escaped = true } else if bytes[j] == UInt8(ascii: "\"") { break }
                     j += 1
                 }
-                guard j < chars.count else {
-                    throw SCIMError.badRequest(errorKind, "unterminated string starting at character \(i + 1)")
+                guard j < bytes.count else {
+                    throw SCIMError.badRequest(errorKind, "unterminated string starting at byte \(i + 1)")
                 }
-                var literal = String.UnicodeScalarView()
-                literal.append(contentsOf: chars[i...j])
-                guard let value = try? JSONParser.parse(String(literal)), case .string(let s) = value else {
-                    throw SCIMError.badRequest(errorKind, "malformed string literal at character \(i + 1)")
+                guard let value = try? JSONParser.parse(bytes[i...j]), case .string(let literal) = value else {
+                    throw SCIMError.badRequest(errorKind, "malformed string literal at byte \(i + 1)")
                 }
-                tokens.append(.string(s))
+                tokens.append(.string(literal))
                 i = j + 1
             default:
                 var j = i
-                while j < chars.count, !" \t\n\r()[]\"".unicodeScalars.contains(chars[j]) { j += 1 }
-                var word = String.UnicodeScalarView()
-                word.append(contentsOf: chars[i..<j])
-                let text = String(word)
-                if let first = text.unicodeScalars.first, first == "-" || ("0"..."9").contains(first) {
-                    if let int = Int(text) {
+                while j < bytes.count, !FilterLexer.isDelimiter(bytes[j]) { j += 1 }
+                let word = String(decoding: bytes[i..<j], as: UTF8.self)
+                if bytes[i] == UInt8(ascii: "-") || (bytes[i] >= 0x30 && bytes[i] <= 0x39) {
+                    if let int = Int(word) {
                         tokens.append(.number(.int(int)))
-                    } else if let double = Double(text), double.isFinite {
+                    } else if let double = Double(word), double.isFinite {
                         tokens.append(.number(.double(double)))
                     } else {
-                        throw SCIMError.badRequest(errorKind, "malformed number '\(text)'")
+                        throw SCIMError.badRequest(errorKind, "malformed number '\(word)'")
                     }
                 } else {
-                    tokens.append(.word(text))
+                    tokens.append(.word(word))
                 }
                 i = j
             }
         }
         return tokens
+    }
+
+    private static func isDelimiter(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "("), UInt8(ascii: ")"),
+             UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "\""):
+            return true
+        default:
+            return false
+        }
     }
 }
 

@@ -417,14 +417,33 @@ struct ResourceView: FilterSubject {
 }
 
 /// The lock around the state. Handlers run on several event loops at once.
-final class SCIMStore: @unchecked Sendable {  // `state` is only touched while holding `lock`
+final class SCIMStore: @unchecked Sendable {  // `state` and `rendered` are only touched while holding `lock`
     private let lock = NSLock()
     private var state: SCIMState
     private let onChange: @Sendable () -> Void
+    /// Serialized default representations, valid while `revision` is unchanged. Any write
+    /// bumps the revision, which is crude but exact: reads dominate, and a user's JSON also
+    /// depends on its groups and its manager.
+    private var rendered: [String: (revision: UInt64, body: [UInt8])] = [:]
+    private var revision: UInt64 = 0
+    private static let maxRendered = 50_000
 
     init(state: SCIMState, onChange: @escaping @Sendable () -> Void) {
         self.state = state
         self.onChange = onChange
+    }
+
+    /// A resource in its default representation as JSON bytes, rendered once per revision.
+    func renderedBody(_ kind: ResourceKind, _ id: String) throws(SCIMError) -> (resource: StoredResource, body: [UInt8], location: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let resource = state.get(kind, id) else { throw SCIMError.notFound("no \(kind.rawValue) has id '\(id)'") }
+        let location = "\(state.baseURL)/\(kind.endpoint)/\(id)"
+        if let cached = rendered[id], cached.revision == revision { return (resource, cached.body, location) }
+        let body = JSONWriter.bytes(.object(state.render(resource, kind)))
+        if rendered.count >= SCIMStore.maxRendered { rendered.removeAll(keepingCapacity: true) }
+        rendered[id] = (revision, body)
+        return (resource, body, location)
     }
 
     func read<T>(_ body: (SCIMState) throws(SCIMError) -> T) throws(SCIMError) -> T {
@@ -443,6 +462,7 @@ final class SCIMStore: @unchecked Sendable {  // `state` is only touched while h
             lock.unlock()
             throw error
         }
+        revision &+= 1
         lock.unlock()
         onChange()
         return result
