@@ -452,31 +452,30 @@ struct AppPlanner {
     }
 
     /// HR values the app reports differently. Attributes the app does not report are skipped.
-    /// This runs for every account, so both records are read in place through pointers: only
-    /// the compared fields are loaded, never a copy of the whole record.
+    /// This runs for every account, so both records are read in place through pointers and
+    /// equal values (the common case) are recognised before anything is copied.
     func attributeChanges(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>) -> [AttributeChange] {
         var changes: [AttributeChange] = []
         for attribute in settings.updateAttributes {
             let wanted: String?, held: String?
             switch attribute {
             case .email:
-                guard let e = account.pointee.email else { continue }
-                if e == person.pointee.email { continue }
+                if account.pointee.email == nil || account.pointee.email == person.pointee.email { continue }
                 wanted = person.pointee.email
-                held = e
+                held = account.pointee.email
+                if let wanted, let held, held.equalsIgnoringCase(wanted) { continue }
             case .displayName:
-                guard let d = account.pointee.displayName else { continue }
-                if let own = person.pointee.displayName, !own.isEmpty, d == own { continue }
+                if account.pointee.displayName == nil || account.pointee.displayName == person.pointee.displayName { continue }
                 wanted = person.pointee.fullName
-                held = d
+                held = account.pointee.displayName
             case .givenName:
-                guard let g = account.pointee.givenName else { continue }
+                if account.pointee.givenName == nil || account.pointee.givenName == person.pointee.firstName { continue }
                 wanted = person.pointee.firstName
-                held = g
+                held = account.pointee.givenName
             case .familyName:
-                guard let f = account.pointee.familyName else { continue }
+                if account.pointee.familyName == nil || account.pointee.familyName == person.pointee.lastName { continue }
                 wanted = person.pointee.lastName
-                held = f
+                held = account.pointee.familyName
             case .department:
                 if account.pointee.attributes.isEmpty { continue }
                 wanted = person.pointee.department
@@ -486,9 +485,8 @@ struct AppPlanner {
                 wanted = person.pointee.title
                 held = account.pointee.attributes["title"]
             }
-            guard let wanted, !wanted.isEmpty, let held else { continue }
-            let same = attribute == .email ? held.equalsIgnoringCase(wanted) : held == wanted
-            if !same { changes.append(AttributeChange(attribute: attribute.rawValue, before: held, after: wanted)) }
+            guard let wanted, !wanted.isEmpty, let held, held != wanted else { continue }
+            changes.append(AttributeChange(attribute: attribute.rawValue, before: held, after: wanted))
         }
         return changes
     }
