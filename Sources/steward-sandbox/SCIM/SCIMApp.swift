@@ -115,6 +115,10 @@ struct SCIMApp: Sendable {
         default: throw SCIMError.badRequest(.invalidValue, "sortOrder must be 'ascending' or 'descending'")
         }
         let selection = try AttributeSelection.parse(attributes: attributes, excluded: excludedAttributes, type: kind.type)
+        if case .all = selection.mode {
+            let (total, bodies) = store.renderedPage(kind, query)
+            return SCIMApp.listResponse(total: total, startIndex: query.startIndex, bodies: bodies)
+        }
         let (total, rendered) = try store.read { state throws(SCIMError) in
             let (total, page) = state.list(kind, query)
             return (total, page.map { state.render($0, kind) })
@@ -253,6 +257,18 @@ struct SCIMApp: Sendable {
             "totalResults": .int(resources.count), "startIndex": 1, "itemsPerPage": .int(resources.count),
             "Resources": .array(resources),
         ])
+    }
+
+    /// A `ListResponse` assembled from already serialized resources.
+    static func listResponse(total: Int, startIndex: Int, bodies: [[UInt8]]) -> HTTPResponse {
+        var out = Array("{\"schemas\":[\"\(SCIMSchemas.listResponseURN)\"],\"totalResults\":\(total),\"startIndex\":\(startIndex),\"itemsPerPage\":\(bodies.count),\"Resources\":[".utf8)
+        out.reserveCapacity(out.count + bodies.reduce(2) { $0 + $1.count + 1 })
+        for (index, body) in bodies.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: body)
+        }
+        out.append(contentsOf: Array("]}".utf8))
+        return HTTPResponse(status: .ok, headers: ["Content-Type": contentType], body: out)
     }
 
     static func json(_ request: HTTPRequest) throws(SCIMError) -> JSONValue {

@@ -446,6 +446,21 @@ final class SCIMStore: @unchecked Sendable {  // `state` and `rendered` are only
         return (resource, body, location)
     }
 
+    /// A page of a list in default representation, each resource's bytes from the cache.
+    func renderedPage(_ kind: ResourceKind, _ query: ListQuery) -> (total: Int, bodies: [[UInt8]]) {
+        lock.lock()
+        defer { lock.unlock() }
+        let (total, page) = state.list(kind, query)
+        let bodies = page.map { resource -> [UInt8] in
+            if let cached = rendered[resource.id], cached.revision == revision { return cached.body }
+            let body = JSONWriter.bytes(.object(state.render(resource, kind)))
+            if rendered.count >= SCIMStore.maxRendered { rendered.removeAll(keepingCapacity: true) }
+            rendered[resource.id] = (revision, body)
+            return body
+        }
+        return (total, bodies)
+    }
+
     func read<T>(_ body: (SCIMState) throws(SCIMError) -> T) throws(SCIMError) -> T {
         lock.lock()
         defer { lock.unlock() }
