@@ -186,8 +186,15 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
 
     /// Runs the handler for `method` and returns the result's JSON bytes. Listings of records
     /// are written directly, without building a `JSONValue`.
-    private func handle(id: RequestID, method: String, params: JSONValue) async throws -> [UInt8] {
-        if method == Method.initialize { return JSONWriter.bytes(try await initialize(params)) }
+    private func handle(id: RequestID, method: String, params rawParams: JSONValue) async throws -> [UInt8] {
+        // JSON-RPC lets a request leave out params; that means "no params", an empty object here.
+        let params: JSONValue = rawParams.isNull ? [:] : rawParams
+        if method == Method.initialize {
+            if lock.withLock({ handlers != nil }) {
+                throw RPCError(code: .invalidRequest, message: "the connector is already initialized")
+            }
+            return JSONWriter.bytes(try await initialize(params))
+        }
         guard let handlers = lock.withLock({ self.handlers }), let base = lock.withLock({ self.context }) else {
             throw RPCError(code: .invalidRequest, message: "the connector is not initialized: send \"initialize\" first")
         }

@@ -58,6 +58,7 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         self.onUnexpectedClose = onUnexpectedClose
         self.writeQueue = DispatchQueue(label: "steward.connector.\(appId).write")
         self.slots = AsyncSemaphore(options.maxInFlight)
+        _ = fcntl(child.stdin, F_SETFL, fcntl(child.stdin, F_GETFL) | O_NONBLOCK)
         startThreads()
     }
 
@@ -153,27 +154,54 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         scheduleWriterLocked()
     }
 
-    /// Coalesces whatever has been queued into as few `write` calls as possible, on a queue of
-    /// its own so a connector that stops reading blocks nobody but its own writer.
+    /// Writes what is queued. The first attempt happens right here (the pipe is non-blocking,
+    /// so it never waits); whatever the pipe cannot take now goes to a writer on a queue of its
+    /// own, so a connector that stops reading blocks nobody but that writer.
     private func scheduleWriterLocked() {
-        guard !writerScheduled else { return }
+        guard !writerScheduled, !writeBuffer.isEmpty else { return }
+        let written = writeBuffer.withUnsafeBytes { write(child.stdin, $0.baseAddress, $0.count) }
+        if written == writeBuffer.count {
+            writeBuffer.removeAll(keepingCapacity: true)
+            return
+        }
+        if written < 0 && errno != EAGAIN && errno != EINTR {
+            writeBuffer.removeAll()  // the connector is gone; the reader will report how
+            return
+        }
+        if written > 0 { writeBuffer.removeFirst(written) }
         writerScheduled = true
-        writeQueue.async { [self] in
-            while true {
-                let chunk: [UInt8] = lock.withLock {
+        writeQueue.async { [self] in drainWrites() }
+    }
+
+    private func drainWrites() {
+        var chunk: [UInt8] = []
+        var offset = 0
+        while true {
+            if offset == chunk.count {
+                chunk = lock.withLock {
                     let c = writeBuffer
                     writeBuffer.removeAll(keepingCapacity: true)
                     if c.isEmpty { writerScheduled = false }
                     return c
                 }
+                offset = 0
                 if chunk.isEmpty { return }
-                if !FDWrite.all(child.stdin, chunk) {
-                    lock.withLock {
-                        writeBuffer.removeAll()
-                        writerScheduled = false
-                    }
-                    return
+            }
+            let n = chunk.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return write(child.stdin, base + offset, raw.count - offset)
+            }
+            if n > 0 {
+                offset += n
+            } else if n < 0 && (errno == EAGAIN || errno == EINTR) {
+                var pfd = pollfd(fd: child.stdin, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&pfd, 1, 1000)
+            } else {
+                lock.withLock {
+                    writeBuffer.removeAll()
+                    writerScheduled = false
                 }
+                return
             }
         }
     }

@@ -151,8 +151,13 @@ public struct Executor: Sendable {
                 return (outcome, effect)
             } catch let failure as ConnectorFailure {
                 var message = "\(failure)"
-                if failure.outcome == .unknown, let verified = await verify(action, state: state) {
-                    // It went through after all (or certainly not): act on what the target says.
+                if failure.outcome == .unknown {
+                    // Never repeat a write whose fate is unknown without reading the target first.
+                    guard let verified = await verify(action, state: state) else {
+                        message += " (outcome unknown and the target cannot be read now; the next sync will show whether it took effect)"
+                        await record(action, key: key, outcome: .failed(message), effect: .null, attempts: attempt)
+                        return (.failed(message), .null)
+                    }
                     if verified.applied {
                         await record(action, key: key, outcome: .applied, effect: verified.effect, attempts: attempt, note: "verified by reading the target after: \(failure)")
                         return (.applied, verified.effect)

@@ -11,7 +11,7 @@ import sys
 PROTOCOL = (1, 0)
 APP = {"accounts": {}, "roles": {"admin": "Admin", "member": "Member"}, "grants": {}}
 
-def error(code, message, kind=None, retryable=False, outcome=None):
+def error(code, message, kind=None, retryable=False, outcome="notApplied"):
     e = {"code": code, "message": message}
     if kind:
         e["data"] = {"kind": kind, "retryable": retryable}
@@ -29,7 +29,8 @@ def need(params, *names):
             raise Fail(error(-32602, f"params.{n}: required, a non-empty string", "invalidArgument"))
 
 def initialize(p):
-    offered = [tuple(int(x) for x in v.split(".")) for v in p.get("protocolVersions", [])]
+    offered = [tuple(int(x) for x in v.split(".")) for v in p.get("protocolVersions", [])
+               if all(x.isdigit() for x in v.split("."))]
     same_major = [v for v in offered if v[0] == PROTOCOL[0]]
     if not same_major:
         raise Fail(error(-32000, f"incompatible protocol versions: the host offers "
@@ -67,7 +68,9 @@ def accounts_create(p):
         if a["userName"] == spec["userName"]:
             return {"status": "alreadyExists", "alreadyApplied": True, "account": a}
     new_id = f"id{len(APP['accounts'])}"
-    APP["accounts"][new_id] = {"id": new_id, "userName": spec["userName"], "email": spec.get("email"), "status": "active"}
+    APP["accounts"][new_id] = {"id": new_id, "userName": spec["userName"], "status": "active"}
+    if spec.get("email"):
+        APP["accounts"][new_id]["email"] = spec["email"]
     return {"status": "created", "alreadyApplied": False, "account": APP["accounts"][new_id]}
 
 def set_status(status):
