@@ -77,8 +77,11 @@ struct Recovery {
 
         var snapshotUse = RecoveryReport.SnapshotUse.missing
         var saved: OpenState?
+        // Even a stale state, if intact, says how many events were durable when it was saved.
+        var recordedSize = 0
         if let bytes = try FileSystem.readFile(layout.statePath) {
             if let state = OpenState(decoding: bytes) {
+                recordedSize = state.size
                 if let problem = try mismatch(state, files: files, leavesFile: leavesFile) {
                     snapshotUse = .stale(reason: problem)
                 } else {
@@ -106,7 +109,7 @@ struct Recovery {
             if writable { try leaves.truncate(to: 0) }
             scan.tree = TreeIndex(leaves: leaves)
         }
-        let protectedSize = max(latest?.checkpoint.size ?? 0, saved?.size ?? 0)
+        let protectedSize = max(latest?.checkpoint.size ?? 0, recordedSize)
 
         try scan.run(maxLineBytes: maxLineBytes)
         var tornTail: RecoveryReport.TornTail?
@@ -115,6 +118,10 @@ struct Recovery {
         }
 
         let size = scan.tree.size
+        guard size >= recordedSize else {
+            throw .corrupt(file: layout.statePath, offset: 0, seq: size + 1,
+                           reason: "the journal held \(recordedSize) durable events when this state was saved and now holds \(size): events were removed (delete index/ to accept the log as it is)")
+        }
         if let latest {
             guard latest.checkpoint.size <= size else {
                 throw .checkpointMismatch(size: latest.checkpoint.size, file: latest.path, reason: "the journal holds only \(size) events")

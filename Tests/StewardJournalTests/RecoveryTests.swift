@@ -122,6 +122,25 @@ import Testing
         #expect(throws: JournalError.self) { try fixture.open(every: 10) }
     }
 
+    @Test func eventsRemovedBelowTheSavedStateFailClosedEvenWithoutCheckpoints() throws {
+        let fixture = try JournalFixture()
+        let (journal, _) = try fixture.open(key: nil)
+        _ = try journal.appendAndWait(drafts(0..<25))
+        try journal.close()
+        let path = try #require(try fixture.segmentPaths().first)
+        let all = try lines(of: path)
+        try Data(Array(try Data(contentsOf: URL(fileURLWithPath: path)))[..<all[20].offset]).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try fixture.open(key: nil)
+        } throws: { error in
+            guard case .corrupt(_, _, let seq, let reason) = error as? JournalError else { return false }
+            return seq == 21 && reason.contains("held 25 durable events")
+        }
+        // Deleting the derived index is the explicit way to accept the shorter log.
+        try FileManager.default.removeItem(at: fixture.directory.appendingPathComponent("index"))
+        #expect(try fixture.open(key: nil).1.size == 20)
+    }
+
     @Test func aForgedCheckpointSignatureFailsClosed() throws {
         let (fixture, _, _) = try crashedJournal()
         // Checkpoints signed by some other key (before a key rotation, say) are not forgeries.
