@@ -237,7 +237,8 @@ final class AppClient: Sendable {
             var messageScope = scope.objectValue ?? [:]
             messageScope["response"] = exchange.body
             let text = (try? rule.message?.render(.object(messageScope))) ?? nil
-            let appMessage = exchange.body["message"].stringValue ?? exchange.body["error"].stringValue
+            let appMessage = definition.errorMessage.lazy.compactMap { $0.resolve(in: exchange.body)?.scalarText }.first
+                ?? exchange.body["message"].stringValue ?? exchange.body["error"].stringValue
             let message = "\(operation): " + (text ?? "\(exchange.request.method) \(exchange.request.url.path) failed with HTTP \(response.status)"
                 + (appMessage.map { ": \($0)" } ?? ""))
             return http.redactor.redact(ConnectorError(
@@ -246,7 +247,9 @@ final class AppClient: Sendable {
                 retryAfterMs: response.header("Retry-After").flatMap { RetryAfter.seconds($0) }.map { Int($0 * 1000) },
                 details: ["status": .int(response.status)]))
         }
-        var e = http.error(for: response, request: exchange.request)
+        let appText = definition.errorMessage.lazy.compactMap { $0.resolve(in: exchange.body)?.scalarText }.first { !$0.isEmpty }
+        var e = http.error(for: response, request: exchange.request,
+                           message: appText.map { "\(exchange.request.method) \(exchange.request.url.path) failed with HTTP \(response.status): \($0)" })
         e.message = "\(operation): " + e.message
         return e
     }

@@ -24,6 +24,9 @@ struct AppDefinition: Sendable {
     var paging: Paging?
     var rateLimit: RateLimitSpec
     var errors: [ErrorRule]
+    /// Where the app puts its explanation in an error body (Okta's `/errorSummary`), tried
+    /// before the usual `message`, `detail` and `error` members.
+    var errorMessage: [ValuePath]
     var capabilities: Capabilities
     /// Fixed values of entitlement types that declare them, most privileged first.
     var entitlementValues: [String: [Entitlement]]
@@ -45,7 +48,7 @@ struct AppDefinition: Sendable {
     }
 
     static let topKeys = ["name", "title", "version", "documentation", "settings", "baseURL", "auth", "headers", "paging",
-                          "rateLimit", "errors", "capabilities", "operations"]
+                          "rateLimit", "errors", "errorMessage", "capabilities", "operations"]
     static let accountMethods = [Method.accountsList, Method.accountsGet, Method.accountsCreate, Method.accountsUpdate,
                                  Method.accountsDisable, Method.accountsEnable, Method.accountsDelete]
     static let perTypeMethods = [Method.entitlementsList, Method.grantsList, Method.grantsAdd, Method.grantsRemove]
@@ -89,6 +92,12 @@ struct AppDefinition: Sendable {
         paging = try m["paging"].map { n throws(DefinitionError) in try Paging(n) }
         rateLimit = try RateLimitSpec(m["rateLimit"])
         errors = try ErrorRule.list(m["errors"])
+        if let node = m["errorMessage"] {
+            let paths: [DefinitionNode] = node.value.arrayValue != nil ? try node.elements() : [node]
+            errorMessage = try paths.map { n throws(DefinitionError) in try n.valuePath() }
+        } else {
+            errorMessage = []
+        }
         let capsNode = m["capabilities"] ?? root.child("capabilities")
         let declared = try DeclaredCapabilities(capsNode)
         capabilities = declared.capabilities
