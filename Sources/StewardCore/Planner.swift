@@ -169,10 +169,15 @@ struct AppPlanner {
     let correlation: AppCorrelation
     /// This app's desired state, flattened for this worker.
     let view: AppDesireView
-    /// Per entitlement index: Steward manages its type.
+    /// Per entitlement index: Steward manages its type; the type is single-valued; the
+    /// connector can grant and revoke it; how actions name it.
     let managed: [Bool]
     let singleValued: [Bool]
+    let grantable: [Bool]
+    let revocable: [Bool]
+    let refs: [EntitlementRef]
     var actions: [PlanAction] = []
+    var lastChangeSet = (subject: "", name: "")
     var findings: [PlanFinding] = []
     var unsupported: [String: Int] = [:]
     var undatedDisabled = 0
@@ -188,6 +193,9 @@ struct AppPlanner {
         let managedTypes = context.desired.managedTypes[app]
         managed = inventory.entitlements.map { managedTypes.contains($0.type) }
         singleValued = inventory.entitlements.map { inventory.isSingleValued(type: $0.type) }
+        grantable = inventory.entitlements.map { inventory.capability(ofType: $0.type)?.grant ?? true }
+        revocable = inventory.entitlements.map { inventory.capability(ofType: $0.type)?.revoke ?? true }
+        refs = inventory.entitlements.map(EntitlementRef.init)
     }
 
     mutating func run() -> AppPlanOutput {
@@ -216,6 +224,7 @@ struct AppPlanner {
         var wrapAt = 0
         // Buffer pointers let the loop read people and accounts in place instead of copying them.
         let people = context.directory.people, accounts = inventory.accounts
+        let check = ConvergenceCheck(inventory: inventory, view: view, attributes: settings.updateAttributes)
         people.withUnsafeBufferPointer { people in
             accounts.withUnsafeBufferPointer { accounts in
                 for step in 0..<count {
@@ -228,7 +237,7 @@ struct AppPlanner {
                     }
                     if desire < 0 && account < 0 || account == -2 { continue }
                     if desire >= 0 && account >= 0, let person = people.baseAddress.map({ $0 + p }),
-                       let held = accounts.baseAddress.map({ $0 + account }), isConverged(person, held, account, desire) { continue }
+                       let held = accounts.baseAddress.map({ $0 + account }), check.isConverged(person, held, account, desire) { continue }
                     if desire >= 0 {
                         if account >= 0 { planHeld(p, account, view.desires[desire]) } else { planCreate(p, view.desires[desire]) }
                     } else {
@@ -258,14 +267,6 @@ struct AppPlanner {
 
     // MARK: People
 
-    /// Nothing to do: the account is usable, holds exactly the desired entitlements, and
-    /// agrees with HR.
-    func isConverged(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>, _ a: Int, _ desire: Int) -> Bool {
-        inventory.grants(ofAccount: a).elementsEqual(view.entitlements(of: desire))
-            && account.pointee.status != .disabled
-            && (settings.updateAttributes.isEmpty || attributeChanges(person, account).isEmpty)
-    }
-
     mutating func planCreate(_ p: Int, _ desire: DesiredState.AppDesire) {
         guard supports(.create) else { return }
         let person = context.directory.people[p]
@@ -287,7 +288,7 @@ struct AppPlanner {
         }
         if !settings.updateAttributes.isEmpty {
             let changes = withUnsafePointer(to: person) { person in
-                withUnsafePointer(to: inventory.accounts[a]) { attributeChanges(person, $0) }
+                withUnsafePointer(to: inventory.accounts[a]) { ConvergenceCheck.attributeChanges(person, $0, settings.updateAttributes) }
             }
             if !changes.isEmpty && supports(.update) {
                 emit(.updateAccount(changes), person: person, account: a, cause: cause(p) { false }, [.hrRecord])
@@ -392,11 +393,13 @@ struct AppPlanner {
 
     mutating func emit(_ operation: PlanOperation, person: Person?, account: Int?, name: String? = nil, cause: Cause,
                        _ justifications: [Justification]) {
-        let accountRecord = account.map { inventory.accounts[$0] }
-        let changeSet = settings.id + "/" + (person.map { $0.id } ?? "account:" + (accountRecord?.id ?? ""))
-        actions.append(PlanAction(app: settings.id, personId: person?.id, accountId: accountRecord?.id,
-                                  accountName: name ?? accountRecord?.userName, operation: operation, cause: cause,
-                                  justifications: justifications, changeSet: changeSet, observeOnly: settings.mode == .observe))
+        let accountId = account.map { inventory.accounts[$0].id }
+        let subject = person?.id ?? "account:" + (accountId ?? "")
+        // Consecutive actions usually share a change set: build its name once.
+        if lastChangeSet.subject != subject { lastChangeSet = (subject, settings.id + "/" + subject) }
+        actions.append(PlanAction(app: settings.id, personId: person?.id, accountId: accountId,
+                                  accountName: name ?? account.map { inventory.accounts[$0].userName }, operation: operation, cause: cause,
+                                  justifications: justifications, changeSet: lastChangeSet.name, observeOnly: settings.mode == .observe))
     }
 
     func cause(_ p: Int, policyExplains: () -> Bool) -> Cause {
@@ -411,7 +414,7 @@ struct AppPlanner {
         return previous.desire(person: p, app: position)
     }
 
-    func ref(_ e: Int32) -> EntitlementRef { EntitlementRef(inventory.entitlements[Int(e)]) }
+    func ref(_ e: Int32) -> EntitlementRef { refs[Int(e)] }
 
     mutating func supports(_ operation: AccountOperation) -> Bool {
         if inventory.accountOperations.contains(operation) { return true }
@@ -420,16 +423,14 @@ struct AppPlanner {
     }
 
     mutating func canGrant(_ e: Int32) -> Bool {
-        let type = inventory.entitlements[Int(e)].type
-        if inventory.capability(ofType: type)?.grant ?? true { return true }
-        unsupported["granting \(type)", default: 0] += 1
+        if grantable[Int(e)] { return true }
+        unsupported["granting \(refs[Int(e)].type)", default: 0] += 1
         return false
     }
 
     mutating func canRevoke(_ e: Int32) -> Bool {
-        let type = inventory.entitlements[Int(e)].type
-        if inventory.capability(ofType: type)?.revoke ?? true { return true }
-        unsupported["revoking \(type)", default: 0] += 1
+        if revocable[Int(e)] { return true }
+        unsupported["revoking \(refs[Int(e)].type)", default: 0] += 1
         return false
     }
 
@@ -450,13 +451,29 @@ struct AppPlanner {
                            givenName: person.firstName, familyName: person.lastName, externalId: person.id,
                            employeeNumber: person.id, department: person.department, title: person.title, managerId: managerAccount)
     }
+}
+
+/// The per-account test for "nothing to do", kept apart from `AppPlanner` so the hot loop does
+/// not copy the planner for every call.
+struct ConvergenceCheck {
+    let inventory: AppInventory
+    let view: AppDesireView
+    let attributes: [AccountAttribute]
+
+    /// The account is usable, holds exactly the desired entitlements, and agrees with HR.
+    func isConverged(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>, _ a: Int, _ desire: Int) -> Bool {
+        inventory.grants(ofAccount: a).elementsEqual(view.entitlements(of: desire))
+            && account.pointee.status != .disabled
+            && (attributes.isEmpty || ConvergenceCheck.attributeChanges(person, account, attributes).isEmpty)
+    }
 
     /// HR values the app reports differently. Attributes the app does not report are skipped.
     /// This runs for every account, so both records are read in place through pointers and
     /// equal values (the common case) are recognised before anything is copied.
-    func attributeChanges(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>) -> [AttributeChange] {
+    static func attributeChanges(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>,
+                                 _ attributes: [AccountAttribute]) -> [AttributeChange] {
         var changes: [AttributeChange] = []
-        for attribute in settings.updateAttributes {
+        for attribute in attributes {
             let wanted: String?, held: String?
             switch attribute {
             case .email:
