@@ -43,6 +43,16 @@ func productPath(_ name: String) -> String {
 
 func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 
+/// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat.
+func cpuSeconds(_ pid: Int32?) -> Double {
+    guard let pid, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return 0 }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // After the command: state is field 3, utime and stime are fields 14 and 15.
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 
 // Start the sandbox with generated users and read its ready line.
@@ -80,7 +90,10 @@ var best = 0.0
 var failed = false
 do {
     try await connector.start()
+    let connectorPid = await connector.lastPid
     for run in 1...options.runs {
+        let connectorCPU = cpuSeconds(connectorPid)
+        let sandboxCPU = cpuSeconds(sandbox.processIdentifier)
         let started = DispatchTime.now().uptimeNanoseconds
         var count = 0
         var pages = 0
@@ -91,7 +104,9 @@ do {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let rate = Double(count) / seconds
         best = max(best, rate)
-        print(String(format: "run %d: %d users in %d pages of %d, %.2f s, %.0f users/s", run, count, pages, options.pageSize, seconds, rate))
+        print(String(format: "run %d: %d users in %d pages of %d, %.2f s, %.0f users/s (CPU: connector %.2f s, sandbox %.2f s)",
+                     run, count, pages, options.pageSize, seconds, rate,
+                     cpuSeconds(connectorPid) - connectorCPU, cpuSeconds(sandbox.processIdentifier) - sandboxCPU))
         if count != options.users {
             log("ScimBench: listed \(count) users, expected \(options.users)")
             failed = true

@@ -88,8 +88,12 @@ struct AttributePath: Sendable, Hashable, CustomStringConvertible {
         return s
     }
 
-    /// The path of the whole attribute (`emails`, `urn:...:User:manager`), for `attributes=`.
+    /// The path of the whole attribute (`emails`, `urn:...:User:manager`).
     var topLevel: String { (schema.map { $0 + ":" } ?? "") + attribute }
+
+    /// What to name in an `attributes=` request parameter to get this path's value back:
+    /// the sub-attribute where there is no filter (`name.givenName`), else the attribute.
+    var selection: String { filter == nil ? topLevel + (subAttribute.map { "." + $0 } ?? "") : topLevel }
 
     // MARK: Reading
 
@@ -139,9 +143,19 @@ struct AttributePath: Sendable, Hashable, CustomStringConvertible {
     /// A member by name, ignoring case as SCIM attribute names do (RFC 7643 §2.1).
     static func member(_ object: [String: JSONValue], _ name: String) -> JSONValue? {
         if let v = object[name] { return v.isNull ? nil : v }
-        let lowered = name.lowercased()
-        for (k, v) in object where k.lowercased() == lowered { return v.isNull ? nil : v }
+        for (k, v) in object where sameName(k, name) { return v.isNull ? nil : v }
         return nil
+    }
+
+    /// ASCII case-insensitive equality without allocating (names are ASCII; URNs too).
+    private static func sameName(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        for (x, y) in zip(a.utf8, b.utf8) where x != y {
+            let lx = x >= 0x41 && x <= 0x5A ? x | 0x20 : x
+            let ly = y >= 0x41 && y <= 0x5A ? y | 0x20 : y
+            if lx != ly { return false }
+        }
+        return true
     }
 
     static func text(_ value: JSONValue) -> String? {

@@ -219,6 +219,31 @@ struct UserMapping: Sendable {
         user[key] = .array(emails)
     }
 
+    /// The `attributes=` parameter that asks the provider for just what the mapping reads, so
+    /// pages are smaller to send and to parse; nil when a mapped attribute is not one the
+    /// provider's schemas declare (asking for it would be refused).
+    func selection(_ features: ProviderFeatures) -> String? {
+        var names = ["active"]
+        for (field, path) in paths.sorted(by: { $0.key < $1.key }) {
+            if field == "email", defaultEmailRule {
+                names.append("emails")
+                continue
+            }
+            // The common attributes (RFC 7643 §3.1) are in no schema's attribute list.
+            if path.schema == nil, ["id", "externalid", "meta"].contains(path.attribute.lowercased()) {
+                names.append(path.selection)
+                continue
+            }
+            switch path.schema?.lowercased() {
+            case nil where features.userHas(path.attribute): break
+            case UserMapping.enterpriseURN.lowercased()? where features.enterpriseExtension: break
+            default: return nil
+            }
+            names.append(path.selection)
+        }
+        return names.joined(separator: ",")
+    }
+
     /// The filter that finds users whose `field` equals `value`.
     func equalityFilter(_ field: String, _ value: String) -> String? {
         if field == "email", defaultEmailRule { return "emails.value eq \(JSONWriter.string(.string(value)))" }

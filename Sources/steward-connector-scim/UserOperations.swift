@@ -9,11 +9,27 @@ struct UserOperations: Sendable {
     let mapping: UserMapping
     let pager: ResourcePager
     let defaultPageSize: Int
+    /// The query of listings: only the attributes the mapping reads, where the provider's
+    /// schemas allow naming them.
+    let listQuery: [(String, String)]
+
+    init(scim: ScimService, features: ProviderFeatures, mapping: UserMapping, pager: ResourcePager, defaultPageSize: Int) {
+        self.scim = scim
+        self.features = features
+        self.mapping = mapping
+        self.pager = pager
+        self.defaultPageSize = defaultPageSize
+        if features.userAttributes != nil, let selection = mapping.selection(features) {
+            listQuery = [("attributes", selection)]
+        } else {
+            listQuery = features.userHas("groups") ? [("excludedAttributes", "groups")] : []
+        }
+    }
 
     var endpoint: String { features.userEndpoint }
 
-    /// Leaves out the derived `groups` attribute, which providers compute per user at a cost
-    /// and the account does not need.
+    /// Single reads leave out the derived `groups` attribute, which providers compute per user
+    /// at a cost and the account does not need; writes need the rest (PUT sends it back).
     var readQuery: [(String, String)] {
         features.userHas("groups") ? [("excludedAttributes", "groups")] : []
     }
@@ -22,7 +38,7 @@ struct UserOperations: Sendable {
 
     func list(_ params: ListParams, ctx: RequestContext) async throws -> StewardProtocol.Page<Account> {
         let page = try await pager.page(endpoint, cursor: params.cursor, count: params.pageSize ?? defaultPageSize,
-                                        query: readQuery, ctx: ctx)
+                                        query: listQuery, ctx: ctx)
         var accounts: [Account] = []
         accounts.reserveCapacity(page.resources.count)
         for resource in page.resources {
@@ -62,13 +78,13 @@ struct UserOperations: Sendable {
     func find(_ field: String, _ value: String, ctx: RequestContext) async throws -> [String: JSONValue]? {
         guard features.filter, let filter = mapping.equalityFilter(field, value) else {
             var found: [String: JSONValue]?
-            try await pager.forEach(endpoint, query: readQuery, ctx: ctx) { user in
+            try await pager.forEach(endpoint, query: listQuery, ctx: ctx) { user in
                 if mapping.value(field, in: user)?.lowercased() == value.lowercased() { found = user }
                 return found == nil
             }
             return found
         }
-        let reply = try await scim.expect("GET", endpoint, query: [("filter", filter), ("count", "2")] + readQuery, ctx: ctx)
+        let reply = try await scim.expect("GET", endpoint, query: [("filter", filter), ("count", "2")] + listQuery, ctx: ctx)
         let matches = (reply.json["Resources"].arrayValue ?? []).compactMap(\.objectValue)
         if matches.count > 1 {
             throw ConnectorError(.invalidArgument, "more than one user has \(field) \"\(value)\"; look the account up by a unique attribute")
