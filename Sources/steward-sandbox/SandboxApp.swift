@@ -15,7 +15,7 @@ struct SandboxApp: Sendable {
     let mount: @Sendable (SandboxContext) throws -> MountedApp
 
     /// Every app, in the order `--help` lists them.
-    static let all: [SandboxApp] = [.scim, .github]
+    static let all: [SandboxApp] = [.scim, .github, .legacy]
 }
 
 /// What an app hands back when mounted.

@@ -13,6 +13,10 @@ struct SandboxOptions {
     /// Users to generate at startup, for demos and benchmarks.
     var generatedUsers = 0
     var exitWithStdin = false
+    /// The legacy admin app's button layout (`--legacy-layout alt` moves and renames them).
+    var legacyLayout = LegacyLayout.classic
+    /// Base32 TOTP secret; when set, the legacy app asks for a one-time code after the password.
+    var legacyTOTPSecret: String?
 
     enum ParseError: Error {
         case help
@@ -88,6 +92,16 @@ struct SandboxOptions {
                 options.generatedUsers = count
             case "--exit-with-stdin":
                 options.exitWithStdin = true
+            case "--legacy-layout":
+                let text = try value()
+                guard let layout = LegacyLayout(rawValue: text) else {
+                    throw .invalid("--legacy-layout must be classic or alt, not '\(text)'")
+                }
+                options.legacyLayout = layout
+            case "--legacy-totp-secret":
+                let text = try value()
+                guard LegacyTOTP(base32: text) != nil else { throw .invalid("--legacy-totp-secret must be a base32 secret") }
+                options.legacyTOTPSecret = text
             default:
                 guard appNames.contains(name), inlineValue == nil else {
                     throw .invalid("unknown option '\(arguments[i])' (see --help)")
@@ -129,6 +143,10 @@ struct SandboxOptions {
               --seed S              Seed for injected faults and generated ids (default 0)
               --users N             Start with N generated users (skipping taken userNames)
               --exit-with-stdin     Exit when stdin closes, so a parent's death ends the sandbox
+              --legacy-layout L     The legacy app's layout: classic (default) or alt (moved,
+                                    renamed buttons)
+              --legacy-totp-secret S  Ask for a TOTP code (base32 secret S) after the legacy
+                                    app's password (user admin, password = the token)
               -h, --help            Show this help
 
             Stop it with SIGTERM or SIGINT; with --state it saves before exiting.
