@@ -101,8 +101,9 @@ extension ValueMatcher {
     /// A list (or one string) means any of; an object combines `prefix`, `not` and `present`.
     init(config node: ConfigNode) throws {
         switch node.value {
-        case .string, .array:
-            let values = try node.stringList()
+        case .string, .int, .array:
+            // Whole numbers are accepted as text: `costCenter: [4100]` means "4100".
+            let values = try node.valueList()
             if values.isEmpty { throw node.error("an empty list matches nobody; remove the clause or list values") }
             self = .anyOf(values.map(\.caseFolded))
         case .object:
@@ -124,6 +125,22 @@ extension ValueMatcher {
             self = parts.count == 1 ? parts[0] : .all(parts)
         default:
             throw node.expected("a list of values or an object with \(ValueMatcher.keys.joined(separator: ", "))")
+        }
+    }
+}
+
+extension ConfigNode {
+    /// A list of strings or whole numbers (as text); one value alone counts as a list of one.
+    func valueList() throws -> [String] {
+        switch value {
+        case .string(let s): return [s]
+        case .int(let i): return [String(i)]
+        default:
+            return try elements().map { element in
+                if case .int(let i) = element.value { return String(i) }
+                guard case .string(let s) = element.value else { throw element.expected("a string") }
+                return s
+            }
         }
     }
 }

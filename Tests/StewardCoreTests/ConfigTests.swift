@@ -65,6 +65,8 @@ struct ConfigTests {
         (#"{ apps: [{id: "crm"}], exceptions: [{person: "E1", app: "crm", until: "next week"}] }"#, "exceptions[0].until", "expected a date"),
         (#"{ apps: [{id: "crm"}], roles: { r: [{app: "crm", entitlements: ["role:"]}] } }"#, "roles.r[0].entitlements[0]", "expected \"type:name\""),
         (#"{ source: { maxShrinkPercent: "lots" } }"#, "source.maxShrinkPercent", "expected a number, got string"),
+        (#"{ apps: [{id: "crm"}], policies: [{id: "a", when: { department: ["Sales", true] }, grant: [{app: "crm"}]}] }"#,
+         "policies[0].when.department[1]", "expected a string, got boolean"),
     ])
     func errorsNameTheKeyPath(text: String, path: String, message: String) throws {
         let error = #expect(throws: ConfigError.self) { try World.config(text) }
@@ -114,6 +116,15 @@ struct ConditionTests {
         #expect(!c.matches(p))
         p.location = nil
         p.attributes = [:]
+        #expect(!c.matches(p))
+    }
+
+    @Test func wholeNumbersMatchAsText() throws {
+        let c = try condition(#"{ costCenter: [4100, "4200"] }"#)
+        var p = World.ada
+        p.costCenter = "4100"
+        #expect(c.matches(p))
+        p.costCenter = "4300"
         #expect(!c.matches(p))
     }
 
