@@ -5,8 +5,9 @@ import StewardProtocol
 /// Rules are tried in the app's order; the first rule that finds anyone decides. Manual links
 /// win over rules, ignored accounts are left out entirely, and anything ambiguous is reported as
 /// a conflict rather than guessed: an ambiguous account stays unlinked, and a person with two
-/// rule-linked accounts is linked to neither (the planner then leaves that person alone in the
-/// app so no third account is created).
+/// rule-linked accounts is linked to neither. The planner then leaves that person alone in the
+/// app, so no third account is created, unless they have left: then every matched account is
+/// theirs, residual access, and is disabled.
 public struct AppCorrelation: Sendable {
     public let appId: String
     /// Per account: directory index of its person, or -1.
