@@ -14,14 +14,25 @@ final class AppClient: Sendable {
     let baseScope: [String: JSONValue]
     private let queryAuth: (name: String, value: String)?
     private let tokens: TokenSource?
+    /// Waits, and holds the gate meanwhile.
     private let sleep: @Sendable (Double) async throws -> Void
+    private let plainSleep: @Sendable (Double) async throws -> Void
+    /// Holds every request while the app has asked to wait, so one rate-limited answer pauses
+    /// the connector's other requests too instead of letting them run into the same limit.
+    private let gate: RateGate
 
     init(settings: RestSettings, secrets: [String: String],
          sleep: @escaping @Sendable (Double) async throws -> Void = HTTPClient.taskSleep) throws {
         self.settings = settings
         definition = settings.definition
         baseScope = ["settings": .object(settings.values)]
-        self.sleep = sleep
+        let gate = RateGate()
+        self.gate = gate
+        plainSleep = sleep
+        self.sleep = { seconds in
+            await gate.hold(for: seconds)
+            try await sleep(seconds)
+        }
         let redactor = SecretRedactor(secrets)
         let authScope: JSONValue = ["settings": .object(settings.values), "secrets": secrets.json]
         func value(_ t: Template, _ what: String) throws -> String {
@@ -64,7 +75,7 @@ final class AppClient: Sendable {
         self.tokens = tokens
         http = HTTPClient(configuration: .init(auth: auth, timeout: settings.timeout,
                                                userAgent: "steward-connector-rest/\(restConnectorVersion) (\(settings.definition.name))"),
-                          redactor: redactor, sleep: sleep)
+                          redactor: redactor, sleep: self.sleep)
     }
 
     /// One request and its answer.
@@ -89,6 +100,7 @@ final class AppClient: Sendable {
         var waited = 0.0
         var refreshedToken = false
         while true {
+            try await gate.wait(sleep: plainSleep)
             if let tokens { request.headers["Authorization"] = "Bearer \(try await tokens.token(ctx: ctx))" }
             trace(request, ctx: ctx)
             let started = Date()
@@ -321,6 +333,21 @@ final class AppClient: Sendable {
 
     static func format(_ seconds: Double) -> String {
         seconds >= 1 ? String(format: "%.1f s", seconds) : "\(Int((seconds * 1000).rounded())) ms"
+    }
+}
+
+/// When the app next wants to hear from this connector.
+actor RateGate {
+    private var openAt = Date.distantPast
+
+    func hold(for seconds: Double) {
+        openAt = max(openAt, Date().addingTimeInterval(seconds))
+    }
+
+    /// Waits until the gate opens.
+    func wait(sleep: @Sendable (Double) async throws -> Void) async throws {
+        let remaining = openAt.timeIntervalSinceNow
+        if remaining > 0 { try await sleep(remaining) }
     }
 }
 

@@ -65,7 +65,8 @@ struct GitHubSandboxTests {
         #expect(roles.map(\.id) == ["admin", "member"])
         #expect(roles.map(\.rank) == [2, 1])
         let teams = try await github.listAll(Method.entitlementsList, params: ListParams(pageSize: 1, type: "team"), of: Entitlement.self)
-        #expect(teams.map(\.id) == ["engineering", "platform", "security", "sales"])
+        #expect(teams.map(\.id) == ["engineering", "platform", "security", "sales", "sales-engineering"])
+        #expect(teams.map(\.name) == teams.map(\.id))
         let grants = try await github.listAll(Method.grantsList, params: ListParams(pageSize: 2, type: "role"), of: Grant.self)
         #expect(grants.filter { $0.entitlementId == "admin" }.map(\.accountId) == ["sandbox-admin"])
         // Seven members, and the two invitees with the member role they were invited with.

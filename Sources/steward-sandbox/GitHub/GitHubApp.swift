@@ -154,7 +154,9 @@ struct GitHubApp: Sendable {
         return try store.read { state throws(GitHubError) in
             try checkOrg(request, state)
             let chosen = state.members.filter { role == "all" || $0.role == role }
-            return try paged(request, chosen.compactMap { state.existingUser($0.login) }.map { Render.user($0, state) }, state)
+            return try paged(request, chosen, state) { member in
+                Render.user(state.existingUser(member.login) ?? .init(id: 0, login: member.login), state)
+            }
         }
     }
 
@@ -243,7 +245,7 @@ struct GitHubApp: Sendable {
     func invitations(_ request: HTTPRequest) throws(GitHubError) -> HTTPResponse {
         try store.read { state throws(GitHubError) in
             try checkOrg(request, state)
-            return try paged(request, state.invitations.map { Render.invitation($0, state) }, state)
+            return try paged(request, state.invitations, state) { Render.invitation($0, state) }
         }
     }
 
@@ -307,7 +309,7 @@ struct GitHubApp: Sendable {
     func teams(_ request: HTTPRequest) throws(GitHubError) -> HTTPResponse {
         try store.read { state throws(GitHubError) in
             try checkOrg(request, state)
-            return try paged(request, state.teams.map { Render.team($0, state) }, state)
+            return try paged(request, state.teams, state) { Render.team($0, state) }
         }
     }
 
@@ -326,7 +328,9 @@ struct GitHubApp: Sendable {
         return try store.read { state throws(GitHubError) in
             let t = try findTeam(request, state)
             let chosen = state.teams[t].members.filter { role == "all" || $0.role == role }
-            return try paged(request, chosen.compactMap { state.existingUser($0.login) }.map { Render.user($0, state) }, state)
+            return try paged(request, chosen, state) { member in
+                Render.user(state.existingUser(member.login) ?? .init(id: 0, login: member.login), state)
+            }
         }
     }
 
@@ -338,7 +342,7 @@ struct GitHubApp: Sendable {
             let chosen = state.invitations.filter { invitation in
                 invitation.teamSlugs.contains(team.slug) || team.pending.contains { $0.login.lowercased() == invitation.login.lowercased() }
             }
-            return try paged(request, chosen.map { Render.invitation($0, state) }, state)
+            return try paged(request, chosen, state) { Render.invitation($0, state) }
         }
     }
 
@@ -451,14 +455,16 @@ struct GitHubApp: Sendable {
         return value
     }
 
-    /// One page of `items` with GitHub's `Link` header (`next`, `last`, `first`, `prev`).
-    private func paged(_ request: HTTPRequest, _ items: [JSONValue], _ state: GitHubState) throws(GitHubError) -> HTTPResponse {
+    /// One page of `items` with GitHub's `Link` header (`next`, `last`, `first`, `prev`); only
+    /// the page's items are rendered.
+    private func paged<Item>(_ request: HTTPRequest, _ items: [Item], _ state: GitHubState,
+                             render: (Item) -> JSONValue) throws(GitHubError) -> HTTPResponse {
         let query = request.queryItems
         let perPage = min(Self.maxPerPage, max(1, Int(query["per_page"] ?? "") ?? Self.defaultPerPage))
         let page = max(1, Int(query["page"] ?? "") ?? 1)
         let lastPage = max(1, (items.count + perPage - 1) / perPage)
         let start = min(items.count, (page - 1) * perPage)
-        let slice = Array(items[start..<min(items.count, start + perPage)])
+        let slice = items[start..<min(items.count, start + perPage)].map(render)
         var response = HTTPResponse.json(.array(slice), contentType: "application/json; charset=utf-8")
         func link(_ n: Int, _ rel: String) -> String {
             var form = URLEncodedForm(query.filter { $0.name != "page" }.map { ($0.name, $0.value) })

@@ -64,8 +64,10 @@ struct GitHubState: Sendable {
         let owner = state.user(named: "sandbox-admin")
         state.members.append((owner.login, "admin"))
         for (name, description) in [("Engineering", "Everyone who builds"), ("Platform", "Infrastructure and tooling"),
-                                    ("Security", "Security engineering"), ("Sales", "Sales and solutions")] {
-            state.teams.append(Team(id: state.nextTeamId, slug: name.lowercased(), name: name, description: description))
+                                    ("Security", "Security engineering"), ("Sales", "Sales and solutions"),
+                                    ("Sales Engineering", "Engineers who support sales")] {
+            let slug = name.lowercased().replacingOccurrences(of: " ", with: "-")
+            state.teams.append(Team(id: state.nextTeamId, slug: slug, name: name, description: description))
             state.nextTeamId += 1
         }
         if generatedMembers > 0 {
@@ -79,10 +81,13 @@ struct GitHubState: Sendable {
         return state
     }
 
-    /// GitHub's login rules: letters, digits and single hyphens, not at either end, at most 39.
+    /// GitHub's login rules (letters, digits and single hyphens, not at either end, at most 39
+    /// characters), except that the sandbox also takes dots, so that the local part of an email
+    /// such as `ivy.cole` can serve as a login in demos.
     static func isValidLogin(_ login: String) -> Bool {
-        guard (1...39).contains(login.count), !login.hasPrefix("-"), !login.hasSuffix("-"), !login.contains("--") else { return false }
-        return login.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        guard (1...39).contains(login.count), !login.hasPrefix("-"), !login.hasSuffix("-"), !login.contains("--"),
+              !login.hasPrefix("."), !login.hasSuffix("."), !login.contains("..") else { return false }
+        return login.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
     }
 
     /// The GitHub user with this login; every valid login exists in the sandbox, so tests can
