@@ -19,6 +19,7 @@ let root = Command(
         auditCommand,
         pluginsCommand,
         connectorCommand,
+        restCommand,
     ])
 
 exit(await runCLI(root, arguments: Array(CommandLine.arguments.dropFirst())))
