@@ -141,6 +141,9 @@ public struct Demo: Sendable {
 
 /// The demo's config and app seeding.
 enum DemoConfig {
+    /// The GitHub-shaped app joins the demo once its people can be invited by email.
+    static let demoIncludesGitHub = false
+
     struct App {
         var id: String
         var json: String
@@ -158,7 +161,7 @@ enum DemoConfig {
                       deprovision: { action: "disable", deleteAfterDays: 30, maxPercent: 10 } }
                 """))
         }
-        if let github = sandbox.apps["github"], registry.manifest(named: "rest") != nil {
+        if let github = sandbox.apps["github"], registry.manifest(named: "rest") != nil, demoIncludesGitHub {
             apps.append(App(id: "github", json: """
                     { id: "github", plugin: "rest", mode: "enforce",
                       settings: { definition: "\(registry.manifest(named: "rest")?.directory.appendingPathComponent("apps/github.json").path ?? "")", baseURL: "\(github)", org: "acme" },
