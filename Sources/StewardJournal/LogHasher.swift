@@ -55,19 +55,26 @@ enum LogHasher {
             while start < segment.length {
                 var end = min(segment.length, start + pieceBytes)
                 if end < segment.length {
-                    // Move the cut just past the next newline.
-                    let window = try file.read(count: min(segment.length - end, maxLineBytes + 1), at: end)
-                    if let newline = window.firstIndex(of: 0x0A) {
-                        end += newline + 1
-                    } else {
-                        end = min(segment.length, end + window.count)
-                    }
+                    end = try nextLineStart(in: file, from: end, limit: min(segment.length, end + maxLineBytes + 1))
                 }
                 out.append(Piece(segment: firstSegment + i, path: segment.path, start: start, end: end))
                 start = end
             }
         }
         return out
+    }
+
+    /// The offset just past the first newline at or after `from`, looking in small windows up
+    /// to `limit` (where the cut falls when no newline comes first).
+    private static func nextLineStart(in file: FileDescriptor, from: Int, limit: Int) throws(JournalError) -> Int {
+        var position = from
+        while position < limit {
+            let window = try file.read(count: min(64 << 10, limit - position), at: position)
+            if let newline = window.firstIndex(of: 0x0A) { return position + newline + 1 }
+            if window.isEmpty { break }
+            position += window.count
+        }
+        return limit
     }
 
     /// Hashes `pieces` on `workers` threads and calls `body` with each result in order, on the

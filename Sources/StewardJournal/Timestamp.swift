@@ -123,47 +123,68 @@ private func appendDigits(_ value: Int64, count: Int, into out: inout [UInt8]) {
 /// RFC 3339 to milliseconds. `canonical` refuses what the canonical form never contains
 /// (leap seconds, digits beyond milliseconds), so canonical text and instants match one to one.
 private func parseRFC3339(_ bytes: UnsafeRawBufferPointer, canonical: Bool) -> Int64? {
+    var cursor = DigitCursor(bytes: bytes)
+    guard let year = cursor.number(4), cursor.expect(UInt8(ascii: "-")), let month = cursor.number(2),
+          cursor.expect(UInt8(ascii: "-")), let day = cursor.number(2),
+          (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
+    var millis = days(year: year, month: month, day: day) * 86_400_000
+    if cursor.atEnd { return millis }
+
+    guard cursor.expect(UInt8(ascii: "T")) || cursor.expect(UInt8(ascii: "t")) || cursor.expect(UInt8(ascii: " ")),
+          let hour = cursor.number(2), cursor.expect(UInt8(ascii: ":")), let minute = cursor.number(2),
+          cursor.expect(UInt8(ascii: ":")), let second = cursor.number(2),
+          hour < 24, minute < 60, second < (canonical ? 60 : 61) else { return nil }
+    millis += hour * 3_600_000 + minute * 60_000 + min(second, 59) * 1000
+    if cursor.expect(UInt8(ascii: ".")) {
+        var scale: Int64 = 100
+        var digits = 0
+        while let digit = cursor.digit() {
+            millis += digit * scale
+            scale /= 10
+            digits += 1
+        }
+        guard digits > 0, !canonical || digits == 3 else { return nil }
+    }
+    if cursor.expect(UInt8(ascii: "Z")) || cursor.expect(UInt8(ascii: "z")) { return cursor.atEnd ? millis : nil }
+    let sign: Int64
+    if cursor.expect(UInt8(ascii: "+")) {
+        sign = 1
+    } else if cursor.expect(UInt8(ascii: "-")) {
+        sign = -1
+    } else {
+        return nil
+    }
+    guard let offsetHours = cursor.number(2), cursor.expect(UInt8(ascii: ":")), let offsetMinutes = cursor.number(2),
+          cursor.atEnd, offsetHours < 24, offsetMinutes < 60 else { return nil }
+    return millis - sign * (offsetHours * 3_600_000 + offsetMinutes * 60_000)
+}
+
+/// Reads fixed-width decimal fields and separators.
+private struct DigitCursor {
+    let bytes: UnsafeRawBufferPointer
     var index = 0
-    func number(_ count: Int) -> Int64? {
+
+    var atEnd: Bool { index == bytes.count }
+
+    mutating func digit() -> Int64? {
+        guard index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") else { return nil }
+        defer { index += 1 }
+        return Int64(bytes[index] - UInt8(ascii: "0"))
+    }
+
+    mutating func number(_ count: Int) -> Int64? {
         guard index + count <= bytes.count else { return nil }
         var value: Int64 = 0
         for _ in 0..<count {
-            let c = bytes[index]
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int64(c - UInt8(ascii: "0"))
-            index += 1
+            guard let d = digit() else { return nil }
+            value = value * 10 + d
         }
         return value
     }
-    func expect(_ c: UInt8) -> Bool {
+
+    mutating func expect(_ c: UInt8) -> Bool {
         guard index < bytes.count, bytes[index] == c else { return false }
         index += 1
         return true
     }
-
-    guard let year = number(4), expect(UInt8(ascii: "-")), let month = number(2), expect(UInt8(ascii: "-")), let day = number(2),
-          (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
-    var millis = days(year: year, month: month, day: day) * 86_400_000
-    if index == bytes.count { return millis }
-
-    guard expect(UInt8(ascii: "T")) || expect(UInt8(ascii: "t")) || expect(UInt8(ascii: " ")), let hour = number(2), expect(UInt8(ascii: ":")), let minute = number(2),
-          expect(UInt8(ascii: ":")), let second = number(2), hour < 24, minute < 60, second < (canonical ? 60 : 61) else { return nil }
-    millis += hour * 3_600_000 + minute * 60_000 + min(second, 59) * 1000
-    if expect(UInt8(ascii: ".")) {
-        var scale: Int64 = 100
-        var digits = 0
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            millis += Int64(bytes[index] - UInt8(ascii: "0")) * scale
-            scale /= 10
-            digits += 1
-            index += 1
-        }
-        guard digits > 0, !canonical || digits == 3 else { return nil }
-    }
-    if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) { return index == bytes.count ? millis : nil }
-    let sign: Int64
-    if expect(UInt8(ascii: "+")) { sign = 1 } else if expect(UInt8(ascii: "-")) { sign = -1 } else { return nil }
-    guard let offsetHours = number(2), expect(UInt8(ascii: ":")), let offsetMinutes = number(2), index == bytes.count,
-          offsetHours < 24, offsetMinutes < 60 else { return nil }
-    return millis - sign * (offsetHours * 3_600_000 + offsetMinutes * 60_000)
 }
