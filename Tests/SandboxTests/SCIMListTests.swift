@@ -41,6 +41,26 @@ import Testing
         #expect(filtered["Resources"][0]["userName"] == "user000102@example.com")
     }
 
+    @Test func pagingStaysRightAcrossManyDeletes() throws {
+        let sandbox = try SandboxProcess(["--scim", "--users", "1300"])
+        let client = sandbox.scim()
+        let ids = try (0..<13).flatMap { page in
+            try client.get("/Users?startIndex=\(page * 100 + 1)&count=100").json["Resources"].arrayValue?.compactMap { $0["id"].stringValue } ?? []
+        }
+        #expect(ids.count == 1300)
+        // Delete all but every tenth user: enough holes to make the store squeeze them out.
+        for (index, id) in ids.enumerated() where index % 10 != 0 {
+            #expect(try client.delete("/Users/\(id)").status == 204)
+        }
+        let kept = stride(from: 0, to: 1300, by: 10).map { ids[$0] }
+        let page = try client.get("/Users?startIndex=11&count=5").json
+        #expect(page["totalResults"] == 130)
+        #expect(page["Resources"].arrayValue?.compactMap { $0["id"].stringValue } == Array(kept[10..<15]))
+        #expect(try client.get("/Users/\(kept[129])").status == 200)
+        #expect(try client.get("/Users/\(ids[1])").status == 404)
+        #expect(try SCIM.userNames(client, filter: "userName eq \"user001291@example.com\"") == ["user001291@example.com"])
+    }
+
     @Test func sortsByAnyAttribute() throws {
         let sandbox = try SandboxProcess(["--scim"])
         let client = sandbox.scim()

@@ -293,14 +293,14 @@ enum FilterEvaluator {
         case .or(let a, let b): return matches(a, subject: subject, element: element) || matches(b, subject: subject, element: element)
         case .not(let a): return !matches(a, subject: subject, element: element)
         case .present(let reference):
-            return values(reference, subject: subject, element: element).contains { isPresent($0) }
+            return anyValue(reference, subject: subject, element: element) { isPresent($0) }
         case .compare(let reference, let op, let operand):
-            let found = values(reference, subject: subject, element: element)
+            let attribute = reference.definition
             switch (op, operand) {
-            case (.eq, .null): return !found.contains { isPresent($0) }
-            case (.ne, .null): return found.contains { isPresent($0) }
-            case (.ne, _): return !found.contains { compare($0, .eq, operand, reference.definition) }
-            default: return found.contains { compare($0, op, operand, reference.definition) }
+            case (.eq, .null): return !anyValue(reference, subject: subject, element: element) { isPresent($0) }
+            case (.ne, .null): return anyValue(reference, subject: subject, element: element) { isPresent($0) }
+            case (.ne, _): return !anyValue(reference, subject: subject, element: element) { compare($0, .eq, operand, attribute) }
+            default: return anyValue(reference, subject: subject, element: element) { compare($0, op, operand, attribute) }
             }
         case .anyElement(let resolved, let elementFilter):
             guard case .array(let items)? = subject.value(container: resolved.container, name: resolved.attribute.name) else { return false }
@@ -311,21 +311,31 @@ enum FilterEvaluator {
         }
     }
 
-    private static func values<S: FilterSubject>(_ reference: ValueReference, subject: S, element: [String: JSONValue]?) -> [JSONValue] {
+    /// Whether any value at `reference` satisfies `predicate`, without collecting the values.
+    private static func anyValue<S: FilterSubject>(
+        _ reference: ValueReference, subject: S, element: [String: JSONValue]?, _ predicate: (JSONValue) -> Bool
+    ) -> Bool {
         switch reference {
         case .element(let sub):
-            guard let element, let value = element[sub.name] else { return [] }
-            return [value]
+            guard let value = element?[sub.name] else { return false }
+            return predicate(value)
         case .resource(let resolved):
-            guard let value = subject.value(container: resolved.container, name: resolved.attribute.name) else { return [] }
+            guard let value = subject.value(container: resolved.container, name: resolved.attribute.name) else { return false }
             guard let sub = resolved.sub else {
-                if case .array(let items) = value { return items }
-                return [value]
+                if case .array(let items) = value { return items.contains(where: predicate) }
+                return predicate(value)
             }
             switch value {
-            case .array(let items): return items.compactMap { $0[sub.name].isNull ? nil : $0[sub.name] }
-            case .object(let object): return object[sub.name].map { [$0] } ?? []
-            default: return []
+            case .array(let items):
+                for item in items {
+                    if case .object(let object) = item, let member = object[sub.name], predicate(member) { return true }
+                }
+                return false
+            case .object(let object):
+                guard let member = object[sub.name] else { return false }
+                return predicate(member)
+            default:
+                return false
             }
         }
     }
@@ -355,11 +365,12 @@ enum FilterEvaluator {
             return ordered(actual, expected, op)
         case .string(_, let folded):
             guard case .string(let raw) = value else { return false }
+            if !attribute.caseExact, let result = CaseFolding.compareASCII(raw, op, folded) { return result }
             let actual = attribute.caseExact ? raw : raw.lowercased()
             switch op {
             case .eq: return actual == folded
             case .ne: return actual != folded
-            case .co: return actual.contains(folded)
+            case .co: return folded.isEmpty || actual.contains(folded)
             case .sw: return actual.hasPrefix(folded)
             case .ew: return actual.hasSuffix(folded)
             default: return ordered(actual, folded, op)
@@ -381,5 +392,53 @@ enum FilterEvaluator {
 
     private struct NoSubject: FilterSubject {
         func value(container: String?, name: String) -> JSONValue? { nil }
+    }
+}
+
+/// Case-insensitive comparison without allocating, for the common all-ASCII case.
+enum CaseFolding {
+    /// The comparison of `raw` (folded here) with an already lowercased operand, or nil when
+    /// either side is not ASCII and Unicode case folding is needed.
+    static func compareASCII(_ raw: String, _ op: ComparisonOperator, _ folded: String) -> Bool? {
+        var raw = raw, folded = folded
+        return raw.withUTF8 { a in
+            folded.withUTF8 { b -> Bool? in
+                guard a.allSatisfy({ $0 < 0x80 }), b.allSatisfy({ $0 < 0x80 }) else { return nil }
+                switch op {
+                case .eq: return a.count == b.count && equal(a, 0, b)
+                case .ne: return !(a.count == b.count && equal(a, 0, b))
+                case .sw: return a.count >= b.count && equal(a, 0, b)
+                case .ew: return a.count >= b.count && equal(a, a.count - b.count, b)
+                case .co:
+                    guard a.count >= b.count else { return false }
+                    for start in 0...(a.count - b.count) where equal(a, start, b) { return true }
+                    return false
+                case .gt, .ge, .lt, .le:
+                    let order = compare(a, b)
+                    switch op {
+                    case .gt: return order > 0
+                    case .ge: return order >= 0
+                    case .lt: return order < 0
+                    default: return order <= 0
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+
+    private static func equal(_ a: UnsafeBufferPointer<UInt8>, _ offset: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<b.count where lower(a[offset + i]) != b[i] { return false }
+        return true
+    }
+
+    private static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        for i in 0..<min(a.count, b.count) {
+            let x = lower(a[i]), y = b[i]
+            if x != y { return x < y ? -1 : 1 }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
     }
 }

@@ -28,8 +28,7 @@ enum SCIMPersistence {
     static func snapshot(_ state: SCIMState) -> JSONValue {
         func saved(_ kind: ResourceKind) -> JSONValue {
             let collection = state.collection(kind)
-            return .array(collection.order.compactMap { id -> JSONValue? in
-                guard let resource = collection.byID[id] else { return nil }
+            return .array(collection.all.map { resource -> JSONValue in
                 var out = state.render(resource, kind)
                 out["groups"] = nil
                 if case .object(var meta)? = out["meta"] {
@@ -59,7 +58,7 @@ enum SCIMPersistence {
                 guard let id = item["id"].stringValue, !id.isEmpty else {
                     throw SCIMError.badRequest(.invalidValue, "\(place): 'id' is missing")
                 }
-                guard state.users.byID[id] == nil, state.groups.byID[id] == nil else {
+                guard state.users[id] == nil, state.groups[id] == nil else {
                     throw SCIMError.badRequest(.uniqueness, "\(place): id '\(id)' appears twice")
                 }
                 var attributes: [String: JSONValue]
@@ -85,7 +84,7 @@ enum SCIMPersistence {
         }
         // Members last, so a group may list users and groups saved after it.
         for (id, members) in groupMembers {
-            guard let group = state.groups.byID[id] else { continue }
+            guard let group = state.groups[id] else { continue }
             var attributes = group.attributes
             do {
                 attributes["members"] = try state.normalizedMembers(members, of: id)

@@ -25,9 +25,57 @@ struct StoredResource: Sendable {
     var etag: String { "W/\"\(version)\"" }
 }
 
+/// Resources in creation order with lookup by id. A delete leaves a hole that is squeezed out
+/// once holes are a quarter of the array, so scans and paging walk an array instead of
+/// hashing every id.
 struct ResourceCollection: Sendable {
-    var byID: [String: StoredResource] = [:]
-    var order: [String] = []
+    private(set) var slots: [StoredResource?] = []
+    private var slotOfID: [String: Int] = [:]
+    private var holes = 0
+
+    var count: Int { slotOfID.count }
+
+    subscript(id: String) -> StoredResource? { slotOfID[id].flatMap { slots[$0] } }
+
+    mutating func insert(_ resource: StoredResource) {
+        slotOfID[resource.id] = slots.count
+        slots.append(resource)
+    }
+
+    mutating func update(_ resource: StoredResource) {
+        if let slot = slotOfID[resource.id] { slots[slot] = resource }
+    }
+
+    mutating func remove(_ id: String) {
+        guard let slot = slotOfID.removeValue(forKey: id) else { return }
+        slots[slot] = nil
+        holes += 1
+        if holes > 1024, holes * 4 > slots.count {
+            slots = slots.filter { $0 != nil }
+            slotOfID = Dictionary(uniqueKeysWithValues: slots.enumerated().compactMap { index, resource in resource.map { ($0.id, index) } })
+            holes = 0
+        }
+    }
+
+    /// Every resource in creation order.
+    var all: [StoredResource] { slots.compactMap { $0 } }
+
+    /// `count` resources from the 0-based position `first`, in creation order.
+    func page(first: Int, count: Int) -> [StoredResource] {
+        guard count > 0, first < self.count else { return [] }
+        if holes == 0 { return slots[first..<min(slots.count, first + count)].compactMap { $0 } }
+        var skipped = 0
+        var out: [StoredResource] = []
+        for case let resource? in slots {
+            if skipped < first {
+                skipped += 1
+                continue
+            }
+            out.append(resource)
+            if out.count == count { break }
+        }
+        return out
+    }
 }
 
 /// What a list or search request asks for, already compiled.
@@ -60,7 +108,7 @@ struct SCIMState: Sendable {
 
     func collection(_ kind: ResourceKind) -> ResourceCollection { kind == .user ? users : groups }
 
-    func get(_ kind: ResourceKind, _ id: String) -> StoredResource? { collection(kind).byID[id] }
+    func get(_ kind: ResourceKind, _ id: String) -> StoredResource? { collection(kind)[id] }
 
     // MARK: Writes
 
@@ -69,7 +117,7 @@ struct SCIMState: Sendable {
         try checkUniqueness(kind, attributes, excluding: nil)
         if kind == .group { attributes["members"] = try normalizedMembers(attributes["members"], of: nil) }
         var id = ids.nextUUID()
-        while users.byID[id] != nil || groups.byID[id] != nil { id = ids.nextUUID() }
+        while users[id] != nil || groups[id] != nil { id = ids.nextUUID() }
         let resource = StoredResource(id: id, sequence: nextSequence, attributes: attributes, created: now, lastModified: now, version: 1)
         nextSequence += 1
         insert(resource, kind)
@@ -105,17 +153,14 @@ struct SCIMState: Sendable {
         remove(existing, kind)
         // It leaves every group it was in, and a deleted group leaves its members.
         for groupID in groupsOfMember[id] ?? [] {
-            guard var group = groups.byID[groupID] else { continue }
+            guard var group = groups[groupID] else { continue }
             let kept = (group.attributes["members"]?.arrayValue ?? []).filter { $0["value"].stringValue != id }
             group.attributes["members"] = kept.isEmpty ? nil : .array(kept)
             group.version += 1
             group.lastModified = now
-            groups.byID[groupID] = group
+            groups.update(group)
         }
         groupsOfMember[id] = nil
-        if let index = collection(kind).order.firstIndex(of: id) {
-            if kind == .user { users.order.remove(at: index) } else { groups.order.remove(at: index) }
-        }
     }
 
     /// Stores new attributes if they differ; a no-op change keeps the version (§3.5.2.1).
@@ -130,34 +175,28 @@ struct SCIMState: Sendable {
         updated.lastModified = max(now, existing.lastModified)
         unindex(existing, kind)
         index(updated, kind)
-        if kind == .user { users.byID[updated.id] = updated } else { groups.byID[updated.id] = updated }
+        if kind == .user { users.update(updated) } else { groups.update(updated) }
         return updated
     }
 
     mutating func insert(_ resource: StoredResource, _ kind: ResourceKind) {
-        if kind == .user {
-            users.byID[resource.id] = resource
-            users.order.append(resource.id)
-        } else {
-            groups.byID[resource.id] = resource
-            groups.order.append(resource.id)
-        }
+        if kind == .user { users.insert(resource) } else { groups.insert(resource) }
         index(resource, kind)
     }
 
     /// Replaces a group's attributes (its members) without a new version: for loading state.
     mutating func reindexMembers(of groupID: String, attributes: [String: JSONValue]) {
-        guard let group = groups.byID[groupID] else { return }
+        guard let group = groups[groupID] else { return }
         unindex(group, .group)
         var updated = group
         updated.attributes = attributes
-        groups.byID[groupID] = updated
+        groups.update(updated)
         index(updated, .group)
     }
 
     private mutating func remove(_ resource: StoredResource, _ kind: ResourceKind) {
         unindex(resource, kind)
-        if kind == .user { users.byID[resource.id] = nil } else { groups.byID[resource.id] = nil }
+        if kind == .user { users.remove(resource.id) } else { groups.remove(resource.id) }
     }
 
     private mutating func index(_ resource: StoredResource, _ kind: ResourceKind) {
@@ -211,9 +250,9 @@ struct SCIMState: Sendable {
             }
             guard memberID != groupID else { throw SCIMError.badRequest(.invalidValue, "a group cannot be a member of itself") }
             let type: String
-            if users.byID[memberID] != nil {
+            if users[memberID] != nil {
                 type = "User"
-            } else if groups.byID[memberID] != nil {
+            } else if groups[memberID] != nil {
                 type = "Group"
             } else {
                 throw SCIMError.badRequest(.invalidValue, "member '\(memberID)' is neither a User nor a Group")
@@ -250,25 +289,25 @@ struct SCIMState: Sendable {
         let collection = collection(kind)
         let first = max(query.startIndex, 1) - 1
         if query.filter == nil, query.sortBy == nil {
-            let total = collection.order.count
-            guard first < total, query.count > 0 else { return (total, []) }
-            let ids = collection.order[first..<min(total, first + query.count)]
-            return (total, ids.compactMap { collection.byID[$0] })
+            return (collection.count, collection.page(first: first, count: query.count))
         }
         var matches: [StoredResource]
         if let filter = query.filter {
+            let shared = StateReference(self)
             if let candidates = candidates(kind, filter) {
-                matches = candidates.compactMap { collection.byID[$0] }.filter { FilterEvaluator.matches(filter, view($0, kind)) }
+                matches = candidates.compactMap { collection[$0] }.filter {
+                    FilterEvaluator.matches(filter, ResourceView(resource: $0, kind: kind, state: shared))
+                }
                 matches.sort { $0.sequence < $1.sequence }
             } else {
                 matches = []
-                for id in collection.order {
-                    guard let resource = collection.byID[id] else { continue }
-                    if FilterEvaluator.matches(filter, view(resource, kind)) { matches.append(resource) }
+                for case let resource? in collection.slots
+                where FilterEvaluator.matches(filter, ResourceView(resource: resource, kind: kind, state: shared)) {
+                    matches.append(resource)
                 }
             }
         } else {
-            matches = collection.order.compactMap { collection.byID[$0] }
+            matches = collection.all
         }
         if let sortBy = query.sortBy { matches = sorted(matches, kind, by: sortBy, descending: query.descending) }
         let total = matches.count
@@ -287,7 +326,7 @@ struct SCIMState: Sendable {
         default:
             guard let (attribute, value) = filter.indexableEquality else { return nil }
             switch attribute {
-            case "id": return collection(kind).byID[value] != nil ? [value] : []
+            case "id": return collection(kind)[value] != nil ? [value] : []
             case "userName" where kind == .user: return userNames[value.lowercased()].map { [$0] } ?? []
             case "externalId" where kind == .user: return userExternalIDs[value] ?? []
             default: return nil
@@ -298,8 +337,9 @@ struct SCIMState: Sendable {
     /// Sorted per RFC 7644 §3.4.2.3: by the attribute's type and case rules, a multi-valued
     /// attribute by its primary (or first) value, unassigned values last.
     private func sorted(_ resources: [StoredResource], _ kind: ResourceKind, by attribute: ResolvedAttribute, descending: Bool) -> [StoredResource] {
+        let shared = StateReference(self)
         let keyed = resources.map { resource -> (StoredResource, JSONValue?) in
-            let view = view(resource, kind)
+            let view = ResourceView(resource: resource, kind: kind, state: shared)
             guard var value = view.value(container: attribute.container, name: attribute.attribute.name) else { return (resource, nil) }
             if case .array(let items) = value {
                 guard let chosen = items.first(where: { $0["primary"] == .bool(true) }) ?? items.first else { return (resource, nil) }
@@ -335,7 +375,7 @@ struct SCIMState: Sendable {
     }
 
     func view(_ resource: StoredResource, _ kind: ResourceKind) -> ResourceView {
-        ResourceView(resource: resource, kind: kind, state: self)
+        ResourceView(resource: resource, kind: kind, state: StateReference(self))
     }
 
     // MARK: Rendering
@@ -352,7 +392,7 @@ struct SCIMState: Sendable {
         case .user:
             if let groups = groupsValue(of: resource.id) { out["groups"] = groups }
             if case .object(var enterprise)? = out[SCIMSchemas.enterpriseURN], case .object(var manager)? = enterprise["manager"],
-               let managerID = manager["value"]?.stringValue, let boss = users.byID[managerID] {
+               let managerID = manager["value"]?.stringValue, let boss = users[managerID] {
                 manager["$ref"] = .string("\(baseURL)/Users/\(managerID)")
                 manager["displayName"] = boss.attributes["displayName"] ?? boss.attributes["userName"]
                 enterprise["manager"] = .object(manager)
@@ -365,8 +405,8 @@ struct SCIMState: Sendable {
                     let isGroup = object["type"]?.stringValue == "Group"
                     object["$ref"] = .string("\(baseURL)/\(isGroup ? "Groups" : "Users")/\(memberID)")
                     if isGroup {
-                        object["display"] = groups.byID[memberID]?.attributes["displayName"]
-                    } else if let user = users.byID[memberID] {
+                        object["display"] = groups[memberID]?.attributes["displayName"]
+                    } else if let user = users[memberID] {
                         object["display"] = user.attributes["displayName"] ?? user.attributes["userName"]
                     }
                     return .object(object)
@@ -389,7 +429,7 @@ struct SCIMState: Sendable {
     /// A user's (or group's) direct groups, as the read-only `groups` attribute.
     func groupsValue(of memberID: String) -> JSONValue? {
         guard let groupIDs = groupsOfMember[memberID], !groupIDs.isEmpty else { return nil }
-        let found = groupIDs.compactMap { groups.byID[$0] }.sorted { $0.sequence < $1.sequence }
+        let found = groupIDs.compactMap { groups[$0] }.sorted { $0.sequence < $1.sequence }
         return .array(found.map { group in
             [
                 "value": .string(group.id), "$ref": .string("\(baseURL)/Groups/\(group.id)"),
@@ -399,18 +439,24 @@ struct SCIMState: Sendable {
     }
 }
 
+/// One copy of the state shared by every view of a query, instead of one copy per resource.
+final class StateReference: Sendable {
+    let state: SCIMState
+    init(_ state: SCIMState) { self.state = state }
+}
+
 /// A resource seen by the filter evaluator, with the provider-owned attributes filled in.
 struct ResourceView: FilterSubject {
     let resource: StoredResource
     let kind: ResourceKind
-    let state: SCIMState
+    let state: StateReference
 
     func value(container: String?, name: String) -> JSONValue? {
         if let container { return resource.attributes[container]?[name].nonNull }
         switch name {
         case "id": return .string(resource.id)
-        case "meta": return state.meta(resource, kind)
-        case "groups" where kind == .user: return state.groupsValue(of: resource.id)
+        case "meta": return state.state.meta(resource, kind)
+        case "groups" where kind == .user: return state.state.groupsValue(of: resource.id)
         default: return resource.attributes[name]
         }
     }
