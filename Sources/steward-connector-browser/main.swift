@@ -1,3 +1,83 @@
+import ConnectorKit
 import Foundation
-FileHandle.standardError.write(Data("steward-connector-browser: not built yet\n".utf8))
-exit(1)
+import StewardJSON
+import StewardProtocol
+
+// steward-connector-browser: apps with no API, driven through their admin pages in headless
+// Chromium from a declarative recipe (plugins/browser/recipes/*.json, docs/browser-recipes.md).
+
+let connector = Connector(name: "steward-connector-browser", version: "1.0.0") { setup in
+    let recipe = try Recipe.load(path: try BrowserSettings.recipePath(setup))
+    let settings = try BrowserSettings(setup, recipe: recipe)
+    return makeHandlers(recipe: recipe, session: AppSession(recipe: recipe, settings: settings))
+}
+await connector.run()
+
+/// One closure per flow the recipe has; capabilities follow from which exist.
+func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
+    var handlers = Handlers()
+    if let flow = recipe.accounts[.list] {
+        handlers.listAccounts = { _, ctx in
+            let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
+            return Page(items: try Results.accounts(flow, outcome))
+        }
+    }
+    if let flow = recipe.accounts[.create] {
+        handlers.createAccount = { params, ctx in
+            let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: true)
+            if outcome.finishedEarly {
+                return AccountCreateResult(status: .alreadyExists, message: "\(params.account.userName) already exists in \(recipe.app)")
+            }
+            return AccountCreateResult(status: .created, account: try Results.createdAccount(flow, outcome))
+        }
+    }
+    func mutation(_ flow: Flow?) -> Handlers.Write<AccountRefParams, MutationResult>? {
+        guard let flow else { return nil }
+        return { params, ctx in
+            let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: true)
+            return MutationResult(alreadyApplied: outcome.finishedEarly)
+        }
+    }
+    handlers.disableAccount = mutation(recipe.accounts[.disable])
+    handlers.enableAccount = mutation(recipe.accounts[.enable])
+    handlers.deleteAccount = mutation(recipe.accounts[.delete])
+    if let flow = recipe.grantsList {
+        handlers.listGrants = { params, ctx in
+            let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: false)
+            let grants = try Results.grants(flow, outcome).filter { grant in
+                (params.accountId == nil || grant.accountId == params.accountId) && (params.type == nil || grant.type == params.type)
+            }
+            return Page(items: grants)
+        }
+    }
+    handlers.entitlementTypes = recipe.entitlementTypes.map { spec in
+        Handlers.EntitlementType(spec.type, cardinality: spec.cardinality, values: spec.values?.map(\.id),
+                                 list: entitlementList(spec, session: session),
+                                 grant: grantChange(spec.add, session: session),
+                                 revoke: grantChange(spec.remove, session: session))
+    }
+    handlers.shutdown = { await session.close() }
+    return handlers
+}
+
+private func entitlementList(_ spec: Recipe.EntitlementType, session: AppSession) -> Handlers.List<Entitlement>? {
+    if let flow = spec.list {
+        return { _, ctx in
+            let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
+            return Page(items: try Results.entitlements(flow, outcome, type: spec.type))
+        }
+    }
+    guard let values = spec.values else { return nil }
+    let items = values.enumerated().map { rank, value in
+        Entitlement(type: spec.type, id: value.id, name: value.name, rank: spec.cardinality == .single ? rank : nil)
+    }
+    return { _, _ in Page(items: items) }
+}
+
+private func grantChange(_ flow: Flow?, session: AppSession) -> Handlers.Write<GrantChangeParams, MutationResult>? {
+    guard let flow else { return nil }
+    return { params, ctx in
+        let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: true)
+        return MutationResult(alreadyApplied: outcome.finishedEarly)
+    }
+}

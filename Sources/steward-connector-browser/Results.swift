@@ -1,0 +1,122 @@
+import DevTools
+import StewardJSON
+import StewardProtocol
+
+/// Turns what a flow read (tables, extracted text) into protocol records, following the flow's
+/// `result` member. Column names are the tables' header texts.
+enum Results {
+    static func accounts(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> [Account] {
+        let (table, spec) = try tableAndSpec(flow, outcome, member: "account")
+        return try table.records.enumerated().map { index, row in
+            var fields: [String: String] = [:]
+            for (name, column) in spec { fields[name] = try cell(row, column, at: "\(flow.path).result.account.\(name)") }
+            return try account(fields, at: "\(flow.path): table row \(index + 1)")
+        }
+    }
+
+    static func grants(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> [Grant] {
+        let at = "\(flow.path).result"
+        let table = try self.table(flow, outcome)
+        guard let idColumn = flow.result["accountId"].stringValue, let types = flow.result["grants"].objectValue else {
+            throw ConnectorError(.configuration, "\(at): needs accountId (a column) and grants (type to column)")
+        }
+        var grants: [Grant] = []
+        for row in table.records {
+            guard let accountId = row[idColumn], !accountId.isEmpty else { continue }
+            for (type, column) in types.sorted(by: { $0.key < $1.key }) {
+                let text = try cell(row, column, at: "\(at).grants.\(type)") ?? ""
+                let separator = column["split"].stringValue
+                let values = separator.map { text.components(separatedBy: $0) } ?? [text]
+                for value in values.map({ $0.trimmingCharacters(in: .whitespaces) }) where !value.isEmpty {
+                    grants.append(Grant(accountId: accountId, type: type, entitlementId: value))
+                }
+            }
+        }
+        return grants
+    }
+
+    static func entitlements(_ flow: Flow, _ outcome: AppSession.Outcome, type: String) throws -> [Entitlement] {
+        let (table, spec) = try tableAndSpec(flow, outcome, member: "entitlement")
+        return try table.records.compactMap { row in
+            var fields: [String: String] = [:]
+            for (name, column) in spec { fields[name] = try cell(row, column, at: "\(flow.path).result.entitlement.\(name)") }
+            guard let id = fields["id"], !id.isEmpty else { return nil }
+            return Entitlement(type: type, id: id, name: fields["name"] ?? id, description: fields["description"])
+        }
+    }
+
+    /// The created account from templates over the flow's variables and arguments.
+    static func createdAccount(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> Account? {
+        guard let spec = flow.result["account"].objectValue else { return nil }
+        var fields: [String: String] = [:]
+        for (name, value) in spec {
+            let at = "\(flow.path).result.account.\(name)"
+            guard let text = value.stringValue else { throw ConnectorError(.configuration, "\(at) must be a string template") }
+            do {
+                fields[name] = try Template(text, at: at).render(outcome.scope)
+            } catch let error as RecipeError {
+                throw ConnectorError(.configuration, error.description)
+            } catch is TemplateMissing {
+                continue
+            }
+        }
+        return try account(fields, at: "\(flow.path).result")
+    }
+
+    // MARK: - Helpers
+
+    private static func table(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> Table {
+        guard let name = flow.result["table"].stringValue else {
+            throw ConnectorError(.configuration, "\(flow.path).result.table: name the table an extractTable step read (its \"into\")")
+        }
+        guard let table = outcome.tables[name] else {
+            throw ConnectorError(.configuration, "\(flow.path).result.table: no extractTable step read a table into \"\(name)\"")
+        }
+        return table
+    }
+
+    private static func tableAndSpec(_ flow: Flow, _ outcome: AppSession.Outcome, member: String) throws -> (Table, [String: JSONValue]) {
+        let table = try self.table(flow, outcome)
+        guard let spec = flow.result[member].objectValue else {
+            throw ConnectorError(.configuration, "\(flow.path).result.\(member): map field names to table columns")
+        }
+        for (name, column) in spec {
+            let header = column.stringValue ?? column["column"].stringValue ?? ""
+            if !table.headers.contains(header) {
+                throw ConnectorError(.configuration, "\(flow.path).result.\(member).\(name): the table has no column \"\(header)\" (it has: \(table.headers.joined(separator: ", ")))")
+            }
+        }
+        return (table, spec)
+    }
+
+    /// A cell by column name, translated through the column's `map` when it has one.
+    private static func cell(_ row: [String: String], _ column: JSONValue, at path: String) throws -> String? {
+        guard let header = column.stringValue ?? column["column"].stringValue else {
+            throw ConnectorError(.configuration, "\(path): a column name, or {\"column\": ..., \"map\": {...}}")
+        }
+        guard let text = row[header] else { return nil }
+        if let map = column["map"].objectValue {
+            return map[text]?.stringValue ?? text
+        }
+        return text
+    }
+
+    private static let accountFields: Set<String> = ["id", "userName", "email", "displayName", "givenName", "familyName",
+                                                     "externalId", "employeeNumber", "status"]
+
+    private static func account(_ fields: [String: String], at path: String) throws -> Account {
+        guard let id = fields["id"], !id.isEmpty, let userName = fields["userName"], !userName.isEmpty else {
+            throw ConnectorError(.internal, "\(path): no id or userName (check the recipe's result mapping)")
+        }
+        let statusText = fields["status"] ?? "active"
+        guard let status = AccountStatus(rawValue: statusText) else {
+            throw ConnectorError(.internal, "\(path): status \"\(statusText)\" is not active, disabled or pending (map it in the recipe)")
+        }
+        var attributes: [String: String] = [:]
+        for (name, value) in fields where !accountFields.contains(name) { attributes[name] = value }
+        return Account(id: id, userName: userName, email: fields["email"].flatMap { $0.isEmpty ? nil : $0 },
+                       displayName: fields["displayName"], givenName: fields["givenName"], familyName: fields["familyName"],
+                       externalId: fields["externalId"], employeeNumber: fields["employeeNumber"], status: status,
+                       attributes: attributes)
+    }
+}

@@ -1,0 +1,197 @@
+import DevTools
+import StewardJSON
+import StewardProtocol
+
+/// One recipe step: a page action, a wait, an extraction, or a branch on what the page shows.
+struct Step: Sendable {
+    indirect enum Action: Sendable {
+        case goto(url: Template)
+        case click(SelectorTemplate)
+        case fill(SelectorTemplate, value: Template)
+        case select(SelectorTemplate, value: Template)
+        case check(SelectorTemplate)
+        case uncheck(SelectorTemplate)
+        case press(key: String, on: SelectorTemplate?)
+        case waitVisible(SelectorTemplate)
+        case waitHidden(SelectorTemplate)
+        case waitText(Template)
+        case waitURL(Template)
+        case waitNetworkIdle
+        case extractTable(table: SelectorTemplate, nextPage: SelectorTemplate?, into: String)
+        /// The trimmed text of the first element a CSS selector finds.
+        case extractText(css: Template, into: String)
+        /// Runs `then` or `otherwise` depending on whether the selector shows something now.
+        case branch(visible: SelectorTemplate, then: [Step], otherwise: [Step])
+        /// Ends the flow early, successfully: the change was already there.
+        case finishIf(visible: SelectorTemplate)
+        /// Ends the flow with an error of `kind`.
+        case failIf(visible: SelectorTemplate, kind: ErrorKind, message: String)
+    }
+
+    var action: Action
+    var timeout: Duration?
+    /// How `confirm()` dialogs this step opens are answered.
+    var acceptsDialogs: Bool
+    /// Where the step sits in the recipe, e.g. `accounts.disable.steps[2]`.
+    var path: String
+
+    static let actions = ["goto", "click", "fill", "select", "check", "uncheck", "press", "waitFor", "extractTable",
+                          "extractText", "if", "finishIf", "failIf"]
+
+    static func list(_ json: JSONValue, at path: String) throws(RecipeError) -> [Step] {
+        guard let items = json.arrayValue, !items.isEmpty else { throw RecipeError(path, "must be a non-empty array of steps") }
+        var steps: [Step] = []
+        for (index, item) in items.enumerated() { steps.append(try Step(item, at: "\(path)[\(index)]")) }
+        return steps
+    }
+
+    init(_ json: JSONValue, at path: String) throws(RecipeError) {
+        let m = try Members(json, at: path)
+        self.path = path
+        let name = try m.string("action")
+        var allowed = ["action", "timeoutMs", "dialog", "comment"]
+        func selector(_ member: String = "selector") throws(RecipeError) -> SelectorTemplate {
+            try SelectorTemplate(m[member], at: m.at(member))
+        }
+        switch name {
+        case "goto":
+            allowed += ["url"]
+            action = .goto(url: try Template(try m.string("url"), at: m.at("url")))
+        case "click":
+            allowed += ["selector"]
+            action = .click(try selector())
+        case "fill", "select":
+            allowed += ["selector", "value"]
+            guard let text = try m.optionalString("value") else {
+                throw RecipeError(m.at("value"), "is required (a string; may use {{placeholders}})")
+            }
+            let value = try Template(text, at: m.at("value"))
+            action = name == "fill" ? .fill(try selector(), value: value) : .select(try selector(), value: value)
+        case "check":
+            allowed += ["selector"]
+            action = .check(try selector())
+        case "uncheck":
+            allowed += ["selector"]
+            action = .uncheck(try selector())
+        case "press":
+            allowed += ["key", "selector"]
+            let key = try m.string("key")
+            action = .press(key: key, on: m["selector"].isNull ? nil : try selector())
+        case "waitFor":
+            allowed += ["selector", "hidden", "text", "url", "networkIdle"]
+            let given = ["selector", "hidden", "text", "url", "networkIdle"].filter { !m[$0].isNull }
+            guard given.count == 1 else {
+                throw RecipeError(path, "waitFor needs exactly one of selector, hidden, text, url, networkIdle")
+            }
+            switch given[0] {
+            case "selector": action = .waitVisible(try selector())
+            case "hidden": action = .waitHidden(try selector("hidden"))
+            case "text": action = .waitText(try Template(try m.string("text"), at: m.at("text")))
+            case "url": action = .waitURL(try Template(try m.string("url"), at: m.at("url")))
+            default: action = .waitNetworkIdle
+            }
+        case "extractTable":
+            allowed += ["selector", "nextPage", "into"]
+            action = .extractTable(table: try selector(), nextPage: m["nextPage"].isNull ? nil : try selector("nextPage"),
+                                   into: try m.string("into"))
+        case "extractText":
+            allowed += ["selector", "into"]
+            action = .extractText(css: try Template(try m.string("selector"), at: m.at("selector")), into: try m.string("into"))
+        case "if":
+            allowed += ["visible", "then", "else"]
+            action = .branch(visible: try selector("visible"), then: try Step.list(m["then"], at: m.at("then")),
+                             otherwise: m["else"].isNull ? [] : try Step.list(m["else"], at: m.at("else")))
+        case "finishIf":
+            allowed += ["visible"]
+            action = .finishIf(visible: try selector("visible"))
+        case "failIf":
+            allowed += ["visible", "kind", "message"]
+            let kindName = try m.string("kind")
+            guard let kind = ErrorKind(rawValue: kindName) else {
+                throw RecipeError(m.at("kind"), "unknown error kind \"\(kindName)\" (one of: \(ErrorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            action = .failIf(visible: try selector("visible"), kind: kind, message: try m.string("message"))
+        default:
+            throw RecipeError(m.at("action"), "unknown action \"\(name)\" (one of: \(Self.actions.joined(separator: ", ")))")
+        }
+        try m.allow(allowed)
+        timeout = try m.optionalInt("timeoutMs", in: 0...600_000).map { .milliseconds($0) }
+        switch try m.optionalString("dialog") {
+        case nil, "dismiss": acceptsDialogs = false
+        case "accept": acceptsDialogs = true
+        case let other?: throw RecipeError(m.at("dialog"), "must be \"accept\" or \"dismiss\", not \"\(other)\"")
+        }
+    }
+
+    /// What the step does, for logs and errors: the action and its selectors, never a value.
+    var summary: String {
+        switch action {
+        case .goto(let url): return "goto \(url)"
+        case .click(let s): return "click \(s)"
+        case .fill(let s, _): return "fill \(s)"
+        case .select(let s, _): return "select \(s)"
+        case .check(let s): return "check \(s)"
+        case .uncheck(let s): return "uncheck \(s)"
+        case .press(let key, let s): return "press \(key)" + (s.map { " on \($0)" } ?? "")
+        case .waitVisible(let s): return "waitFor \(s)"
+        case .waitHidden(let s): return "waitFor hidden \(s)"
+        case .waitText(let t): return "waitFor text \(t)"
+        case .waitURL(let t): return "waitFor url \(t)"
+        case .waitNetworkIdle: return "waitFor networkIdle"
+        case .extractTable(let s, _, _): return "extractTable \(s)"
+        case .extractText(let css, _): return "extractText \(css)"
+        case .branch(let s, _, _): return "if visible \(s)"
+        case .finishIf(let s): return "finishIf visible \(s)"
+        case .failIf(let s, _, _): return "failIf visible \(s)"
+        }
+    }
+
+    /// Whether the step can change the app (a mutation is no longer "not applied" after it).
+    var mayChangeApp: Bool {
+        switch action {
+        case .click, .press: return true
+        case .select: return true
+        default: return false
+        }
+    }
+}
+
+/// A step's selectors (one string or a list of fallbacks), possibly with placeholders, whose
+/// syntax is checked at load time with sample values.
+struct SelectorTemplate: Sendable, CustomStringConvertible {
+    let alternatives: [Template]
+
+    init(_ json: JSONValue, at path: String) throws(RecipeError) {
+        let strings: [String]
+        if let one = json.stringValue {
+            strings = [one]
+        } else if let items = json.arrayValue, !items.isEmpty, items.allSatisfy({ $0.stringValue != nil }) {
+            strings = items.compactMap(\.stringValue)
+        } else {
+            throw RecipeError(path, "must be a selector string or a non-empty array of selector strings (fallbacks)")
+        }
+        var templates: [Template] = []
+        for (index, text) in strings.enumerated() {
+            let at = strings.count == 1 ? path : "\(path)[\(index)]"
+            let template = try Template(text, at: at)
+            if template.isSensitive { throw RecipeError(at, "a selector must not contain secrets") }
+            let sample = template.pieces.map { piece -> String in
+                if case .literal(let text) = piece { return text }
+                return "sample"
+            }.joined()
+            do {
+                try Selectors(sample).validate()
+            } catch {
+                throw RecipeError(at, "\(error)")
+            }
+            templates.append(template)
+        }
+        alternatives = templates
+    }
+
+    func render(_ scope: TemplateScope) throws -> Selectors {
+        Selectors(try alternatives.map { try $0.render(scope, escape: selectorEscape) })
+    }
+
+    var description: String { alternatives.map(\.source).joined(separator: " | ") }
+}

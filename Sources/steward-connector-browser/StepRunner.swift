@@ -1,0 +1,176 @@
+import DevTools
+import Foundation
+import StewardJSON
+import StewardProtocol
+
+/// Runs a flow's steps on one page, signing in again when a page turns out to be the sign-in
+/// page (the session expired).
+struct StepRunner {
+    let page: DevTools.Page
+    let login: Recipe.Login
+    let defaultTimeout: Duration
+    var scope: TemplateScope
+    /// Tables read by `extractTable`, by their `into` name.
+    var tables: [String: Table] = [:]
+    /// Whether a step that can change the app has run (a failed write is then of unknown outcome).
+    var changedApp = false
+    /// Steps run so far, for progress and logs.
+    var log: (String) -> Void
+
+    /// Runs `steps`; true when a `finishIf` ended the flow early (the change was already there).
+    mutating func run(_ steps: [Step]) async throws -> Bool {
+        for step in steps {
+            if try await run(step) { return true }
+        }
+        return false
+    }
+
+    /// Signs in with the recipe's login steps, starting from its login URL.
+    mutating func signIn() async throws {
+        log("signing in")
+        let url = try absolute(try render(login.url, in: nil))
+        do {
+            try await page.goto(url, timeout: defaultTimeout)
+        } catch {
+            throw StepFailure(stepPath: "login.url", summary: "goto \(login.url)", underlying: error, changedApp: false)
+        }
+        _ = try await run(login.steps)
+        let now = try await page.url()
+        if now.contains(login.loggedOutURLContains) {
+            throw StepFailure(stepPath: "login", summary: "sign in", changedApp: false,
+                              underlying: ConnectorError(.unauthenticated, "still on the sign-in page after the login steps: check username, password and totpSecret"))
+        }
+    }
+
+    private mutating func run(_ step: Step) async throws -> Bool {
+        log(step.summary)
+        let timeout = step.timeout ?? defaultTimeout
+        if step.acceptsDialogs { page.dialogPolicy = .accept() }
+        defer { if step.acceptsDialogs { page.dialogPolicy = .dismiss } }
+        do {
+            switch step.action {
+            case .goto(let template):
+                let url = try absolute(try render(template, in: step))
+                try await goto(url, timeout: timeout)
+            case .click(let selectors):
+                changedApp = true
+                try await page.click(try selectors.render(scope), timeout: timeout)
+            case .fill(let selectors, let value):
+                try await page.fill(try selectors.render(scope), try render(value, in: step), timeout: timeout)
+            case .select(let selectors, let value):
+                let wanted = try render(value, in: step)
+                changedApp = true
+                let chosen = try await page.select(try selectors.render(scope), [wanted], timeout: timeout)
+                guard !chosen.isEmpty else {
+                    throw ConnectorError(.invalidArgument, "no option \"\(wanted)\" to select")
+                }
+            case .check(let selectors):
+                try await page.check(try selectors.render(scope), timeout: timeout)
+            case .uncheck(let selectors):
+                try await page.uncheck(try selectors.render(scope), timeout: timeout)
+            case .press(let key, let selectors):
+                changedApp = true
+                try await page.press(key, on: try selectors?.render(scope), timeout: timeout)
+            case .waitVisible(let selectors):
+                try await page.waitFor(.visible(try selectors.render(scope)), timeout: timeout)
+            case .waitHidden(let selectors):
+                try await page.waitFor(.hidden(try selectors.render(scope)), timeout: timeout)
+            case .waitText(let text):
+                try await page.waitFor(.text(try render(text, in: step)), timeout: timeout)
+            case .waitURL(let glob):
+                try await page.waitFor(.url(try render(glob, in: step)), timeout: timeout)
+            case .waitNetworkIdle:
+                try await page.waitFor(.networkIdle(), timeout: timeout)
+            case .extractTable(let table, let nextPage, let into):
+                tables[into] = try await page.extractTable(try table.render(scope), nextPage: try nextPage?.render(scope), timeout: timeout)
+            case .extractText(let css, let into):
+                let selector = try render(css, in: step)
+                let script = "(() => { const e = document.querySelector(\(JSONWriter.string(.string(selector)))); return e ? e.textContent.trim() : null })()"
+                try await page.waitFor(.visible(Selectors("css=" + selector)), timeout: timeout)
+                guard let text = try await page.evaluate(script).stringValue else {
+                    throw ConnectorError(.internal, "\(selector) found nothing")
+                }
+                scope.vars[into] = text
+            case .branch(let selectors, let then, let otherwise):
+                let shown = try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero)
+                return try await run(shown ? then : otherwise)
+            case .finishIf(let selectors):
+                return try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero)
+            case .failIf(let selectors, let kind, let message):
+                if try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero) {
+                    throw ConnectorError(kind, message, outcome: changedApp ? nil : .notApplied)
+                }
+            }
+        } catch let failure as StepFailure {
+            throw failure
+        } catch {
+            throw StepFailure(stepPath: step.path, summary: step.summary, underlying: error, changedApp: changedApp)
+        }
+        return false
+    }
+
+    /// Loads `url`; when the app answers with its sign-in page, signs in and loads it again.
+    private mutating func goto(_ url: String, timeout: Duration) async throws {
+        let navigation = try await page.goto(url, timeout: timeout)
+        if try await page.url().contains(login.loggedOutURLContains) {
+            try await signIn()
+            try checkStatus(try await page.goto(url, timeout: timeout), url: url)
+        } else {
+            try checkStatus(navigation, url: url)
+        }
+    }
+
+    private func checkStatus(_ navigation: Navigation, url: String) throws {
+        switch navigation.status {
+        case 404?: throw ConnectorError(.notFound, "the app answered 404 Not Found for \(url)", outcome: .notApplied)
+        case 401?, 403?: throw ConnectorError(.permissionDenied, "the app answered \(navigation.status ?? 0) for \(url)")
+        case let status? where status >= 500: throw ConnectorError(.connectionFailed, "the app answered \(status) for \(url)", retryable: true)
+        default: return
+        }
+    }
+
+    /// Whether one of the selectors shows an element now (or within `wait`).
+    private func isVisible(_ selectors: Selectors, within wait: Duration) async throws -> Bool {
+        do {
+            try await page.waitFor(.visible(selectors), timeout: wait)
+            return true
+        } catch DevToolsError.stepTimedOut {
+            return false
+        }
+    }
+
+    private func render(_ template: Template, in step: Step?) throws -> String {
+        do {
+            return try template.render(scope)
+        } catch let missing as TemplateMissing {
+            throw ConnectorError(.invalidArgument, "\(step?.path ?? "login.url"): \(missing)", outcome: .notApplied)
+        }
+    }
+
+    private func absolute(_ url: String) throws -> String {
+        if url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("about:") || url.hasPrefix("data:") { return url }
+        guard url.hasPrefix("/") else {
+            throw ConnectorError(.configuration, "\"\(url)\" is neither an absolute URL nor a path starting with /")
+        }
+        return scope.baseURL + url
+    }
+}
+
+/// A step that failed, with what the runner knew at the time.
+struct StepFailure: Error {
+    var stepPath: String
+    var summary: String
+    var underlying: Error
+    var changedApp: Bool
+
+    init(stepPath: String, summary: String, underlying: Error, changedApp: Bool) {
+        self.stepPath = stepPath
+        self.summary = summary
+        self.underlying = underlying
+        self.changedApp = changedApp
+    }
+
+    init(stepPath: String, summary: String, changedApp: Bool, underlying: Error) {
+        self.init(stepPath: stepPath, summary: summary, underlying: underlying, changedApp: changedApp)
+    }
+}

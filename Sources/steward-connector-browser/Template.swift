@@ -1,0 +1,125 @@
+import Foundation
+import StewardJSON
+
+/// Text with `{{...}}` placeholders, checked when the recipe loads.
+///
+/// A placeholder names a value: `settings.username`, `secrets.password`, `args.account.email`,
+/// `vars.id` (extracted earlier in the flow), `totp` (the current one-time code) or `baseURL`.
+/// `{{args.account.displayName | args.account.userName}}` takes the first that has a value.
+struct Template: Sendable, CustomStringConvertible {
+    enum Piece: Sendable {
+        case literal(String)
+        case value(alternatives: [[String]])
+    }
+
+    let source: String
+    let pieces: [Piece]
+
+    static let roots: Set<String> = ["settings", "secrets", "args", "vars", "totp", "baseURL"]
+
+    init(_ source: String, at path: String) throws(RecipeError) {
+        self.source = source
+        var pieces: [Piece] = []
+        var rest = Substring(source)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { pieces.append(.literal(String(rest[..<open.lowerBound]))) }
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw RecipeError(path, "unclosed {{ in \"\(source)\"")
+            }
+            let inner = rest[open.upperBound..<close.lowerBound]
+            var alternatives: [[String]] = []
+            for name in inner.split(separator: "|", omittingEmptySubsequences: false) {
+                let parts = name.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                guard let root = parts.first, Self.roots.contains(root), parts.allSatisfy({ !$0.isEmpty }) else {
+                    throw RecipeError(path, "{{\(inner)}}: a placeholder names one of \(Self.roots.sorted().joined(separator: ", ")), e.g. {{args.id}}")
+                }
+                if (root == "totp" || root == "baseURL") != (parts.count == 1) {
+                    throw RecipeError(path, "{{\(inner)}}: \(root) \(parts.count == 1 ? "needs a name after it, e.g. \(root).name" : "takes no name after it")")
+                }
+                alternatives.append(parts)
+            }
+            pieces.append(.value(alternatives: alternatives))
+            rest = rest[close.upperBound...]
+        }
+        if !rest.isEmpty { pieces.append(.literal(String(rest))) }
+        self.pieces = pieces
+    }
+
+    var description: String { source }
+
+    /// Whether rendering reads a secret or the one-time code (such text is never logged).
+    var isSensitive: Bool {
+        pieces.contains {
+            if case .value(let alternatives) = $0 { return alternatives.contains { $0[0] == "secrets" || $0[0] == "totp" } }
+            return false
+        }
+    }
+
+    /// The text with every placeholder filled in; `escape` is applied to filled-in values only
+    /// (selectors quote them so a value cannot change the selector's meaning).
+    func render(_ scope: TemplateScope, escape: (String) -> String = { $0 }) throws -> String {
+        var result = ""
+        for piece in pieces {
+            switch piece {
+            case .literal(let text):
+                result += text
+            case .value(let alternatives):
+                guard let value = try alternatives.lazy.compactMap({ try scope.value($0) }).first(where: { !$0.isEmpty }) else {
+                    throw TemplateMissing(name: alternatives.map { $0.joined(separator: ".") }.joined(separator: " | "))
+                }
+                result += escape(value)
+            }
+        }
+        return result
+    }
+}
+
+/// A placeholder with no value at run time.
+struct TemplateMissing: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "{{\(name)}} has no value" }
+}
+
+/// Where placeholders get their values during one flow.
+struct TemplateScope: Sendable {
+    var settings: JSONValue
+    var secrets: [String: String]
+    var args: JSONValue
+    var vars: [String: String] = [:]
+    var baseURL: String
+    var totp: TOTP?
+
+    func value(_ path: [String]) throws -> String? {
+        switch path[0] {
+        case "baseURL": return baseURL
+        case "totp":
+            guard let totp else { throw TemplateMissing(name: "totp (the secret \"totpSecret\" is not configured)") }
+            return totp.code()
+        case "secrets": return secrets[path[1]]
+        case "vars": return vars[path[1]]
+        case "settings": return Self.text(path.dropFirst().reduce(settings) { $0[$1] })
+        default: return Self.text(path.dropFirst().reduce(args) { $0[$1] })
+        }
+    }
+
+    private static func text(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .bool(let b): return String(b)
+        default: return nil
+        }
+    }
+}
+
+/// A value made safe inside a quoted selector string (`"..."` in CSS or `text=`).
+func selectorEscape(_ value: String) -> String {
+    var result = ""
+    for character in value {
+        if character == "\"" || character == "\\" || character == "'" { result.append("\\") }
+        if character == "\n" || character == "\r" { result.append(" "); continue }
+        result.append(character)
+    }
+    return result
+}
