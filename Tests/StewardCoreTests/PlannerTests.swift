@@ -83,6 +83,14 @@ struct PlannerTests {
         #expect(early.steps(app: "crm").isEmpty)
     }
 
+    @Test func aRehireGetsTheirDisabledAccountBack() throws {
+        let crm = World.crm(World.convergedCRM().dropLast() + [(World.account("c4", for: World.dee, status: .disabled), [])])
+        let lifecycle = LifecycleChanges(rehired: [World.dee])
+        let plan = try World.plan(crm: crm, lifecycle: lifecycle).plan
+        #expect(plan.steps(app: "crm") == ["enable", "grant role:Viewer"])
+        #expect(plan.actions.allSatisfy { $0.cause == .rehire && $0.accountId == "c4" })
+    }
+
     @Test func peopleGoneFromTheFeedLoseTheirAccounts() throws {
         let result = try World.plan(people: [World.ada, World.bob, World.cy], former: [World.dee])
         #expect(result.plan.steps(app: "crm") == ["disable"])
