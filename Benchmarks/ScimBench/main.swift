@@ -6,12 +6,14 @@ import StewardProtocol
 // host, as `steward sync` does, and reports users per second.
 //
 //   swift build -c release --product steward-sandbox --product steward-connector-scim
-//   swift run -c release ScimBench [--users N] [--page-size N] [--runs N]
+//   swift run -c release ScimBench [--users N] [--page-size N] [--runs N] [--latency-ms N]
 
 struct Options {
     var users = 100_000
     var pageSize = 1000
     var runs = 3
+    /// Sandbox latency per response, to see what a SaaS round trip costs.
+    var latencyMs = 0
 
     init(_ arguments: [String]) {
         var i = 0
@@ -21,8 +23,9 @@ struct Options {
             case ("--users", let v?): users = v
             case ("--page-size", let v?): pageSize = v
             case ("--runs", let v?): runs = max(1, v)
+            case ("--latency-ms", let v?): latencyMs = v
             default:
-                FileHandle.standardError.write(Data("usage: ScimBench [--users N] [--page-size N] [--runs N]\n".utf8))
+                FileHandle.standardError.write(Data("usage: ScimBench [--users N] [--page-size N] [--runs N] [--latency-ms N]\n".utf8))
                 exit(2)
             }
             i += 2
@@ -58,7 +61,8 @@ let options = Options(Array(CommandLine.arguments.dropFirst()))
 // Start the sandbox with generated users and read its ready line.
 let sandbox = Process()
 sandbox.executableURL = URL(fileURLWithPath: productPath("steward-sandbox"))
-sandbox.arguments = ["--scim", "--port", "0", "--exit-with-stdin", "--users", String(options.users)]
+sandbox.arguments = ["--scim", "--port", "0", "--exit-with-stdin", "--users", String(options.users),
+                     "--latency-ms", String(options.latencyMs)]
 let readyPipe = Pipe()
 let stdinPipe = Pipe()
 sandbox.standardOutput = readyPipe

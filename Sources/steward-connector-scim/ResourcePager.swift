@@ -23,6 +23,14 @@ struct ResourcePager: Sendable {
         var resources: [[String: JSONValue]]
         var next: String?
         var total: Int?
+
+        /// The cursors of up to `depth` pages after this one: with index paging, the following
+        /// start indexes up to the total; with cursors, only the next.
+        func upcoming(depth: Int) -> [String] {
+            guard let next else { return [] }
+            guard next.hasPrefix("i"), let start = Int(next.dropFirst()), let total, !resources.isEmpty else { return [next] }
+            return stride(from: start, through: total, by: resources.count).prefix(depth).map { "i\($0)" }
+        }
     }
 
     /// One page of `endpoint`, starting at `cursor` (nil for the first page).

@@ -12,6 +12,8 @@ struct UserOperations: Sendable {
     /// The query of listings: only the attributes the mapping reads, where the provider's
     /// schemas allow naming them.
     let listQuery: [(String, String)]
+    /// Listings fetch a few pages ahead of the host.
+    let readAhead = ReadAhead<Account>()
 
     init(scim: ScimService, features: ProviderFeatures, mapping: UserMapping, pager: ResourcePager, defaultPageSize: Int) {
         self.scim = scim
@@ -36,18 +38,33 @@ struct UserOperations: Sendable {
 
     // MARK: Reads
 
+    /// A page of accounts. The cursor is `<listing>.<page>`: the listing part keeps pages
+    /// fetched ahead for one walk from being served to another that started later.
     func list(_ params: ListParams, ctx: RequestContext) async throws -> StewardProtocol.Page<Account> {
-        let page = try await pager.page(endpoint, cursor: params.cursor, count: params.pageSize ?? defaultPageSize,
-                                        query: listQuery, ctx: ctx)
-        var accounts: [Account] = []
-        accounts.reserveCapacity(page.resources.count)
-        for resource in page.resources {
-            if let account = mapping.account(from: resource) { accounts.append(account) }
+        let count = params.pageSize ?? defaultPageSize
+        var listing = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        var cursor: String?
+        if let given = params.cursor {
+            guard let dot = given.firstIndex(of: "."), dot != given.startIndex else {
+                throw ConnectorError(.invalidArgument, "params.cursor: not a cursor this connector issued")
+            }
+            listing = String(given[..<dot])
+            cursor = String(given[given.index(after: dot)...])
         }
-        if params.cursor == nil, let total = page.total {
-            ctx.progress("listing \(total) users", completed: accounts.count, total: total)
+        let (pager, mapping, endpoint, query) = (self.pager, self.mapping, self.endpoint, listQuery)
+        let page = try await readAhead.page("\(listing)/\(count)", cursor: cursor) { cursor in
+            let page = try await pager.page(endpoint, cursor: cursor, count: count, query: query, ctx: ctx)
+            var accounts: [Account] = []
+            accounts.reserveCapacity(page.resources.count)
+            for resource in page.resources {
+                if let account = mapping.account(from: resource) { accounts.append(account) }
+            }
+            if cursor == nil, let total = page.total {
+                ctx.progress("listing \(total) users", completed: accounts.count, total: total)
+            }
+            return .init(page: StewardProtocol.Page(items: accounts, nextCursor: page.next), upcoming: page.upcoming(depth: 4))
         }
-        return StewardProtocol.Page(items: accounts, nextCursor: page.next)
+        return StewardProtocol.Page(items: page.items, nextCursor: page.nextCursor.map { "\(listing).\($0)" })
     }
 
     /// The account matching the first criterion that finds one: id, then userName,

@@ -119,6 +119,24 @@ struct SandboxEndToEndTests {
         await c.stop()
     }
 
+    @Test func aNewListingIsNeverServedPagesFetchedAheadForAnEarlierOne() async throws {
+        let sandbox = try Sandbox(["--users", "12"])
+        defer { sandbox.stop() }
+        let c = try sandbox.connector()
+        let first = try await c.call(Method.accountsList, params: ListParams(pageSize: 3).json, as: Page<Account>.self)
+        #expect(first.items.count == 3)
+        // Give the read-ahead time to fetch the following pages, then change what they hold.
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let victims = try await sandbox.direct.get("/Users?startIndex=4&count=6")["Resources"].arrayValue?.compactMap { $0["id"].stringValue } ?? []
+        #expect(victims.count == 6)
+        for id in victims { try await sandbox.direct.request("DELETE", "/Users/\(id)") }
+
+        let fresh = try await c.listAll(Method.accountsList, params: ListParams(pageSize: 3), of: Account.self)
+        #expect(fresh.count == 6)
+        #expect(Set(fresh.map(\.id)).isDisjoint(with: victims))
+        await c.stop()
+    }
+
     @Test func convergesUnderFaultsAndRateLimits() async throws {
         let sandbox = try Sandbox(["--fail-rate", "0.2", "--rate-limit", "15/s", "--seed", "7", "--users", "300"])
         defer { sandbox.stop() }
