@@ -17,10 +17,13 @@ struct ScimSettings: Sendable {
     var entitlementValues: [String]
     /// `index`, `cursor`, or nil for the provider's preference.
     var pagination: String?
+    /// The attribute user listings are sorted by, for providers whose default order is not
+    /// stable from one page to the next (used only where the provider can sort).
+    var sortBy: String?
 
     static let knownSettings: Set<String> = [
         "baseURL", "auth", "tokenURL", "scope", "tokenAuth", "pageSize", "timeoutSeconds", "attributeMapping",
-        "roleTiers", "roles", "entitlements", "pagination",
+        "roleTiers", "roles", "entitlements", "pagination", "sortBy",
     ]
 
     init(_ ctx: RequestContext) throws {
@@ -47,6 +50,8 @@ struct ScimSettings: Sendable {
         }
         roleValues = try f.stringArray("roles")
         entitlementValues = try f.stringArray("entitlements")
+        sortBy = try f.optionalString("sortBy")
+        if let sortBy { _ = try AttributePath(parsing: sortBy, field: "settings.sortBy") }
         pagination = try f.optionalString("pagination")
         if let p = pagination, p != "index", p != "cursor" {
             throw ConnectorError(.configuration, "settings.pagination: \"\(p)\" is not index or cursor")

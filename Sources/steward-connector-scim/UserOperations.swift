@@ -15,17 +15,21 @@ struct UserOperations: Sendable {
     /// Listings fetch a few pages ahead of the host.
     let readAhead = ReadAhead<Account>()
 
-    init(scim: ScimService, features: ProviderFeatures, mapping: UserMapping, pager: ResourcePager, defaultPageSize: Int) {
+    init(scim: ScimService, features: ProviderFeatures, mapping: UserMapping, pager: ResourcePager, defaultPageSize: Int,
+         sortBy: String? = nil) {
         self.scim = scim
         self.features = features
         self.mapping = mapping
         self.pager = pager
         self.defaultPageSize = defaultPageSize
+        var query: [(String, String)]
         if features.userAttributes != nil, let selection = mapping.selection(features) {
-            listQuery = [("attributes", selection)]
+            query = [("attributes", selection)]
         } else {
-            listQuery = features.userHas("groups") ? [("excludedAttributes", "groups")] : []
+            query = features.userHas("groups") ? [("excludedAttributes", "groups")] : []
         }
+        if let sortBy, features.sort, !pager.useCursor { query.append(("sortBy", sortBy)) }
+        listQuery = query
     }
 
     var endpoint: String { features.userEndpoint }

@@ -19,6 +19,9 @@ let connector = Connector(name: "scim", version: "1.0.0") { setup in
     let scim = ScimService(http: http, baseURL: settings.baseURL)
     let features = try await ProviderFeatures.discover(scim, ctx: setup)
     setup.log(.info, "SCIM provider at \(settings.baseURL.absoluteString): \(features.summary)")
+    if settings.sortBy != nil, !features.sort {
+        setup.log(.warning, "settings.sortBy is ignored: the provider does not support sorting")
+    }
     return makeHandlers(settings: settings, scim: scim, features: features)
 }
 
@@ -26,7 +29,7 @@ let connector = Connector(name: "scim", version: "1.0.0") { setup in
 func makeHandlers(settings: ScimSettings, scim: ScimService, features: ProviderFeatures) -> Handlers {
     let pager = ResourcePager(scim: scim, features: features, preference: settings.pagination)
     let users = UserOperations(scim: scim, features: features, mapping: settings.mapping, pager: pager,
-                               defaultPageSize: settings.pageSize)
+                               defaultPageSize: settings.pageSize, sortBy: settings.sortBy)
     var handlers = Handlers()
     handlers.validate = { ctx in
         let reply = try await scim.expect("GET", features.userEndpoint, query: [("count", "0")], ctx: ctx)

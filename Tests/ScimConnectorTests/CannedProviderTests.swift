@@ -278,6 +278,44 @@ struct CannedProviderTests {
         await c.stop()
     }
 
+    @Test func sortsListingsByTheConfiguredAttributeWhereTheProviderCan() async throws {
+        let provider = try CannedProvider(config: ["sort": ["supported": true]]) { request in
+            request.path == "/scim/v2/Users" ? .json(200, CannedProvider.list([user("u1")])) : nil
+        }
+        defer { provider.stop() }
+        let c = try provider.connector(settings: ["sortBy": "meta.created"])
+        _ = try await c.listAll(Method.accountsList, of: Account.self)
+        let listing = try #require(provider.server.requests.first { $0.path == "/scim/v2/Users" })
+        #expect(listing.query["sortBy"] == "meta.created")
+        // Only the mapped attributes are asked for, in one parameter.
+        #expect(listing.query["attributes"]?.split(separator: ",").contains("name.givenName") == true)
+        #expect(listing.query["attributes"]?.split(separator: ",").contains("emails") == true)
+        await c.stop()
+    }
+
+    @Test func theManifestDescribesEverySettingTheConnectorTakes() async throws {
+        let manifest = try PluginManifest.load(Products.repoRoot.appendingPathComponent("plugins/scim/plugin.json"))
+        #expect(manifest.name == "scim")
+        #expect(manifest.command == ["steward-connector-scim"])
+        #expect(Set(manifest.secrets) == ["token", "username", "password", "clientId", "clientSecret"])
+        let schema = try #require(manifest.settingsSchema)
+        #expect(schema["required"] == ["baseURL"])
+        let properties = try #require(schema["properties"].objectValue)
+        // A value for every documented setting; the connector must accept them all.
+        let values: [String: JSONValue] = [
+            "auth": "bearer", "tokenURL": "https://idp.example.com/token", "scope": "scim", "tokenAuth": "body",
+            "pageSize": 50, "pagination": "index", "timeoutSeconds": 5, "attributeMapping": ["lastLoginAt": "meta.lastModified"],
+            "roleTiers": ["Admin", "Viewer"], "roles": ["Admin"], "entitlements": ["E1"], "sortBy": "userName",
+        ]
+        #expect(Set(properties.keys) == Set(values.keys).union(["baseURL"]))
+        let provider = try CannedProvider { _ in nil }
+        defer { provider.stop() }
+        let c = try provider.connector(settings: values)
+        let handshake = try await c.start()
+        #expect(handshake.connector.name == "scim")
+        await c.stop()
+    }
+
     @Test func badSettingsAreRefusedNamingTheSetting() async throws {
         let exe = try Products.executable("steward-connector-scim")
         let cases: [(JSONValue, [String: String], String)] = [
