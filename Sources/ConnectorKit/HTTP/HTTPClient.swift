@@ -10,7 +10,8 @@ import StewardProtocol
 ///
 /// ```swift
 /// let http = HTTPClient(configuration: .init(auth: .bearer(token)), redactor: SecretRedactor(ctx.secrets))
-/// let response = try await http.send(.init(method: "GET", url: usersURL), context: ctx)
+/// let request = HTTPClient.Request(method: "GET", url: usersURL)
+/// let response = try await http.send(request, context: ctx)
 /// guard response.isSuccess else { throw http.error(for: response, request: request) }
 /// ```
 ///
@@ -60,11 +61,15 @@ public final class HTTPClient: Sendable {
             let outcome: Attempt
             do {
                 outcome = .response(try await perform(request))
-            } catch let e as ConnectorError {
+            } catch var e as ConnectorError {
+                // Getting credentials failed: the request itself was never sent.
+                if request.isWrite, e.outcome == nil { e.outcome = .notApplied }
                 throw e
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                // URLSession reports a cancelled task as a URL error: it is still a cancellation.
+                if Task.isCancelled { throw CancellationError() }
                 outcome = .transport(HTTPFailure.transportError(error, request: request, redactor: redactor))
             }
 
