@@ -28,6 +28,9 @@ struct StepRunner {
     /// Signs in with the recipe's login steps, starting from its login URL.
     mutating func signIn() async throws {
         log("signing in")
+        // Signing in changes no data, so it does not make a failed write's outcome unknown.
+        let changedBefore = changedApp
+        defer { changedApp = changedBefore }
         let url = try absolute(try render(login.url, in: nil))
         do {
             try await page.goto(url, timeout: defaultTimeout)
@@ -53,13 +56,11 @@ struct StepRunner {
                 let url = try absolute(try render(template, in: step))
                 try await goto(url, timeout: timeout)
             case .click(let selectors):
-                changedApp = true
                 try await page.click(try selectors.render(scope), timeout: timeout)
             case .fill(let selectors, let value):
                 try await page.fill(try selectors.render(scope), try render(value, in: step), timeout: timeout)
             case .select(let selectors, let value):
                 let wanted = try render(value, in: step)
-                changedApp = true
                 let chosen = try await page.select(try selectors.render(scope), [wanted], timeout: timeout)
                 guard !chosen.isEmpty else {
                     throw ConnectorError(.invalidArgument, "no option \"\(wanted)\" to select")
@@ -69,7 +70,6 @@ struct StepRunner {
             case .uncheck(let selectors):
                 try await page.uncheck(try selectors.render(scope), timeout: timeout)
             case .press(let key, let selectors):
-                changedApp = true
                 try await page.press(key, on: try selectors?.render(scope), timeout: timeout)
             case .waitVisible(let selectors):
                 try await page.waitFor(.visible(try selectors.render(scope)), timeout: timeout)
@@ -104,9 +104,22 @@ struct StepRunner {
         } catch let failure as StepFailure {
             throw failure
         } catch {
+            if step.mayChangeApp, !Self.failedBeforeInput(error) { changedApp = true }
             throw StepFailure(stepPath: step.path, summary: step.summary, underlying: error, changedApp: changedApp)
         }
+        if step.mayChangeApp { changedApp = true }
         return false
+    }
+
+    /// Whether an action failed while still waiting for its element, before any input reached
+    /// the page (so it cannot have changed anything).
+    private static func failedBeforeInput(_ error: Error) -> Bool {
+        switch error {
+        case DevToolsError.stepTimedOut(_, _, let attempts): return !attempts.contains { $0.selector == "navigation" }
+        case DevToolsError.invalidSelector, is TemplateMissing: return true
+        case let e as ConnectorError: return e.outcome == .notApplied
+        default: return false
+        }
     }
 
     /// Loads `url`; when the app answers with its sign-in page, signs in and loads it again.

@@ -5,11 +5,13 @@ import StewardJSON
 ///
 /// A placeholder names a value: `settings.username`, `secrets.password`, `args.account.email`,
 /// `vars.id` (extracted earlier in the flow), `totp` (the current one-time code) or `baseURL`.
-/// `{{args.account.displayName | args.account.userName}}` takes the first that has a value.
+/// `{{args.account.displayName | args.account.userName}}` takes the first that has a value;
+/// `{{args.account.email?}}` is empty when there is none (otherwise a missing value is an error).
 struct Template: Sendable, CustomStringConvertible {
     enum Piece: Sendable {
         case literal(String)
-        case value(alternatives: [[String]])
+        /// `optional` (a trailing `?`) renders as empty text when no alternative has a value.
+        case value(alternatives: [[String]], optional: Bool)
     }
 
     let source: String
@@ -26,7 +28,9 @@ struct Template: Sendable, CustomStringConvertible {
             guard let close = rest[open.upperBound...].range(of: "}}") else {
                 throw RecipeError(path, "unclosed {{ in \"\(source)\"")
             }
-            let inner = rest[open.upperBound..<close.lowerBound]
+            var inner = rest[open.upperBound..<close.lowerBound]
+            let optional = inner.trimmingCharacters(in: .whitespaces).hasSuffix("?")
+            if optional, let mark = inner.lastIndex(of: "?") { inner = inner[..<mark] }
             var alternatives: [[String]] = []
             for name in inner.split(separator: "|", omittingEmptySubsequences: false) {
                 let parts = name.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -38,7 +42,7 @@ struct Template: Sendable, CustomStringConvertible {
                 }
                 alternatives.append(parts)
             }
-            pieces.append(.value(alternatives: alternatives))
+            pieces.append(.value(alternatives: alternatives, optional: optional))
             rest = rest[close.upperBound...]
         }
         if !rest.isEmpty { pieces.append(.literal(String(rest))) }
@@ -50,7 +54,7 @@ struct Template: Sendable, CustomStringConvertible {
     /// Whether rendering reads a secret or the one-time code (such text is never logged).
     var isSensitive: Bool {
         pieces.contains {
-            if case .value(let alternatives) = $0 { return alternatives.contains { $0[0] == "secrets" || $0[0] == "totp" } }
+            if case .value(let alternatives, _) = $0 { return alternatives.contains { $0[0] == "secrets" || $0[0] == "totp" } }
             return false
         }
     }
@@ -63,8 +67,9 @@ struct Template: Sendable, CustomStringConvertible {
             switch piece {
             case .literal(let text):
                 result += text
-            case .value(let alternatives):
+            case .value(let alternatives, let optional):
                 guard let value = try alternatives.lazy.compactMap({ try scope.value($0) }).first(where: { !$0.isEmpty }) else {
+                    if optional { continue }
                     throw TemplateMissing(name: alternatives.map { $0.joined(separator: ".") }.joined(separator: " | "))
                 }
                 result += escape(value)
