@@ -32,8 +32,8 @@ public struct StewardConfig: Sendable {
         let parsed: (value: JSONValue, lines: [String: Int])
         do {
             parsed = try JSONParser.parseWithLines(Array(data), options: .json5)
-        } catch let e as JSONParseError {
-            throw ConfigFileError(file: file, line: e.line, message: "column \(e.column): \(e.message)")
+        } catch {
+            throw ConfigFileError(file: file, line: error.line, message: "column \(error.column): \(error.message)")
         }
         let locate = { (path: String, message: String) -> ConfigFileError in
             ConfigFileError(file: file, line: lineOf(path, in: parsed.lines), message: path.isEmpty ? message : "\(path): \(message)")

@@ -8,7 +8,7 @@ struct JSONTests {
         ("1.5", .double(1.5)), ("1e3", .double(1000)), ("-0.25E-2", .double(-0.0025)), ("\"a\\\"b\"", .string("a\"b")),
         ("\"\\u00e9\\n\\t\\/\"", .string("é\n\t/")), ("\"\\ud83d\\ude00\"", .string("😀")), ("[]", .array([])), ("{}", .object([:])),
         (" [1, {\"a\": [null]}] ", .array([.int(1), .object(["a": .array([.null])])])),
-        ("92233720368547758070", .double(92233720368547758070)),
+        ("92233720368547758080", .double(92233720368547758080)),
     ])
     func parsesValidJSON(_ text: String, _ expected: JSONValue) throws {
         #expect(try JSONParser.parse(text) == expected)
