@@ -195,11 +195,13 @@ struct UserMapping: Sendable {
     /// else a new work email that becomes primary.
     private func emailOperation(_ newValue: String, current user: [String: JSONValue]) -> PatchOperation {
         let emails = AttributePath.member(user, "emails")?.arrayValue ?? []
-        if let primary = emails.first(where: { $0.objectValue.flatMap { AttributePath.member($0, "primary")?.boolValue } == true }),
+        let work = AttributePath.ValueFilter(attribute: "type", value: "work")
+        let primary = emails.first { $0.objectValue.flatMap { AttributePath.member($0, "primary")?.boolValue } == true }
+        if let primary, !AttributePath.matches(primary, work),
            let old = primary.objectValue.flatMap({ AttributePath.member($0, "value")?.stringValue }) {
             return PatchOperation(op: "replace", path: "emails[value eq \(JSONWriter.string(.string(old)))].value", value: .string(newValue))
         }
-        if emails.contains(where: { AttributePath.matches($0, .init(attribute: "type", value: "work")) }) {
+        if emails.contains(where: { AttributePath.matches($0, work) }) {
             return PatchOperation(op: "replace", path: "emails[type eq \"work\"].value", value: .string(newValue))
         }
         return PatchOperation(op: "add", path: "emails", value: [["value": .string(newValue), "type": "work", "primary": true]])

@@ -146,6 +146,31 @@ struct CannedProviderTests {
         await c.stop()
     }
 
+    @Test func updatesSendOnlyWhatChangedWithValueFilterPaths() async throws {
+        let store = UserStore(user("u1", version: 1))
+        let provider = try CannedProvider(config: ["etag": ["supported": true]]) { request in
+            guard request.path == "/scim/v2/Users/u1" else { return nil }
+            return request.method == "GET" ? store.get() : CannedServer.Response(status: 204)
+        }
+        defer { provider.stop() }
+        let c = try provider.connector()
+        let result = try await c.call(Method.accountsUpdate, params: AccountUpdateParams(
+            idempotencyKey: "k", id: "u1",
+            changes: ["email": "new@example.com", "familyName": .null, "givenName": "Given", "employeeNumber": "42"]).json,
+            as: MutationResult.self)
+        #expect(result.alreadyApplied == false)
+        let patch = try #require(provider.server.requests.first { $0.method == "PATCH" })
+        #expect(patch.headers["content-type"] == "application/scim+json")
+        #expect(patch.json["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:PatchOp"])
+        // givenName is already "Given": not sent.
+        #expect(patch.json["Operations"] == [
+            ["op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@example.com"],
+            ["op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "value": "42"],
+            ["op": "remove", "path": "name.familyName"],
+        ])
+        await c.stop()
+    }
+
     @Test func aSecond412IsPreconditionFailed() async throws {
         let store = UserStore(user("u1", version: 1))
         let provider = try CannedProvider(config: ["patch": ["supported": true], "etag": ["supported": true]]) { request in
