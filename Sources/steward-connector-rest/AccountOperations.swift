@@ -63,10 +63,11 @@ struct AccountOperations: Sendable {
     // MARK: Writes
 
     func create(_ params: AccountCreateParams, ctx: RequestContext) async throws -> AccountCreateResult {
-        guard let op = operations.accountWrites[Method.accountsCreate] else { throw missing(Method.accountsCreate) }
+        guard let choice = operations.accountWrites[Method.accountsCreate] else { throw missing(Method.accountsCreate) }
         let operation = Method.accountsCreate
         var scope = client.baseScope
         scope["account"] = params.account.json
+        let op = try choice.choose(scope, operation: operation)
         try await client.runSteps(op.steps, scope: &scope, operation: operation, ctx: ctx)
         // With "exists" statuses a repeated create is harmless: the second answer finds the first.
         let exchange = try await client.send(op.request, scope: .object(scope), operation: operation, ctx: ctx,
@@ -112,23 +113,24 @@ struct AccountOperations: Sendable {
     }
 
     func update(_ params: AccountUpdateParams, ctx: RequestContext) async throws -> MutationResult {
-        guard let op = operations.accountWrites[Method.accountsUpdate] else { throw missing(Method.accountsUpdate) }
+        guard let choice = operations.accountWrites[Method.accountsUpdate] else { throw missing(Method.accountsUpdate) }
+        var scope = client.baseScope
+        scope["params"] = ["id": .string(params.id), "idempotencyKey": .string(params.idempotencyKey)]
+        scope["changes"] = .object(params.changes)
+        let op = try choice.choose(scope, operation: Method.accountsUpdate)
         let supported = Set(op.request.templates(at: "").flatMap(\.1.references).filter { $0.root == "changes" }.compactMap(\.member))
         for key in params.changes.keys.sorted() where !supported.contains(key) {
             throw ConnectorError(.invalidArgument, "params.changes.\(key): \(client.definition.name) cannot update \(key) (it can update: \(supported.sorted().joined(separator: ", ")))")
         }
-        var scope = client.baseScope
-        scope["params"] = ["id": .string(params.id), "idempotencyKey": .string(params.idempotencyKey)]
-        scope["changes"] = .object(params.changes)
         return try await write(op, scope: scope, operation: Method.accountsUpdate, ctx: ctx)
     }
 
     /// `accounts/disable`, `accounts/enable`, `accounts/delete`.
     func change(_ method: String, _ params: AccountRefParams, ctx: RequestContext) async throws -> MutationResult {
-        guard let op = operations.accountWrites[method] else { throw missing(method) }
+        guard let choice = operations.accountWrites[method] else { throw missing(method) }
         var scope = client.baseScope
         scope["params"] = params.json
-        return try await write(op, scope: scope, operation: method, ctx: ctx)
+        return try await write(try choice.choose(scope, operation: method), scope: scope, operation: method, ctx: ctx)
     }
 
     /// Runs a write's steps and request: success, already applied, or the error it means.

@@ -40,11 +40,11 @@ struct AppDefinition: Sendable {
         var personsList: ListOperation?
         var accountsList: ListOperation?
         var accountsGet: GetOperation?
-        var accountWrites: [String: WriteOperation] = [:]
+        var accountWrites: [String: WriteChoice] = [:]
         var entitlementsList: [String: ListOperation] = [:]
         var grantsList: [String: ListOperation] = [:]
-        var grantsAdd: [String: WriteOperation] = [:]
-        var grantsRemove: [String: WriteOperation] = [:]
+        var grantsAdd: [String: WriteChoice] = [:]
+        var grantsRemove: [String: WriteChoice] = [:]
     }
 
     static let topKeys = ["name", "title", "version", "documentation", "settings", "baseURL", "auth", "headers", "paging",
@@ -128,12 +128,12 @@ struct AppDefinition: Sendable {
                     switch key {
                     case Method.entitlementsList: ops.entitlementsList[type] = try ListOperation(typeNode, target: .entitlement, defaultPaging: defaultPaging)
                     case Method.grantsList: ops.grantsList[type] = try ListOperation(typeNode, target: .grant, defaultPaging: defaultPaging)
-                    case Method.grantsAdd: ops.grantsAdd[type] = try WriteOperation(typeNode, method: key)
-                    default: ops.grantsRemove[type] = try WriteOperation(typeNode, method: key)
+                    case Method.grantsAdd: ops.grantsAdd[type] = try WriteChoice(typeNode, method: key)
+                    default: ops.grantsRemove[type] = try WriteChoice(typeNode, method: key)
                     }
                 }
             default:
-                ops.accountWrites[key] = try WriteOperation(n, method: key)
+                ops.accountWrites[key] = try WriteChoice(n, method: key)
             }
         }
         return ops
@@ -173,7 +173,7 @@ struct AppDefinition: Sendable {
         if ops.accountsGet?.scan == true, ops.accountsList == nil {
             throw operationsNode.child(Method.accountsGet).child("scan").error("scanning needs accounts/list")
         }
-        if ops.accountWrites[Method.accountsCreate]?.exists.isEmpty == false, ops.accountsGet == nil {
+        if ops.accountWrites[Method.accountsCreate]?.all.contains(where: { !$0.exists.isEmpty }) == true, ops.accountsGet == nil {
             throw operationsNode.child(Method.accountsCreate).child("exists")
                 .error("finding the existing account needs accounts/get (a request, or {\"scan\": true})")
         }
@@ -263,8 +263,13 @@ struct AppDefinition: Sendable {
                 try check(s.fields.templates(at: "\(at).fields"), roots: withRecord)
             }
         }
-        func checkWrite(_ op: WriteOperation?, _ path: String, roots: [String: [String]?]) throws(DefinitionError) {
-            guard let op else { return }
+        func checkWrite(_ choice: WriteChoice?, _ path: String, roots: [String: [String]?]) throws(DefinitionError) {
+            guard let choice else { return }
+            for (i, op) in choice.all.enumerated() {
+                try checkVariant(op, choice.variants.count > 1 || choice.variants[0].when != nil ? "\(path).variants[\(i)]" : path, roots: roots)
+            }
+        }
+        func checkVariant(_ op: WriteOperation, _ path: String, roots: [String: [String]?]) throws(DefinitionError) {
             var withRecord = roots
             withRecord["record"] = nil as [String]?
             var earlier: [String] = []

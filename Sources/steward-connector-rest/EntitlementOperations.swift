@@ -158,7 +158,7 @@ struct EntitlementOperations: Sendable {
 
     func change(adding: Bool, _ params: GrantChangeParams, ctx: RequestContext) async throws -> MutationResult {
         let method = adding ? Method.grantsAdd : Method.grantsRemove
-        guard let op = adding ? operations.grantsAdd[params.type] : operations.grantsRemove[params.type] else {
+        guard let choice = adding ? operations.grantsAdd[params.type] : operations.grantsRemove[params.type] else {
             throw ConnectorError(.invalidArgument, "params.type: \(client.definition.name) cannot \(adding ? "grant" : "revoke") \"\(params.type)\"")
         }
         if let values = client.definition.entitlementValues[params.type], !values.contains(where: { $0.id == params.entitlementId }) {
@@ -166,7 +166,8 @@ struct EntitlementOperations: Sendable {
         }
         var scope = client.baseScope
         scope["params"] = params.json
-        return try await accounts.write(op, scope: scope, operation: "\(method) (\(params.type))", ctx: ctx)
+        let operation = "\(method) (\(params.type))"
+        return try await accounts.write(try choice.choose(scope, operation: operation), scope: scope, operation: operation, ctx: ctx)
     }
 }
 

@@ -23,6 +23,52 @@ struct Step: Sendable {
     }
 }
 
+/// A write, or variants of it chosen by the request: GitHub invites by user id when given a
+/// login, and by email when given an address.
+///
+/// ```json
+/// {"variants": [{"when": {"from": "account.userName", "contains": "@"}, "path": "...", ...},
+///               {"path": "...", ...}]}
+/// ```
+/// The first variant whose `when` holds for the operation's names (`account`, `params`,
+/// `settings`) is used; a variant without `when` always applies.
+struct WriteChoice: Sendable {
+    var variants: [(when: Condition?, operation: WriteOperation)]
+
+    init(_ node: DefinitionNode, method: String) throws(DefinitionError) {
+        let variantsNode = node.child("variants")
+        if variantsNode.isMissing {
+            variants = [(nil, try WriteOperation(node, method: method))]
+            return
+        }
+        _ = try node.members(known: ["variants"])
+        var variants: [(when: Condition?, operation: WriteOperation)] = []
+        for n in try variantsNode.elements() {
+            let whenNode = n.child("when")
+            var when: Condition?
+            if !whenNode.isMissing {
+                let condition = try Condition(whenNode)
+                if case .header = condition.source {
+                    throw whenNode.error("a variant is chosen by the request (e.g. from: \"account.userName\"), not by a header")
+                }
+                when = condition
+            }
+            variants.append((when, try WriteOperation(n, method: method, isVariant: true)))
+        }
+        if variants.isEmpty { throw variantsNode.error("needs at least one variant") }
+        self.variants = variants
+    }
+
+    var all: [WriteOperation] { variants.map(\.operation) }
+
+    /// The variant for a request whose names are `scope`.
+    func choose(_ scope: [String: JSONValue], operation: String) throws -> WriteOperation {
+        let value = JSONValue.object(scope)
+        for v in variants where v.when?.holds(body: value) ?? true { return v.operation }
+        throw ConnectorError(.invalidArgument, "\(operation): none of the definition's variants applies to this request")
+    }
+}
+
 /// A write: `accounts/create|update|disable|enable|delete`, `grants/add|remove`.
 struct WriteOperation: Sendable {
     var steps: [Step]
@@ -41,8 +87,8 @@ struct WriteOperation: Sendable {
 
     static let keys = RequestSpec.keys + ["steps", "alreadyApplied", "exists", "record", "fields", "result", "message"]
 
-    init(_ node: DefinitionNode, method: String) throws(DefinitionError) {
-        let m = try node.members(known: Self.keys)
+    init(_ node: DefinitionNode, method: String, isVariant: Bool = false) throws(DefinitionError) {
+        let m = try node.members(known: Self.keys + (isVariant ? ["when"] : []))
         let isCreate = method == Method.accountsCreate
         let defaultMethod: String
         switch method {

@@ -14,6 +14,12 @@ struct GitHubLifecycleTests {
         try await runScenario(sandboxArguments: [], phases: .all)
     }
 
+    /// The demo's way: accounts named by email, so people are invited by email, and matched
+    /// by email while invited and by login (the email's local part) once they have joined.
+    @Test func invitationsByEmailConverge() async throws {
+        try await runScenario(sandboxArguments: [], phases: [.join, .leave], userNames: .email)
+    }
+
     /// Under secondary rate limits every apply still succeeds, and no request to the app
     /// comes before the `Retry-After` it was given has passed.
     @Test func convergesUnderRateLimits() async throws {
@@ -33,8 +39,15 @@ private struct Phases: OptionSet {
 }
 
 /// Runs the phases and returns the sandbox's request statistics.
+private enum UserNames {
+    /// Logins: the email's local part, invited by user id.
+    case login
+    /// Email addresses, invited by email.
+    case email
+}
+
 @discardableResult
-private func runScenario(sandboxArguments: [String], phases: Phases) async throws -> JSONValue {
+private func runScenario(sandboxArguments: [String], phases: Phases, userNames: UserNames = .login) async throws -> JSONValue {
     let sandbox = try GitHubSandbox(sandboxArguments)
     defer { sandbox.stop() }
     let dir = try TempDir()
@@ -49,8 +62,7 @@ private func runScenario(sandboxArguments: [String], phases: Phases) async throw
             settings: { definition: "\(Products.appDefinition("github"))", baseURL: "\(sandbox.baseURL)", org: "acme" },
             secrets: { token: "file:github-token" },
             limits: { concurrency: 1 },
-            userName: "emailLocalPart",
-            correlate: ["userName"],
+            \(userNames == .login ? #"userName: "emailLocalPart", correlate: ["userName"],"# : #"correlate: ["email", "userName"],"#)
             deprovision: { action: "delete", maxPercent: 100 },
           }],
           policies: [

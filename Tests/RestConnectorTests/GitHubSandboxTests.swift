@@ -74,6 +74,26 @@ struct GitHubSandboxTests {
         await github.stop()
     }
 
+    /// Given an email address, the invitation goes by email; the sandbox knows the address as
+    /// the user whose login is its local part, as GitHub does for addresses of existing users.
+    @Test func invitesByEmailWhenGivenAnAddress() async throws {
+        let sandbox = try GitHubSandbox()
+        defer { sandbox.stop() }
+        let github = try restConnector(definition: Products.appDefinition("github"), settings: sandbox.settings, secrets: sandbox.secrets)
+        let created = try await github.call(Method.accountsCreate, params: AccountCreateParams(
+            idempotencyKey: "k1", account: AccountSpec(userName: "cy.dee@example.com")).json, as: AccountCreateResult.self)
+        #expect(created.status == .actionRequired)
+        #expect(created.account?.id == "cy.dee")
+        #expect(created.account?.email == "cy.dee@example.com")
+        let again = try await github.call(Method.accountsCreate, params: AccountCreateParams(
+            idempotencyKey: "k1", account: AccountSpec(userName: "cy.dee@example.com", email: "cy.dee@example.com")).json,
+                                          as: AccountCreateResult.self)
+        #expect(again.status == .alreadyExists)
+        #expect(again.account?.id == "cy.dee")
+        #expect(try await sandbox.state().isInvited("cy.dee"))
+        await github.stop()
+    }
+
     @Test func createOfAnExistingMemberReturnsIt() async throws {
         let sandbox = try GitHubSandbox()
         defer { sandbox.stop() }
