@@ -29,23 +29,35 @@ struct MountedApp {
 }
 
 /// What the sandbox gives every app: the token, fault injection, saved state, options.
-final class SandboxContext: Sendable {
+final class SandboxContext: @unchecked Sendable {  // `loadedState` is guarded by `lock`
     let options: SandboxOptions
     let token: String
     let faults: FaultInjector
     let stateFile: StateFile?
-    /// Saved state sections by app name.
-    let savedState: [String: JSONValue]
+    private let lock = NSLock()
+    private var loadedState: [String: JSONValue]
+
+    /// Saved state sections by app name, for apps to read while they are mounted. Released
+    /// once every app is mounted, because the parsed file can be far larger than the data.
+    var savedState: [String: JSONValue] { lock.withLock { loadedState } }
 
     init(options: SandboxOptions, token: String, stateFile: StateFile?, savedState: [String: JSONValue]) {
         self.options = options
         self.token = token
         self.stateFile = stateFile
-        self.savedState = savedState
+        loadedState = savedState
         faults = FaultInjector(
             latencyMilliseconds: options.latencyMilliseconds, failRate: options.failRate,
             rateLimit: options.rateLimit, seed: options.seed)
     }
+
+    /// Hands an app its saved section and forgets it, so the parsed JSON can be freed as the
+    /// app converts it.
+    func takeSavedState(_ name: String) -> JSONValue? {
+        lock.withLock { loadedState.removeValue(forKey: name) }
+    }
+
+    func releaseSavedState() { lock.withLock { loadedState = [:] } }
 
     /// Tells the state file that an app's data changed.
     func stateChanged() { stateFile?.changed() }

@@ -30,7 +30,7 @@ final class StateFile: @unchecked Sendable {  // mutable state is only touched o
         }
         let document: JSONValue
         do {
-            document = try JSONParser.parse(Array(data))
+            document = try data.withUnsafeBytes { bytes in try JSONParser.parse(bytes) }
         } catch {
             throw LoadError(description: "state file \(path): \(error)")
         }

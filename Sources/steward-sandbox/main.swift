@@ -39,14 +39,17 @@ do {
 }
 
 let stateFile = options.statePath.map { StateFile(path: $0) }
-let savedState: [String: JSONValue]
-do {
-    savedState = try stateFile?.load() ?? [:]
-} catch {
-    fail("\(error)", code: 1)
+
+/// The saved state, parsed; the caller keeps it only as long as the apps need it.
+func loadState() -> [String: JSONValue] {
+    do {
+        return try stateFile?.load() ?? [:]
+    } catch {
+        fail("\(error)", code: 1)
+    }
 }
 
-let context = SandboxContext(options: options, token: options.token ?? randomToken(), stateFile: stateFile, savedState: savedState)
+let context = SandboxContext(options: options, token: options.token ?? randomToken(), stateFile: stateFile, savedState: loadState())
 let selectedApps = options.apps.isEmpty ? SandboxApp.all : SandboxApp.all.filter { options.apps.contains($0.name) }
 
 var router = Router()
@@ -60,6 +63,8 @@ for app in selectedApps {
         fail("\(app.name): \(error)", code: 1)
     }
 }
+
+context.releaseSavedState()
 
 var configuration = HTTPServer.Configuration()
 configuration.port = options.port

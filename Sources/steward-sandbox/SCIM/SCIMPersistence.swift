@@ -7,7 +7,7 @@ import StewardJSON
 enum SCIMPersistence {
     static func makeStore(context: SandboxContext) throws -> SCIMStore {
         var state = SCIMState(seed: context.options.seed)
-        if let saved = context.savedState["scim"] {
+        if let saved = context.takeSavedState("scim") {
             do {
                 state = try restore(saved, seed: context.options.seed)
             } catch {
@@ -43,17 +43,21 @@ enum SCIMPersistence {
         return ["Users": saved(.user), "Groups": saved(.group)]
     }
 
-    static func restore(_ saved: JSONValue, seed: UInt64) throws(SCIMError) -> SCIMState {
+    /// Rebuilds the state from a saved section, releasing each saved resource once converted.
+    static func restore(_ saved: consuming JSONValue, seed: UInt64) throws(SCIMError) -> SCIMState {
         var state = SCIMState(seed: seed)
         let now = SCIMTime.nowMilliseconds()
         var groupMembers: [(id: String, members: JSONValue)] = []
+        var sections = saved.objectValue ?? [:]
+        saved = .null
         for kind in [ResourceKind.user, .group] {
-            let items = saved[kind.endpoint]
-            if items.isNull { continue }
-            guard case .array(let list) = items else {
+            guard let items = sections.removeValue(forKey: kind.endpoint), !items.isNull else { continue }
+            guard case .array(var list) = consume items else {
                 throw SCIMError.badRequest(.invalidSyntax, "'\(kind.endpoint)' must be an array")
             }
-            for (index, item) in list.enumerated() {
+            for index in list.indices {
+                let item = list[index]
+                list[index] = .null
                 let place = "\(kind.endpoint)[\(index)]"
                 guard let id = item["id"].stringValue, !id.isEmpty else {
                     throw SCIMError.badRequest(.invalidValue, "\(place): 'id' is missing")
