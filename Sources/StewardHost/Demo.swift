@@ -142,7 +142,7 @@ public struct Demo: Sendable {
 /// The demo's config and app seeding.
 enum DemoConfig {
     /// The GitHub-shaped app joins the demo once its people can be invited by email.
-    static let demoIncludesGitHub = false
+    static let demoIncludesGitHub = true
 
     struct App {
         var id: String
