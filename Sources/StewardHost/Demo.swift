@@ -197,9 +197,12 @@ enum DemoConfig {
         if ids.contains("github") { salesRole.append(#"{ app: "github", entitlements: ["role:member", "team:sales-engineering"] }"#) }
         var support: [String] = []
         if ids.contains("crm") { support.append(#"{ app: "crm", entitlements: ["group:support"] }"#) }
-        if ids.contains("legacy") { support.append(#"{ app: "legacy", entitlements: ["role:Agent", "group:tickets"] }"#) }
+        // The browser-driven app is slow to drive, so only a few people use it: finance, and the
+        // senior engineers who approve its changes (one of them leaves in round 2).
+        var seniorEngineers: [String] = []
+        if ids.contains("legacy") { seniorEngineers.append(#"{ app: "legacy", entitlements: ["role:Viewer", "group:Engineering"] }"#) }
         var finance: [String] = []
-        if ids.contains("legacy") { finance.append(#"{ app: "legacy", entitlements: ["role:Editor", "group:ledger"] }"#) }
+        if ids.contains("legacy") { finance.append(#"{ app: "legacy", entitlements: ["role:Editor", "group:Finance"] }"#) }
 
         var policies: [String] = []
         if !everyone.isEmpty { policies.append(#"{ id: "everyone", when: {}, grant: [\#(everyone.joined(separator: ", "))] }"#) }
@@ -207,6 +210,7 @@ enum DemoConfig {
         if !engineering.isEmpty { policies.append(#"{ id: "engineering", when: { department: ["Engineering"] }, grant: [\#(engineering.joined(separator: ", "))] }"#) }
         if !leads.isEmpty { policies.append(#"{ id: "eng-leads", when: { department: ["Engineering"], title: { prefix: "Lead" } }, grant: [\#(leads.joined(separator: ", "))] }"#) }
         if !support.isEmpty { policies.append(#"{ id: "support", when: { department: ["Support"] }, grant: [\#(support.joined(separator: ", "))] }"#) }
+        if !seniorEngineers.isEmpty { policies.append(#"{ id: "senior-engineers", when: { department: ["Engineering"], title: { prefix: "Senior" } }, grant: [\#(seniorEngineers.joined(separator: ", "))] }"#) }
         if !finance.isEmpty { policies.append(#"{ id: "finance", when: { department: ["Finance"] }, grant: [\#(finance.joined(separator: ", "))] }"#) }
         return """
             // Written by `steward demo`. Paths are relative to this file.

@@ -55,7 +55,7 @@ public struct DemoWorld: Sendable {
     }
 
     /// Three joiners, an Engineering → Sales mover, a lead who stops being one (Admin → Viewer),
-    /// and two leavers (one terminated, one simply gone from the feed).
+    /// and two leavers (an engineer terminated, a writer simply gone from the feed).
     public func secondRound(today: String) -> (DemoWorld, Changes) {
         var next = people
         var changes = Changes()
@@ -80,8 +80,9 @@ public struct DemoWorld: Sendable {
             next[i].title = "Senior Software Engineer"
             changes.movers.append(next[i].id)
         }
-        // One leaver is marked terminated; the other disappears from the export.
-        if let i = next.firstIndex(where: { $0.department == "Support" && $0.title == "Support Agent" }) {
+        // One leaver is marked terminated (an engineer, who has access in every demo app); the
+        // other disappears from the export.
+        if let i = next.firstIndex(where: { $0.department == "Engineering" && $0.title == "Senior Software Engineer" && !changes.movers.contains($0.id) }) {
             next[i].status = .terminated
             next[i].endDate = today
             changes.leavers.append(next[i].id)
