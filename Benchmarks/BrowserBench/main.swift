@@ -1,6 +1,8 @@
 // BrowserBench: Chromium launch to ready, and a warm "deactivate one user" flow.
 //
 //   swift run -c release BrowserBench            run the benchmark (median of 20)
+//   swift run -c release BrowserBench connector  warm deactivate through the connector (build
+//                                                steward-sandbox and steward-connector-browser too)
 //   swift run -c release BrowserBench hold       launch, print "pid <pid>", wait to be killed
 //
 // `hold` exists for the DevTools tests: they SIGKILL it and check that its Chromium exits.
@@ -18,6 +20,17 @@ if arguments.first == "hold" {
         while true { try await Task.sleep(for: .seconds(3600)) }
     } catch {
         FileHandle.standardError.write(Data("BrowserBench hold: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if arguments.first == "connector" {
+    // Through steward-connector-browser and the legacy recipe (see ConnectorBench.swift).
+    do {
+        try await runConnectorBench(iterations: Int(arguments.dropFirst().first ?? "") ?? 20)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("BrowserBench connector: \(error)\n".utf8))
         exit(1)
     }
 }

@@ -8,7 +8,15 @@ extension SandboxApp {
         summary: "\"Legacy admin\" web app with no API (HTML forms, CSRF, optional TOTP, confirm dialogs)"
     ) { context in
         let options = context.options
-        let store = LegacyStore(layout: options.legacyLayout, generatedUsers: options.generatedUsers)
+        let store = LegacyStore(layout: options.legacyLayout, generatedUsers: options.generatedUsers) { context.stateChanged() }
+        if let saved = context.savedState["legacy"] {
+            do {
+                try store.replaceUsers(saved)
+            } catch {
+                throw StateFile.LoadError(description: "state file \(context.stateFile?.path ?? ""): legacy: \(error)")
+            }
+        }
+        context.stateFile?.register("legacy") { store.snapshot() }
         var totp: LegacyTOTP?
         if let secret = options.legacyTOTPSecret {
             guard let parsed = LegacyTOTP(base32: secret) else {
@@ -30,7 +38,7 @@ extension SandboxApp {
         var router = slowed
         // Test hooks observe and steer the app; they need the sandbox token, not a sign-in.
         router.mount("/", context.requiringBearerToken(app.hooks()) { .json(["error": "a valid bearer token is required"], status: .unauthorized) })
-        return MountedApp(router: router)
+        return MountedApp(router: router, snapshot: { store.snapshot() })
     }
 }
 
@@ -133,19 +141,21 @@ struct LegacyApp: Sendable {
         return router
     }
 
-    /// `GET /_state` (everything, as JSON), `POST /_sandbox/layout {"layout": "alt"}`,
+    /// `GET /_state` (everything, as JSON), `PUT /_sandbox/users {"users": [...]}` (replace
+    /// every user, e.g. with a demo's people), `POST /_sandbox/layout {"layout": "alt"}`,
     /// `POST /_sandbox/expire-sessions`: for tests and demos only.
     func hooks() -> Router {
         var router = Router()
         router.get("/_state") { _ in
-            let users: [JSONValue] = store.allUsers().map { user in
-                [
-                    "id": .string(String(user.id)), "userName": .string(user.userName), "email": .string(user.email),
-                    "displayName": .string(user.displayName), "status": .string(user.status.rawValue),
-                    "role": .string(user.role), "groups": .array(user.groups.sorted().map(JSONValue.string)),
-                ]
+            .json(["users": store.snapshot()["users"], "layout": .string(store.layout.rawValue), "totp": .bool(totp != nil)])
+        }
+        router.put("/_sandbox/users") { request in
+            do {
+                try store.replaceUsers(try request.jsonBody())
+            } catch let error as LegacyError {
+                throw HTTPError(.badRequest, error.description)
             }
-            return .json(["users": .array(users), "layout": .string(store.layout.rawValue), "totp": .bool(totp != nil)])
+            return .json(["users": .int(store.allUsers().count)])
         }
         router.post("/_sandbox/layout") { request in
             let body = try request.jsonBody()

@@ -1,4 +1,5 @@
 import Foundation
+import StewardJSON
 
 /// The legacy admin app's data: users, groups, sign-in sessions and the current layout.
 ///
@@ -59,9 +60,12 @@ final class LegacyStore: @unchecked Sendable {  // all mutable state is guarded 
     private var sessions: [String: Session] = [:]
     private var loginTokens: [String] = []
     private var currentLayout: LegacyLayout
+    /// Tells the state file that users changed.
+    private let changed: @Sendable () -> Void
 
-    init(layout: LegacyLayout, generatedUsers: Int) {
+    init(layout: LegacyLayout, generatedUsers: Int, changed: @escaping @Sendable () -> Void = {}) {
         currentLayout = layout
+        self.changed = changed
         for (index, name) in Self.seedNames.enumerated() {
             let userName = name.lowercased().split(separator: " ").joined(separator: ".")
             add(User(id: 0, userName: userName, email: "\(userName)@example.com", displayName: name,
@@ -112,25 +116,72 @@ final class LegacyStore: @unchecked Sendable {  // all mutable state is guarded 
 
     /// Adds an invited user; nil when the user name is taken.
     func invite(userName: String, email: String, displayName: String, role: String) -> User? {
-        lock.withLock {
+        let invited: User? = lock.withLock {
             guard !users.values.contains(where: { $0.userName.lowercased() == userName.lowercased() }) else { return nil }
             add(User(id: 0, userName: userName, email: email, displayName: displayName.isEmpty ? userName : displayName,
                      status: .invited, role: role, groups: []))
             return users[nextID - 1]
         }
+        if invited != nil { changed() }
+        return invited
     }
 
     @discardableResult
     func update(_ id: Int, _ change: (inout User) -> Void) -> User? {
-        lock.withLock {
+        let updated: User? = lock.withLock {
             guard var user = users[id] else { return nil }
             change(&user)
             users[id] = user
             return user
         }
+        if updated != nil { changed() }
+        return updated
     }
 
-    func delete(_ id: Int) -> User? { lock.withLock { users.removeValue(forKey: id) } }
+    func delete(_ id: Int) -> User? {
+        let removed = lock.withLock { users.removeValue(forKey: id) }
+        if removed != nil { changed() }
+        return removed
+    }
+
+    // MARK: State
+
+    /// The users as the state file and `GET /legacy/_state` show them.
+    func snapshot() -> JSONValue {
+        ["users": .array(allUsers().map { user in
+            [
+                "id": .string(String(user.id)), "userName": .string(user.userName), "email": .string(user.email),
+                "displayName": .string(user.displayName), "status": .string(user.status.rawValue),
+                "role": .string(user.role), "groups": .array(user.groups.sorted().map(JSONValue.string)),
+            ]
+        })]
+    }
+
+    /// Replaces every user with `json["users"]` (the snapshot's shape; ids optional), for a
+    /// saved state or a demo's seed. Nothing changes when any entry is invalid.
+    func replaceUsers(_ json: JSONValue) throws(LegacyError) {
+        guard let items = json["users"].arrayValue else { throw LegacyError("expected {\"users\": [...]}") }
+        var loaded: [Int: User] = [:]
+        var next = 1
+        for (i, item) in items.enumerated() {
+            guard let userName = item["userName"].stringValue, !userName.isEmpty else { throw LegacyError("users[\(i)].userName is required") }
+            let id = item["id"].stringValue.flatMap { Int($0) } ?? item["id"].intValue ?? next
+            let statusName = item["status"].stringValue ?? "active"
+            guard let status = User.Status(rawValue: statusName) else { throw LegacyError("users[\(i)].status must be active, disabled or invited") }
+            let role = item["role"].stringValue ?? "viewer"
+            guard Self.roles.contains(role) else { throw LegacyError("users[\(i)].role must be one of \(Self.roles.joined(separator: ", "))") }
+            guard loaded[id] == nil else { throw LegacyError("users[\(i)].id \(id) is taken") }
+            let groups = Set((item["groups"].arrayValue ?? []).compactMap(\.stringValue))
+            loaded[id] = User(id: id, userName: userName, email: item["email"].stringValue ?? "\(userName)@example.com",
+                              displayName: item["displayName"].stringValue ?? userName, status: status, role: role, groups: groups)
+            next = max(next, id + 1)
+        }
+        lock.withLock {
+            users = loaded
+            nextID = next
+        }
+        changed()
+    }
 
     // MARK: Sessions
 

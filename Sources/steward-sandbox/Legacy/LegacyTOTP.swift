@@ -12,7 +12,7 @@ struct LegacyTOTP: Sendable {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
         for byte in base32.uppercased().utf8 where byte != UInt8(ascii: "=") && byte != UInt8(ascii: " ") {
             guard let value = alphabet.firstIndex(of: byte) else { return nil }
-            buffer = (buffer << 5) | value
+            buffer = ((buffer << 5) | value) & 0xFFFF
             bits += 5
             if bits >= 8 {
                 bits -= 8

@@ -1,0 +1,92 @@
+import Foundation
+import StewardJSON
+
+/// `BrowserBench connector`: a warm "deactivate one user" through steward-connector-browser
+/// and the shipped legacy recipe, against `steward-sandbox --legacy`, both built next to this
+/// benchmark. Measures the JSON-RPC round trip of `accounts/disable` (open the user's page,
+/// click Deactivate, accept the confirm() dialog, see the new status), after one warm-up call
+/// that launches Chromium and signs in.
+func runConnectorBench(iterations: Int) async throws {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let sandbox = Process()
+    sandbox.executableURL = directory.appendingPathComponent("steward-sandbox")
+    sandbox.arguments = ["--legacy", "--users", String(iterations + 5), "--exit-with-stdin"]
+    let sandboxOut = Pipe(), sandboxIn = Pipe()
+    sandbox.standardOutput = sandboxOut
+    sandbox.standardInput = sandboxIn
+    try sandbox.run()
+    defer { sandbox.terminate() }
+    let ready = try JSONParser.parse(LineReader(sandboxOut.fileHandleForReading).next())
+    guard let baseURL = ready["apps"]["legacy"].stringValue, let token = ready["token"].stringValue else {
+        throw BenchError("unexpected sandbox ready line")
+    }
+
+    let connector = Process()
+    connector.executableURL = directory.appendingPathComponent("steward-connector-browser")
+    let input = Pipe(), output = Pipe()
+    connector.standardInput = input
+    connector.standardOutput = output
+    try connector.run()
+    let replies = LineReader(output.fileHandleForReading)
+    var nextID = 0
+    func call(_ method: String, _ params: JSONValue) throws -> JSONValue {
+        nextID += 1
+        let request: JSONValue = ["jsonrpc": "2.0", "id": .int(nextID), "method": .string(method), "params": params]
+        input.fileHandleForWriting.write(Data((JSONWriter.string(request) + "\n").utf8))
+        while true {
+            let message = try JSONParser.parse(try replies.next())
+            guard message["id"].intValue == nextID else { continue }  // log notifications
+            if !message["error"].isNull { throw BenchError("\(method) failed: \(message["error"])") }
+            return message["result"]
+        }
+    }
+    let recipe = repository.appendingPathComponent("plugins/browser/recipes/legacy.json").path
+    _ = try call("initialize", [
+        "protocolVersions": ["1.0"], "host": ["name": "BrowserBench", "version": "1"], "appId": "legacy",
+        "settings": ["recipe": .string(recipe), "baseURL": .string(baseURL), "username": "admin"],
+        "secrets": ["password": .string(token)],
+    ])
+    // The generated users come after the 23 seeded ones; the warm-up deactivates the first.
+    let firstGenerated = 24
+    let clock = ContinuousClock()
+    let warmUp = try clock.measure { _ = try call("accounts/disable", ["idempotencyKey": "warm", "id": .string(String(firstGenerated))]) }
+    var times: [Duration] = []
+    for i in 1...iterations {
+        let id = String(firstGenerated + i)
+        times.append(try clock.measure { _ = try call("accounts/disable", ["idempotencyKey": .string("k\(i)"), "id": .string(id)]) })
+    }
+    _ = try call("shutdown", [:])
+    try input.fileHandleForWriting.close()
+    connector.waitUntilExit()
+    let sorted = times.sorted()
+    func ms(_ d: Duration) -> String { String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000) }
+    print("connector: first accounts/disable (launch Chromium, sign in, deactivate) \(ms(warmUp))")
+    print("connector: warm accounts/disable through steward-connector-browser: median \(ms(sorted[sorted.count / 2])), min \(ms(sorted[0])), max \(ms(sorted[sorted.count - 1])) (n=\(iterations))")
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Newline-separated messages from a pipe.
+final class LineReader {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func next() throws -> [UInt8] {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { throw BenchError("the process closed its output") }
+            buffer += chunk
+        }
+    }
+}
