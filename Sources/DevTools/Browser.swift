@@ -26,6 +26,7 @@ public final class Browser: Sendable {
         let connection = Connection(process: process)
         do {
             let reply = try await connection.send("Browser.getVersion", timeout: options.launchTimeout)
+            DispatchQueue.global().async { process.noteCrashHandlers() }
             return Browser(process: process, connection: connection, options: options,
                            version: reply["product"].stringValue ?? "unknown")
         } catch {

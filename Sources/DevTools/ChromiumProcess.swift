@@ -21,6 +21,9 @@ final class ChromiumProcess: Sendable {
     private struct ExitState {
         var exit: String?
         var terminated = false
+        /// Crashpad handlers of this browser: they start in process groups of their own, so the
+        /// group kill misses them, and as our orphans they would linger as zombies.
+        var crashHandlers: Set<pid_t> = []
     }
 
     /// Starts `executable` with `arguments` and a fresh profile directory.
@@ -89,11 +92,21 @@ final class ChromiumProcess: Sendable {
             return !state.terminated
         }
         guard first else { return }
+        noteCrashHandlers()
         let deadline = ContinuousClock.now + grace
         while exitDescription == nil, ContinuousClock.now < deadline { usleep(2_000) }
         kill(-pid, SIGKILL)
         reapGroup()
+        reapCrashHandlers()
         ProfileDirectory.remove(profileDirectory)
+    }
+
+    /// Remembers the crash handlers whose output goes to this browser's log, which is how they
+    /// can be told apart from those of other browsers. Call once the browser is up.
+    func noteCrashHandlers() {
+        let log = profileDirectory + "/chromium.log"
+        let found = Self.crashHandlerProcesses().filter { Self.outputPath(of: $0) == log }
+        status.withLock { $0.crashHandlers.formUnion(found) }
     }
 
     /// The last lines Chromium wrote to stderr, for launch and crash errors.
@@ -122,6 +135,39 @@ final class ChromiumProcess: Sendable {
             }
         }
         _ = exitDescription
+    }
+
+    /// Kills this browser's crash handlers if they outlived it and reaps them if they are ours.
+    private func reapCrashHandlers() {
+        let handlers = status.withLock { $0.crashHandlers }
+        for handler in handlers where Self.isCrashHandler(handler) { kill(handler, SIGKILL) }
+        let deadline = ContinuousClock.now + .seconds(2)
+        var left = handlers
+        while !left.isEmpty, ContinuousClock.now < deadline {
+            for handler in left {
+                var raw: Int32 = 0
+                let result = waitpid(handler, &raw, WNOHANG)
+                if result == handler || (result < 0 && errno == ECHILD) { left.remove(handler) }
+            }
+            if !left.isEmpty { usleep(1_000) }
+        }
+    }
+
+    private static func crashHandlerProcesses() -> [pid_t] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.compactMap { pid_t($0) }.filter(isCrashHandler)
+    }
+
+    private static func isCrashHandler(_ pid: pid_t) -> Bool {
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+        return comm.hasPrefix("chrome_crashpad")
+    }
+
+    private static func outputPath(of pid: pid_t) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/\(pid)/fd/1", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func reap(_ pid: pid_t) -> String? {

@@ -19,8 +19,10 @@ struct BrowserLifecycleTests {
         #expect(!processes(inGroup: group).isEmpty)
         let profile = browser.process.profileDirectory
         #expect(FileManager.default.fileExists(atPath: profile))
+        let handlers = crashHandlers(loggingTo: profile + "/chromium.log")
         await browser.close()
         #expect(processes(inGroup: group).map(\.pid) == [])
+        #expect(handlers.filter(processExists) == [], "crash handlers left: \(handlers)")
         #expect(!browser.isConnected)
         #expect(!FileManager.default.fileExists(atPath: profile))
     }
@@ -73,10 +75,13 @@ struct BrowserLifecycleTests {
         let line = try #require(Self.firstLine(of: output.fileHandleForReading), "BrowserBench hold printed nothing")
         let group = try #require(Int32(line.replacingOccurrences(of: "pid ", with: "")), "unexpected output: \(line)")
         #expect(!processes(inGroup: group).isEmpty)
+        let handlers = crashHandlers(childrenOf: child.processIdentifier)
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
         let left = await waitUntilGroupIsGone(group)
         #expect(left.isEmpty, "left behind: \(left)")
+        let handlersLeft = await waitUntilGone(handlers)
+        #expect(handlersLeft == [], "crash handlers left: \(handlersLeft)")
         if !left.isEmpty { kill(-group, SIGKILL) }
     }
 

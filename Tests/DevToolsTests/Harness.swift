@@ -71,8 +71,32 @@ actor Slots {
 
 /// Processes (including zombies) whose process group is `group`, from /proc.
 func processes(inGroup group: Int32) -> [(pid: Int32, state: String, name: String)] {
+    processTable().filter { $0.group == group }.map { ($0.pid, $0.state, $0.name) }
+}
+
+/// Chromium's crash handlers whose parent is `parent`. They run in process groups of their own,
+/// so a group kill misses them.
+func crashHandlers(childrenOf parent: Int32) -> [Int32] {
+    processTable().filter { $0.parent == parent && $0.name.hasPrefix("chrome_crashpad") }.map(\.pid)
+}
+
+/// Chromium's crash handlers writing to `log` (the browser's stderr file, which they inherit).
+func crashHandlers(loggingTo log: String) -> [Int32] {
+    processTable().filter { entry in
+        guard entry.name.hasPrefix("chrome_crashpad"),
+              let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry.pid)/fd/1") else { return false }
+        return target == log
+    }.map(\.pid)
+}
+
+/// Whether a process exists at all, zombies included.
+func processExists(_ pid: Int32) -> Bool {
+    FileManager.default.fileExists(atPath: "/proc/\(pid)")
+}
+
+private func processTable() -> [(pid: Int32, state: String, name: String, parent: Int32, group: Int32)] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-    var found: [(Int32, String, String)] = []
+    var found: [(Int32, String, String, Int32, Int32)] = []
     for entry in entries {
         guard let pid = Int32(entry),
               let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
@@ -80,8 +104,8 @@ func processes(inGroup group: Int32) -> [(pid: Int32, state: String, name: Strin
         let name = String(stat[stat.index(after: open)..<close])
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the name: state, ppid, pgrp.
-        guard fields.count > 2, let pgrp = Int32(fields[2]) else { continue }
-        if pgrp == group { found.append((pid, String(fields[0]), name)) }
+        guard fields.count > 2, let parent = Int32(fields[1]), let group = Int32(fields[2]) else { continue }
+        found.append((pid, String(fields[0]), name, parent, group))
     }
     return found
 }
@@ -94,6 +118,20 @@ func waitUntilGroupIsGone(_ group: Int32, limit: Duration = .seconds(20)) async 
         var status: Int32 = 0
         while waitpid(-group, &status, WNOHANG) > 0 {}
         let left = processes(inGroup: group)
+        if left.isEmpty || ContinuousClock.now > deadline { return left }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// Polls (reaping those that are our children) until none of `pids` exists or `limit` passes.
+func waitUntilGone(_ pids: [Int32], limit: Duration = .seconds(20)) async -> [Int32] {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        for pid in pids {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+        }
+        let left = pids.filter(processExists)
         if left.isEmpty || ContinuousClock.now > deadline { return left }
         try? await Task.sleep(for: .milliseconds(50))
     }
