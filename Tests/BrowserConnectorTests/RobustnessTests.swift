@@ -99,6 +99,35 @@ struct RobustnessTests {
         }
     }
 
+    @Test func theConfirmationDialogGuardsDeactivation() async throws {
+        // Without "dialog": "accept" the connector answers Cancel, so the form is never sent.
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        var recipe = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Products.legacyRecipe))))
+        let cancelling: JSONValue = [
+            "steps": [
+                ["action": "goto", "url": "/users/{{args.id}}"],
+                ["action": "click", "selector": "#deactivate"],
+                ["action": "waitFor", "selector": "//*[@id='status'][normalize-space()='Deactivated']", "timeoutMs": 1000],
+            ],
+        ]
+        if case .object(var root) = recipe, case .object(var accounts)? = root["accounts"] {
+            accounts["disable"] = cancelling
+            root["accounts"] = .object(accounts)
+            recipe = .object(root)
+        }
+        let path = try dir.write("cancelling.json", JSONWriter.string(recipe))
+        try await withLegacy(recipe: path, stateDirectory: dir.url.appendingPathComponent("state").path) { sandbox, connector in
+            let error = await connectorError {
+                _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k1", id: "1").json)
+            }
+            #expect(error?.kind == .timeout)
+            #expect(error?.outcome == .unknown, "the click reached the page")
+            let ada = try await sandbox.user("ada.lovelace")
+            #expect(ada["status"].stringValue == "active")
+        }
+    }
+
     @Test func keepsProofOfChangesWhenAsked() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
