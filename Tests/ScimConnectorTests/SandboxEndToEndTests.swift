@@ -152,8 +152,6 @@ struct SandboxEndToEndTests {
         #expect(try await sandbox.direct.users(named: "flaky@example.com").count == 1)
         #expect(events.logMessages.contains { $0.contains("as Retry-After asks") },
                 "the connector should have waited as Retry-After asked at least once")
-        // The host hears about the exhausted budget.
-        #expect(!events.rateLimits.isEmpty)
         await c.stop()
     }
 
