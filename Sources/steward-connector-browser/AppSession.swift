@@ -88,6 +88,8 @@ actor AppSession {
         if case DevToolsError.browserClosed = failure.underlying { await reset() }
         if case DevToolsError.pageClosed = failure.underlying { await reset() }
         error.message = ctx.redact("\(failure.stepPath) (\(failure.summary)) failed: \(error.message)")
+        // The app said "no such thing": an answer, not a malfunction worth evidence.
+        if error.kind == .notFound { return error }
         var details = JSONObjectBuilder(capacity: 5)
         details.set("step", failure.stepPath)
         details.set("action", ctx.redact(failure.summary))

@@ -12,7 +12,7 @@ struct Recipe: Sendable {
     /// The timeout of a step that does not set `timeoutMs`.
     var stepTimeout: Duration
     var login: Login
-    /// Account flows by operation: list, create, disable, enable, delete.
+    /// Account flows by operation: list, get, create, disable, enable, delete.
     var accounts: [AccountOperation: Flow]
     var grantsList: Flow?
     var entitlementTypes: [EntitlementType]
@@ -74,7 +74,7 @@ struct Recipe: Sendable {
         accounts = [:]
         if !root["accounts"].isNull {
             let accountFlows = try Members(root["accounts"], at: "accounts")
-            let supported: [AccountOperation] = [.list, .create, .disable, .enable, .delete]
+            let supported: [AccountOperation] = [.list, .get, .create, .disable, .enable, .delete]
             try accountFlows.allow(supported.map(\.rawValue))
             for operation in supported where !accountFlows[operation.rawValue].isNull {
                 accounts[operation] = try Flow(accountFlows[operation.rawValue], at: "accounts.\(operation.rawValue)")

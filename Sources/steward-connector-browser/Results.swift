@@ -45,15 +45,19 @@ enum Results {
         }
     }
 
-    /// The created account from templates over the flow's variables and arguments.
-    static func createdAccount(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> Account? {
+    /// An account from templates over the flow's variables and arguments (create, get):
+    /// each field is a template, or `{"value": template, "map": {...}}`.
+    static func templatedAccount(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> Account? {
         guard let spec = flow.result["account"].objectValue else { return nil }
         var fields: [String: String] = [:]
         for (name, value) in spec {
             let at = "\(flow.path).result.account.\(name)"
-            guard let text = value.stringValue else { throw ConnectorError(.configuration, "\(at) must be a string template") }
+            guard let text = value.stringValue ?? value["value"].stringValue else {
+                throw ConnectorError(.configuration, "\(at) must be a string template or {\"value\": template, \"map\": {...}}")
+            }
             do {
-                fields[name] = try Template(text, at: at).render(outcome.scope)
+                let rendered = try Template(text, at: at).render(outcome.scope)
+                fields[name] = value["map"][rendered].stringValue ?? rendered
             } catch let error as RecipeError {
                 throw ConnectorError(.configuration, error.description)
             } catch is TemplateMissing {

@@ -28,7 +28,29 @@ func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
             if outcome.finishedEarly {
                 return AccountCreateResult(status: .alreadyExists, message: "\(params.account.userName) already exists in \(recipe.app)")
             }
-            return AccountCreateResult(status: .created, account: try Results.createdAccount(flow, outcome))
+            return AccountCreateResult(status: .created, account: try Results.templatedAccount(flow, outcome))
+        }
+    }
+    if let flow = recipe.accounts[.get] {
+        let list = recipe.accounts[.list]
+        handlers.getAccount = { params, ctx in
+            // The get flow opens an account's page by id; other keys search the listing.
+            if let id = params.id {
+                do {
+                    let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: false)
+                    return outcome.finishedEarly ? nil : try Results.templatedAccount(flow, outcome)
+                } catch let error as ConnectorError where error.kind == .notFound {
+                    return nil
+                }
+            }
+            guard let list else { throw ConnectorError(.invalidArgument, "params.id: \(recipe.app)'s recipe finds accounts by id only") }
+            let outcome = try await session.run(list, args: [:], context: ctx, mutation: false)
+            return try Results.accounts(list, outcome).first { account in
+                (params.userName.map { $0.lowercased() == account.userName.lowercased() } ?? true)
+                    && (params.email.map { $0.lowercased() == account.email?.lowercased() } ?? true)
+                    && (params.externalId.map { $0 == account.externalId } ?? true)
+                    && (params.employeeNumber.map { $0 == account.employeeNumber } ?? true)
+            }
         }
     }
     func mutation(_ flow: Flow?) -> Handlers.Write<AccountRefParams, MutationResult>? {

@@ -22,6 +22,13 @@ struct LegacyLifecycleTests {
             #expect(disabled == Set(state.values.filter { $0["status"].stringValue == "disabled" }.compactMap { $0["userName"].stringValue }))
             #expect(!disabled.isEmpty)
 
+            let byID = try await connector.call(Method.accountsGet, params: AccountGetParams(id: ada.id).json, as: AccountGetResult.self)
+            #expect(byID.account == ada, "the user's own page shows what the table shows")
+            let byName = try await connector.call(Method.accountsGet, params: AccountGetParams(userName: "ADA.lovelace").json, as: AccountGetResult.self)
+            #expect(byName.account?.id == ada.id)
+            let absent = try await connector.call(Method.accountsGet, params: AccountGetParams(id: "99999").json, as: AccountGetResult.self)
+            #expect(absent.account == nil)
+
             let grants = try await connector.listAll(Method.grantsList, of: Grant.self)
             #expect(grants.contains(Grant(accountId: ada.id, type: "role", entitlementId: "editor")))
             #expect(grants.contains(Grant(accountId: ada.id, type: "group", entitlementId: "engineering")))
