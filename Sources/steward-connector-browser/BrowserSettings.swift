@@ -15,7 +15,6 @@ struct BrowserSettings: Sendable {
         case failures, all
     }
 
-    var recipePath: String
     var baseURL: String
     var totp: TOTP?
     var evidence: EvidenceMode
@@ -24,7 +23,7 @@ struct BrowserSettings: Sendable {
 
     static let names = ["recipe", "baseURL", "username", "totp", "evidence", "chromium"]
 
-    /// Reads the settings; the recipe supplies the default base URL.
+    /// The recipe file named by the `recipe` setting, made absolute.
     static func recipePath(_ ctx: RequestContext) throws -> String {
         guard let path = ctx.settings["recipe"].stringValue, !path.isEmpty else {
             throw ConnectorError(.configuration, "settings.recipe is required: the recipe file, e.g. plugins/browser/recipes/legacy.json")
@@ -32,12 +31,12 @@ struct BrowserSettings: Sendable {
         return ctx.resolvePath(path)
     }
 
+    /// Reads the settings; the recipe supplies the default base URL.
     init(_ ctx: RequestContext, recipe: Recipe) throws {
         guard let object = ctx.settings.objectValue else { throw ConnectorError(.configuration, "settings must be an object") }
         for key in object.keys.sorted() where !Self.names.contains(key) {
             throw ConnectorError(.configuration, "settings.\(key): unknown setting (expected one of: \(Self.names.joined(separator: ", ")))")
         }
-        recipePath = try Self.recipePath(ctx)
         func string(_ name: String) throws -> String? {
             let value = ctx.settings[name]
             if value.isNull { return nil }

@@ -40,8 +40,8 @@ struct StepRunner {
         _ = try await run(login.steps)
         let now = try await page.url()
         if now.contains(login.loggedOutURLContains) {
-            throw StepFailure(stepPath: "login", summary: "sign in", changedApp: false,
-                              underlying: ConnectorError(.unauthenticated, "still on the sign-in page after the login steps: check username, password and totpSecret"))
+            let refused = ConnectorError(.unauthenticated, "still on the sign-in page after the login steps: check username, password and totpSecret")
+            throw StepFailure(stepPath: "login", summary: "sign in", underlying: refused, changedApp: false)
         }
     }
 
@@ -175,15 +175,4 @@ struct StepFailure: Error {
     var summary: String
     var underlying: Error
     var changedApp: Bool
-
-    init(stepPath: String, summary: String, underlying: Error, changedApp: Bool) {
-        self.stepPath = stepPath
-        self.summary = summary
-        self.underlying = underlying
-        self.changedApp = changedApp
-    }
-
-    init(stepPath: String, summary: String, changedApp: Bool, underlying: Error) {
-        self.init(stepPath: stepPath, summary: summary, underlying: underlying, changedApp: changedApp)
-    }
 }

@@ -35,7 +35,7 @@ func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
         let list = recipe.accounts[.list]
         handlers.getAccount = { params, ctx in
             // The get flow opens an account's page by id; other keys search the listing.
-            if let id = params.id {
+            if params.id != nil {
                 do {
                     let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: false)
                     return outcome.finishedEarly ? nil : try Results.templatedAccount(flow, outcome)
