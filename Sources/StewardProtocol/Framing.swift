@@ -65,7 +65,8 @@ public final class LineReader {
             }
             scanFrom -= compactIfNeeded()
             growIfFull()
-            let n = read(fd, buffer.baseAddress! + end, buffer.count - end)
+            guard let base = buffer.baseAddress else { return false }
+            let n = read(fd, base + end, buffer.count - end)
             if n > 0 {
                 end += n
             } else if n == 0 {

@@ -5,8 +5,15 @@ public struct LogParams: JSONConvertible, Hashable {
     public enum Level: String, Sendable, CaseIterable, Comparable {
         case debug, info, warning, error
 
-        public static func < (a: Level, b: Level) -> Bool {
-            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        public static func < (a: Level, b: Level) -> Bool { a.severity < b.severity }
+
+        private var severity: Int {
+            switch self {
+            case .debug: return 0
+            case .info: return 1
+            case .warning: return 2
+            case .error: return 3
+            }
         }
     }
 
