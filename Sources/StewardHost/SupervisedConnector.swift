@@ -65,11 +65,12 @@ public actor SupervisedConnector {
     /// Walks a paged listing to its end, handing each page to `body`. Fails if the connector
     /// returns a cursor it returned before, which would otherwise loop forever.
     public func list<Item: JSONConvertible>(_ method: String, params: ListParams = ListParams(), of type: Item.Type,
+                                            pageRetries: Int = 0, onRetry: (ConnectorFailure) -> Void = { _ in },
                                             _ body: ([Item]) async throws -> Void) async throws {
         var params = params
         var seen: Set<String> = []
         while true {
-            let page = try await call(method, params: params.json, as: Page<Item>.self)
+            let page = try await page(method, params, of: type, retries: pageRetries, onRetry: onRetry)
             try await body(page.items)
             guard let next = page.nextCursor else { return }
             if !seen.insert(next).inserted {
@@ -77,6 +78,22 @@ public actor SupervisedConnector {
                                        reason: .protocolViolation("the listing returned cursor \"\(next.prefix(80))\" twice; stopping instead of looping"))
             }
             params.cursor = next
+        }
+    }
+
+    /// One page; a retryable failure is retried on its own (with backoff, honouring
+    /// `retryAfterMs`) up to `retries` times instead of restarting the listing.
+    private func page<Item: JSONConvertible>(_ method: String, _ params: ListParams, of type: Item.Type, retries: Int,
+                                             onRetry: (ConnectorFailure) -> Void) async throws -> Page<Item> {
+        var attempt = 0
+        while true {
+            do {
+                return try await call(method, params: params.json, as: Page<Item>.self)
+            } catch let f as ConnectorFailure where f.retryable && attempt < retries {
+                attempt += 1
+                onRetry(f)
+                try await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempt, hintMs: f.connectorError?.retryAfterMs) * 1e9))
+            }
         }
     }
 

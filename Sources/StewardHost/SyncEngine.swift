@@ -163,34 +163,15 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Pages through a listing, retrying a failed page (with backoff, honouring `retryAfterMs`)
-    /// instead of starting over, and refusing a cursor seen twice.
+    /// A whole listing, each failed page retried on its own (see `SupervisedConnector.list`).
     private func listAll<Item: JSONConvertible>(_ c: SupervisedConnector, _ method: String, of type: Item.Type,
                                                 retries: inout Int) async throws -> [Item] {
         var items: [Item] = []
-        var params = ListParams(pageSize: pageSize)
-        var seen: Set<String> = []
-        while true {
-            var attempt = 0
-            let page: Page<Item>
-            while true {
-                do {
-                    page = try await c.call(method, params: params.json, as: Page<Item>.self)
-                    break
-                } catch let f as ConnectorFailure where f.retryable && attempt < pageRetries {
-                    attempt += 1
-                    retries += 1
-                    try await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempt, hintMs: f.connectorError?.retryAfterMs) * 1e9))
-                }
-            }
-            items.append(contentsOf: page.items)
-            guard let next = page.nextCursor else { return items }
-            if !seen.insert(next).inserted {
-                throw ConnectorFailure(appId: c.launch.appId, method: method,
-                                       reason: .protocolViolation("the listing returned cursor \"\(next.prefix(80))\" twice"))
-            }
-            params.cursor = next
-        }
+        var retried = 0
+        try await c.list(method, params: ListParams(pageSize: pageSize), of: type, pageRetries: pageRetries,
+                         onRetry: { _ in retried += 1 }) { items.append(contentsOf: $0) }
+        retries += retried
+        return items
     }
 
     // MARK: Diffs
