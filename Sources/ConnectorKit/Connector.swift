@@ -55,13 +55,21 @@ public struct Connector: Sendable {
             exit(1)
         }
         dup2(2, 1)
-        await serve(input: 0, output: protocolFD)
-        exit(0)
+        await serve(input: 0, output: protocolFD, exitAfterEOF: 3)
+        fflush(nil)
+        _exit(0)
     }
 
     /// Serves one connection until `input` reaches end of file. Tests call this with pipes.
     public func serve(input: Int32, output: Int32) async {
-        let session = Session(connector: self, channel: OutputChannel(fd: output))
+        await serve(input: input, output: output, exitAfterEOF: nil)
+    }
+
+    /// With `exitAfterEOF`, the process ends that many seconds after stdin closes even if a
+    /// handler never finishes (a task stuck in a network call, or a runtime deadlock while
+    /// cancelling one): the protocol promises a connector exits at end of input.
+    func serve(input: Int32, output: Int32, exitAfterEOF: Double?) async {
+        let session = Session(connector: self, channel: OutputChannel(fd: output), exitAfterEOF: exitAfterEOF)
         await session.readLoop(input: input)
     }
 
@@ -96,10 +104,12 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
     var context: RequestContext?
     var inFlight: [RequestID: Task<Void, Never>] = [:]
     var shuttingDown = false
+    let exitAfterEOF: Double?
 
-    init(connector: Connector, channel: OutputChannel) {
+    init(connector: Connector, channel: OutputChannel, exitAfterEOF: Double?) {
         self.connector = connector
         self.channel = channel
+        self.exitAfterEOF = exitAfterEOF
     }
 
     /// Reads requests on a dedicated thread (reads block) and dispatches each to a task.
@@ -111,6 +121,14 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
                     while try reader.nextLine({ line in self.handleLine(line) }) {}
                 } catch {
                     FileHandle.standardError.write(Data("\(connector.info.name): stopping: \(error)\n".utf8))
+                }
+                if let seconds = exitAfterEOF {
+                    let watchdog = Thread {
+                        Thread.sleep(forTimeInterval: seconds)
+                        fflush(nil)
+                        _exit(0)
+                    }
+                    watchdog.start()
                 }
                 done.resume()
             }
