@@ -101,7 +101,7 @@ public struct DesiredState: Sendable {
                 continue
             }
             if directory.standings[p].hasLeft { continue }
-            let grant = compiler.compile(GrantRule(app: exception.app, entitlements: exception.entitlements),
+            let grant = compiler.compile(GrantRule(app: exception.app, entitlements: exception.entitlements, source: exception.source),
                                          justification: .exception(exception.id, until: exception.until),
                                          rule: "exception \(exception.id)")
             exceptionGrants[PersonApp(person: Int32(p), app: app), default: []].append(grant)
@@ -263,7 +263,9 @@ struct RuleCompiler {
     var mentionedTypes: [String: Set<String>] = [:]
     /// Per app, per entitlement: privilege (higher wins) or nil when the app declares no order.
     var privilege: [[Int?]]
+    /// App and name → index into `unknownNames`.
     private var reportedUnknown: [String: Int] = [:]
+    private var unknownNames: [UnknownName] = []
     private var reportedUnordered: Set<String> = []
 
     init(config: GovernanceConfig, inventories: [AppInventory?]) {
@@ -281,7 +283,7 @@ struct RuleCompiler {
         }
         for role in config.roles { for g in role.grants { mention(g) } }
         for policy in config.policies { for g in policy.grants { mention(g) } }
-        for e in config.exceptions { mention(GrantRule(app: e.app, entitlements: e.entitlements)) }
+        for e in config.exceptions { mention(GrantRule(app: e.app, entitlements: e.entitlements, source: e.source)) }
         for policy in config.policies {
             var mine: [Int] = []
             for rule in policy.grants {
@@ -302,27 +304,87 @@ struct RuleCompiler {
         mentionedTypes[rule.app, default: []].formUnion(rule.entitlements.map(\.type))
     }
 
-    /// Resolves names; an unknown one is reported once per app and name and left out.
+    /// Resolves names; an unknown one is reported once per app and name (with every rule that
+    /// names it, where each is written, and the closest known values) and left out.
     mutating func compile(_ rule: GrantRule, justification: Justification, rule described: String) -> CompiledGrant {
         let app = appPosition[rule.app] ?? -1
         var resolved: [Int32] = []
         if app >= 0, let inventory = inventories[app] {
-            for name in rule.entitlements {
+            for (position, name) in rule.entitlements.enumerated() {
                 if let i = inventory.entitlementIndex(named: name) {
                     resolved.append(Int32(i))
                 } else {
-                    let key = rule.app + "\u{0}" + name.description
-                    if let at = reportedUnknown[key] {
-                        if !findings[at].message.contains(described) { findings[at].message += ", " + described }
-                    } else {
-                        reportedUnknown[key] = findings.count
-                        findings.append(PlanFinding(.unknownEntitlement, severity: .error, app: rule.app,
-                                                    message: "\(rule.app) has no entitlement \(name); it is skipped. Named by \(described)"))
-                    }
+                    reportUnknown(name, in: inventory, by: described, at: rule.source.entitlement(position))
                 }
             }
         }
         return CompiledGrant(app: app, entitlements: resolved, pinned: rule.pin, justification: justification)
+    }
+
+    private mutating func reportUnknown(_ name: EntitlementName, in inventory: AppInventory, by rule: String, at path: String?) {
+        let key = inventory.appId + "\u{0}" + name.description
+        if let at = reportedUnknown[key] {
+            var unknown = unknownNames[at]
+            if !unknown.rules.contains(rule) { unknown.rules.append(rule) }
+            if let path, !unknown.paths.contains(path) { unknown.paths.append(path) }
+            unknownNames[at] = unknown
+            findings[unknown.finding].message = unknown.message
+            findings[unknown.finding].configPaths = unknown.paths
+            return
+        }
+        let unknown = UnknownName(finding: findings.count, app: inventory.appId, name: name, rules: [rule],
+                                  paths: path.map { [$0] } ?? [], hint: Self.hint(for: name, in: inventory))
+        reportedUnknown[key] = unknownNames.count
+        unknownNames.append(unknown)
+        findings.append(PlanFinding(.unknownEntitlement, severity: .error, app: inventory.appId, message: unknown.message,
+                                    configPaths: unknown.paths))
+    }
+
+    /// "did you mean role:Admin? known: Admin, User, Viewer", or the known types when the type
+    /// itself is unknown.
+    static func hint(for name: EntitlementName, in inventory: AppInventory) -> String {
+        let values = Set(inventory.entitlements.filter { $0.type == name.type }.map(\.name)).sorted()
+        let declared = inventory.entitlementTypes.contains { $0.type == name.type }
+        if values.isEmpty && !declared {
+            let types = Set(inventory.entitlementTypes.map(\.type) + inventory.entitlements.map(\.type)).sorted()
+            guard let closest = closestName(to: name.type, among: types) else {
+                return "\(inventory.appId) has no entitlement types at all"
+            }
+            return "there is no entitlement type \"\(name.type)\" in \(inventory.appId); did you mean \(closest):\(name.name)? known types: \(listing(types))"
+        }
+        guard let closest = topTier(for: name, in: inventory) ?? closestName(to: name.name, among: values) else {
+            return "\(inventory.appId) lists no \(name.type) values"
+        }
+        return "did you mean \(name.type):\(closest)? known: \(listing(values))"
+    }
+
+    /// A word for "the most privileged" (Superuser, Root, Owner, Full access) typed for a tier
+    /// type means its top tier, which spelling alone would not find (Superuser is closest to User).
+    static func topTier(for name: EntitlementName, in inventory: AppInventory) -> String? {
+        let typed = name.name.lowercased()
+        guard inventory.isSingleValued(type: name.type),
+              ["super", "root", "owner", "admin", "full", "all access"].contains(where: { typed.contains($0) }) else { return nil }
+        let declared = inventory.capability(ofType: name.type)?.values ?? []
+        func rank(_ e: Entitlement) -> Int? {
+            e.rank ?? declared.firstIndex { $0.equalsIgnoringCase(e.name) }.map { declared.count - $0 }
+        }
+        return inventory.entitlements.filter { $0.type == name.type }
+            .compactMap { e in rank(e).map { (e.name, $0) } }
+            .max { $0.1 < $1.1 }?.0
+    }
+
+    /// An entitlement name no inventory has, and who names it.
+    struct UnknownName {
+        var finding: Int
+        var app: String
+        var name: EntitlementName
+        var rules: [String]
+        var paths: [String]
+        var hint: String
+
+        var message: String {
+            "\(app) has no \(name) (named by \(rules.joined(separator: ", "))); \(hint). Nothing can be applied until it is fixed"
+        }
     }
 
     /// Merges grants for one app: every rule justifies the account; a single-valued type keeps

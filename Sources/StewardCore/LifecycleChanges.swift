@@ -21,30 +21,40 @@ public struct LifecycleChanges: Sendable {
     public var left: [Departure]
     /// Had left in the previous snapshot and is back.
     public var rehired: [Person]
+    /// Were pending in the previous snapshot and have reached their start date.
+    public var started: [Person]
     public var previousCount: Int
     public var currentCount: Int
     /// People of the previous snapshot missing from the current one.
     public var missingCount: Int
+    /// People still in the feed whose end date passed since the previous snapshot. They count
+    /// toward the shrink like missing people: a broken date column must not wipe a company.
+    public var endDatePassedCount: Int
 
-    /// Share of the previous feed that is missing now, 0...100.
+    /// People the feed lost since the previous snapshot: missing, or past their end date.
+    public var shrinkCount: Int { missingCount + endDatePassedCount }
+
+    /// Share of the previous feed lost now, 0...100.
     public var shrinkPercent: Double {
-        previousCount == 0 ? 0 : Double(missingCount) * 100 / Double(previousCount)
+        previousCount == 0 ? 0 : Double(shrinkCount) * 100 / Double(previousCount)
     }
 
-    public var isEmpty: Bool { joined.isEmpty && moved.isEmpty && left.isEmpty && rehired.isEmpty }
+    public var isEmpty: Bool { joined.isEmpty && moved.isEmpty && left.isEmpty && rehired.isEmpty && started.isEmpty }
 
     /// Attributes whose change makes someone a mover, besides extra HR columns.
     public static let trackedAttributes = ["department", "title", "location", "managerId", "employmentType", "costCenter"]
 
-    public init(joined: [Person] = [], moved: [Move] = [], left: [Departure] = [], rehired: [Person] = [],
-                previousCount: Int = 0, currentCount: Int = 0, missingCount: Int = 0) {
+    public init(joined: [Person] = [], moved: [Move] = [], left: [Departure] = [], rehired: [Person] = [], started: [Person] = [],
+                previousCount: Int = 0, currentCount: Int = 0, missingCount: Int = 0, endDatePassedCount: Int = 0) {
         self.joined = joined
         self.moved = moved
         self.left = left
         self.rehired = rehired
+        self.started = started
         self.previousCount = previousCount
         self.currentCount = currentCount
         self.missingCount = missingCount
+        self.endDatePassedCount = endDatePassedCount
     }
 
     /// Compares two snapshots; each is judged on its own day, so an end date that had already
@@ -69,12 +79,19 @@ public struct LifecycleChanges: Sendable {
             let then = PersonDirectory.standing(of: before, on: previousDay).0
             switch (then.hasLeft, now.hasLeft) {
             case (false, true):
-                if case .left(let reason) = now { changes.left.append(Departure(person: person, reason: reason)) }
+                if case .left(let reason) = now {
+                    changes.left.append(Departure(person: person, reason: reason))
+                    if reason == .endDatePassed { changes.endDatePassedCount += 1 }
+                }
             case (true, false):
                 changes.rehired.append(person)
             case (false, false):
                 let attributeChanges = LifecycleChanges.changedAttributes(before, person)
-                if !attributeChanges.isEmpty { changes.moved.append(Move(person: person, changes: attributeChanges)) }
+                if !attributeChanges.isEmpty {
+                    changes.moved.append(Move(person: person, changes: attributeChanges))
+                } else if then == .pending && now != .pending {
+                    changes.started.append(person)
+                }
             case (true, true):
                 break
             }
@@ -177,9 +194,11 @@ extension LifecycleChanges {
             "moved": .array(moved.map(\.json)),
             "left": .array(left.map(\.json)),
             "rehired": .array(rehired.map(\.json)),
+            "started": .array(started.map(\.json)),
             "previousCount": .int(previousCount),
             "currentCount": .int(currentCount),
             "missingCount": .int(missingCount),
+            "endDatePassedCount": .int(endDatePassedCount),
             "shrinkPercent": .double(shrinkPercent),
         ]
     }

@@ -96,4 +96,13 @@ public enum LeaveReason: String, Sendable, CaseIterable {
     case terminated
     case endDatePassed
     case goneFromFeed
+
+    /// The reason as people read it (`end date passed`).
+    public var explanation: String {
+        switch self {
+        case .terminated: return "terminated in HR"
+        case .endDatePassed: return "end date passed"
+        case .goneFromFeed: return "gone from the HR feed"
+        }
+    }
 }

@@ -39,9 +39,16 @@ public struct Plan: Sendable, Hashable {
     /// A rail was tripped and not overridden: nothing may be applied.
     public var isBlocked: Bool { !rails.isEmpty && !allowMassDeprovision }
 
-    /// What `apply` runs: nothing when blocked, never observe-mode actions.
+    /// Findings that make the plan wrong as a whole (a rule naming something the app does not
+    /// have): with any of them nothing may be applied, since what the broken rule meant to
+    /// grant would otherwise be revoked.
+    public var errors: [PlanFinding] { findings.filter { $0.severity == .error } }
+
+    public var hasErrors: Bool { findings.contains { $0.severity == .error } }
+
+    /// What `apply` runs: nothing when blocked or wrong, never observe-mode actions.
     public var executableActions: [PlanAction] {
-        isBlocked ? [] : actions.filter { !$0.observeOnly }
+        isBlocked || hasErrors ? [] : actions.filter { !$0.observeOnly }
     }
 }
 
@@ -195,6 +202,9 @@ public struct PlanFinding: Sendable, Hashable {
     public var personId: String?
     public var accountId: String?
     public var message: String
+    /// Where in the config the cause is written (`policies[1].grant[0].entitlements[0]`), so
+    /// the host can name the file and line.
+    public var configPaths: [String]
 
     public enum Kind: String, Sendable, CaseIterable {
         /// An account linked to nobody, left alone.
@@ -224,13 +234,15 @@ public struct PlanFinding: Sendable, Hashable {
         case info, warning, error
     }
 
-    public init(_ kind: Kind, severity: Severity, app: String? = nil, personId: String? = nil, accountId: String? = nil, message: String) {
+    public init(_ kind: Kind, severity: Severity, app: String? = nil, personId: String? = nil, accountId: String? = nil, message: String,
+                configPaths: [String] = []) {
         self.kind = kind
         self.severity = severity
         self.app = app
         self.personId = personId
         self.accountId = accountId
         self.message = message
+        self.configPaths = configPaths
     }
 }
 
@@ -265,7 +277,7 @@ public struct RailViolation: Sendable, Hashable {
         case .massDeprovision:
             return "\(app ?? "?"): the plan would disable or delete \(count) of \(total) accounts (\(percent.compactText)%); the limit is \(limitPercent.compactText)% (deprovision.maxPercent)"
         case .sourceShrink:
-            return "source: \(count) of \(total) people (\(percent.compactText)%) are missing from the HR feed since the last snapshot; the limit is \(limitPercent.compactText)% (source.maxShrinkPercent)"
+            return "source: \(count) of \(total) people (\(percent.compactText)%) are missing from the HR feed or passed their end date since the last snapshot; the limit is \(limitPercent.compactText)% (source.maxShrinkPercent)"
         }
     }
 }

@@ -199,6 +199,7 @@ extension PlanFinding: JSONConvertible {
         b.set("person", personId)
         b.set("account", accountId)
         b.set("message", message)
+        if !configPaths.isEmpty { b.set("configPaths", .array(configPaths.map(JSONValue.string))) }
         return b.value
     }
 
@@ -206,7 +207,8 @@ extension PlanFinding: JSONConvertible {
         let f = try JSONFields(json, path: path)
         self.init(try decodeChoice(f, "kind", Kind.self), severity: try decodeChoice(f, "severity", Severity.self),
                   app: try f.optionalString("app"), personId: try f.optionalString("person"),
-                  accountId: try f.optionalString("account"), message: try f.string("message"))
+                  accountId: try f.optionalString("account"), message: try f.string("message"),
+                  configPaths: try f.stringArray("configPaths"))
     }
 }
 

@@ -92,7 +92,12 @@ public enum Planner {
 
         var actions: [PlanAction] = []
         actions.reserveCapacity(outputs.reduce(0) { $0 + $1.actions.count })
-        var findings = directory.findings + desired.findings
+        // A plan for some apps answers for their rules only: another app's broken rule must
+        // not stop it, nor be hidden from a plan that includes that app.
+        var findings = directory.findings + desired.findings.filter { finding in
+            guard let only = request.onlyApps, let app = finding.app else { return true }
+            return only.contains(app)
+        }
         var summaries: [AppSummary] = []
         var correlations: [AppCorrelation] = []
         var railInput: [(settings: AppSettings, accountCount: Int)] = []
@@ -126,7 +131,7 @@ public enum Planner {
         }
         for m in changes.moved { mark(m.person.id, .mover) }
         for p in changes.rehired { mark(p.id, .rehire) }
-        for p in changes.joined { mark(p.id, .joiner) }
+        for p in changes.joined + changes.started { mark(p.id, .joiner) }
         for d in changes.left { mark(d.person.id, .leaver) }
         return events
     }

@@ -40,12 +40,29 @@ public struct GrantRule: Sendable, Hashable {
     /// privileged, for rules like "contractors are always Viewer". Among pinned values the most
     /// privileged wins.
     public var pin: Bool
+    /// Where the rule is written in the config (`policies[1].grant[0]`), for errors.
+    public var source: RuleSource
 
-    public init(app: String, entitlements: [EntitlementName], pin: Bool = false) {
+    public init(app: String, entitlements: [EntitlementName], pin: Bool = false, source: RuleSource = RuleSource()) {
         self.app = app
         self.entitlements = entitlements
         self.pin = pin
+        self.source = source
     }
+}
+
+/// The config path a rule was read from. Equality ignores it on purpose: moving a rule within
+/// the file changes no access, so it must not read as a policy change.
+public struct RuleSource: Sendable, Hashable {
+    public var path: String?
+
+    public init(_ path: String? = nil) { self.path = path }
+
+    /// The path of the `index`th entitlement name of the rule.
+    public func entitlement(_ index: Int) -> String? { path.map { "\($0).entitlements[\(index)]" } }
+
+    public static func == (_: RuleSource, _: RuleSource) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
 }
 
 /// An approved grant outside the policies for one person, optionally until a day (inclusive):
@@ -60,9 +77,11 @@ public struct AccessException: Sendable, Hashable {
     /// Who approved it and where (a ticket), for the auditor.
     public var approvedBy: String?
     public var ticket: String?
+    /// Where it is written in the config (`exceptions[0]`), for errors.
+    public var source: RuleSource
 
     public init(id: String, personId: String, app: String, entitlements: [EntitlementName], until: CalendarDay? = nil,
-                reason: String? = nil, approvedBy: String? = nil, ticket: String? = nil) {
+                reason: String? = nil, approvedBy: String? = nil, ticket: String? = nil, source: RuleSource = RuleSource()) {
         self.id = id
         self.personId = personId
         self.app = app
@@ -71,6 +90,7 @@ public struct AccessException: Sendable, Hashable {
         self.reason = reason
         self.approvedBy = approvedBy
         self.ticket = ticket
+        self.source = source
     }
 
     /// Whether it still grants access on `day`.
@@ -91,6 +111,7 @@ extension GrantRule {
         }
         entitlements = try parseEntitlementNames(node.child("entitlements"))
         pin = try node.child("pin").optionalBool() ?? false
+        source = RuleSource(node.path)
     }
 }
 
@@ -148,5 +169,6 @@ extension AccessException {
         reason = try node.child("reason").optionalString()
         approvedBy = try node.child("approvedBy").optionalString()
         ticket = try node.child("ticket").optionalString()
+        source = RuleSource(node.path)
     }
 }

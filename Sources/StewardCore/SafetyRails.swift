@@ -10,7 +10,7 @@ public enum SafetyRails {
                                   lifecycle: LifecycleChanges?, source: SourceSettings) -> [RailViolation] {
         var violations: [RailViolation] = []
         if let lifecycle, lifecycle.previousCount > 0, lifecycle.shrinkPercent > source.maxShrinkPercent {
-            violations.append(RailViolation(rail: .sourceShrink, count: lifecycle.missingCount, total: lifecycle.previousCount,
+            violations.append(RailViolation(rail: .sourceShrink, count: lifecycle.shrinkCount, total: lifecycle.previousCount,
                                             limitPercent: source.maxShrinkPercent))
         }
         var removedAccounts: [String: Set<String>] = [:]

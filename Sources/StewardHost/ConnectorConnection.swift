@@ -77,7 +77,8 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         do {
             return try JSONParser.parse(bytes)
         } catch {
-            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("the result is not valid JSON: \(error)"))
+            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("the result is not valid JSON: \(error)"),
+                                   answerLost: true)
         }
     }
 
@@ -382,8 +383,10 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         abandoned.removeAll()
         lock.unlock()
         if kill { child.signalGroup(SIGKILL) }
+        // These requests were sent and will never be answered: whatever the connection died
+        // of, a write among them may have gone through.
         for (_, p) in failed {
-            p.continuation.resume(throwing: ConnectorFailure(appId: appId, method: p.method, reason: finalReason))
+            p.continuation.resume(throwing: ConnectorFailure(appId: appId, method: p.method, reason: finalReason, answerLost: true))
         }
     }
 

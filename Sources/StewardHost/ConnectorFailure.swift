@@ -24,11 +24,15 @@ public struct ConnectorFailure: Error, Sendable, CustomStringConvertible {
     public let appId: String
     public let method: String
     public let reason: Reason
+    /// The request reached the connector and its answer was lost or unusable: a write may
+    /// have taken effect whatever the reason says.
+    public let answerLost: Bool
 
-    public init(appId: String, method: String, reason: Reason) {
+    public init(appId: String, method: String, reason: Reason, answerLost: Bool = false) {
         self.appId = appId
         self.method = method
         self.reason = reason
+        self.answerLost = answerLost
     }
 
     public var description: String {
@@ -51,8 +55,10 @@ public struct ConnectorFailure: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// Whether retrying the same request may succeed.
+    /// Whether retrying the same request may succeed. A lost answer is: the connection died,
+    /// not the app refusing (the executor reads the target before it retries a write).
     public var retryable: Bool {
+        if answerLost { return true }
         switch reason {
         case .connector(let e): return e.retryable
         case .timedOut, .crashed: return true
@@ -60,11 +66,16 @@ public struct ConnectorFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// For writes: whether it took effect. A timeout or crash leaves it unknown.
+    /// For writes: whether it took effect. A timeout, a crash, or any answer lost after the
+    /// request was sent leaves it unknown, to be settled by reading the target.
     public var outcome: WriteOutcome {
         switch reason {
         case .connector(let e): return e.outcome ?? .notApplied
-        case .rpc, .unavailable, .protocolViolation: return .notApplied
+        case .rpc(let e):
+            // The connector refused the request (bad params, no such method) before acting on it;
+            // an internal error may come after it acted.
+            return e.code == RPCError.Code.internalError.rawValue ? .unknown : .notApplied
+        case .unavailable, .protocolViolation: return answerLost ? .unknown : .notApplied
         case .cancelled, .timedOut, .crashed: return .unknown
         }
     }

@@ -40,6 +40,8 @@ public struct Demo: Sendable {
     /// Runs the demo. The sandbox runs until `keepSandbox` returns (the CLI's `--keep` waits
     /// for Ctrl-C there).
     public func run(keepSandbox: @Sendable (SandboxProcess) async -> Void = { _ in }) async throws -> Result {
+        // Every plugin the demo uses must be found before anything is written or started.
+        try DemoConfig.requirePlugins(PluginRegistry(configDirectory: directory))
         try prepareDirectory()
         let sandbox = try SandboxProcess.start(arguments: ["--seed", "42", "--state", directory.appendingPathComponent("sandbox-state.json").path])
         defer { sandbox.stop() }
@@ -108,8 +110,9 @@ public struct Demo: Sendable {
             clock = Date()
             let summary = try await Executor(workspace: ws).apply(plan)
             lap("apply")
-            say("apply: \(summary.applied) applied, \(summary.alreadyApplied) already so, \(summary.failed) failed, \(summary.skipped) skipped")
+            say("apply: \(summary.applied) applied, \(summary.alreadyApplied) already so, \(summary.failed) failed, \(summary.skipped) skipped; read back: \(summary.verified) verified, \(summary.unverified) unverified")
             for f in summary.failures.prefix(10) { say("  failed: \(f)") }
+            for u in summary.unverifiedActions.prefix(10) { say("  unverified: \(u)") }
             await ws.close()
             return (plan, summary)
         } catch {
@@ -149,6 +152,23 @@ enum DemoConfig {
         var json: String
     }
 
+    /// The plugins the demo's config names.
+    static let plugins = ["file", "scim", "rest", "browser"]
+
+    /// Fails, naming what is missing, where it looked and how to fix it, unless every plugin the
+    /// demo uses is installed.
+    static func requirePlugins(_ registry: PluginRegistry) throws {
+        let missing = plugins.filter { registry.manifest(named: $0) == nil }
+        guard missing.isEmpty else {
+            throw WorkspaceError(message: "the demo needs the \(missing.joined(separator: ", ")) plugin\(missing.count == 1 ? "" : "s"), not found in \(registry.searchPath.map(\.path).joined(separator: ", ")). Install Steward with `steward install --prefix DIR` (from a build: `swift build -c release && .build/release/steward install --prefix DIR`) and run DIR/bin/steward, or set STEWARD_PLUGIN_PATH to the folder holding the plugins")
+        }
+        for name in plugins {
+            guard let manifest = registry.manifest(named: name), manifest.resolvedCommand() != nil else {
+                throw WorkspaceError(message: "the \(name) plugin's program \(registry.manifest(named: name)?.command.first ?? "") is not beside steward nor on PATH; build it (`swift build`) or install Steward with `steward install`")
+            }
+        }
+    }
+
     /// The apps the sandbox offers and this build has a connector for.
     static func apps(sandbox: SandboxProcess, registry: PluginRegistry) -> [App] {
         var apps: [App] = []
@@ -164,7 +184,7 @@ enum DemoConfig {
         if let github = sandbox.apps["github"], registry.manifest(named: "rest") != nil, demoIncludesGitHub {
             apps.append(App(id: "github", json: """
                     { id: "github", plugin: "rest", mode: "enforce",
-                      settings: { definition: "\(registry.manifest(named: "rest")?.directory.appendingPathComponent("apps/github.json").path ?? "")", baseURL: "\(github)", org: "acme" },
+                      settings: { definition: "github", baseURL: "\(github)", org: "acme" },
                       secrets: { token: "file:sandbox.token" },
                       correlate: ["email", "userName"],
                       deprovision: { action: "delete", maxPercent: 10 } }
@@ -173,7 +193,7 @@ enum DemoConfig {
         if let legacy = sandbox.apps["legacy"], registry.manifest(named: "browser") != nil {
             apps.append(App(id: "legacy", json: """
                     { id: "legacy", plugin: "browser", mode: "enforce",
-                      settings: { recipe: "\(registry.manifest(named: "browser")?.directory.appendingPathComponent("recipes/legacy.json").path ?? "")", baseURL: "\(legacy)", username: "admin" },
+                      settings: { recipe: "legacy", baseURL: "\(legacy)", username: "admin" },
                       secrets: { password: "file:sandbox.token" },
                       correlate: ["email", "userName"],
                       deprovision: { action: "disable", maxPercent: 10 } }

@@ -3,19 +3,31 @@ import StewardCore
 import StewardJournal
 import StewardProtocol
 
-/// Runs a plan's actions through the connectors and journals each one: an intent before it
-/// runs (on disk before the connector is asked) and an outcome after.
+/// Runs a plan's actions through the connectors, journals each one, and then reads every
+/// touched account back so that `applied` means the app shows it.
 ///
-/// Apps run concurrently, change sets within an app up to the app's concurrency limit, and the
-/// actions of one change set in order, stopping at the first failure. Retryable errors are
-/// retried with backoff (honouring `retryAfterMs`); a write whose outcome is unknown is
-/// resolved by reading the target, never by blind replay. After a crash, `resolveInDoubt()`
-/// does the same for intents that never got an outcome.
+/// Each action is journaled as an intent (on disk before the connector is asked) and an
+/// outcome after. Apps run concurrently, change sets within an app up to the app's concurrency
+/// limit, and the actions of one change set in order, stopping at the first failure. Retryable
+/// errors are retried with backoff (honouring `retryAfterMs`). A write whose answer was lost
+/// (timeout, crash, garbage on stdout) is settled by reading the target, never by blind replay;
+/// after a crash of the host, `resolveInDoubt()` does the same for intents without an outcome.
+/// Finally each touched account is read once (`accounts/get`, and `grants/list` for it when
+/// grants changed) and every action's effect is checked against that read: what the app does
+/// not show ends `unverified`, and the folded state follows the app.
 public struct Executor: Sendable {
     public let workspace: Workspace
     public var maxAttempts = 5
+    /// Read each touched account back after the actions (`--no-verify` turns it off for
+    /// emergencies; `apply.started` records that).
+    public var verifies = true
     /// Called after each action with its outcome, for progress output.
     public var onOutcome: @Sendable (PlanAction, Outcome) -> Void = { _, _ in }
+    /// The time the apply acts at (`STEWARD_NOW` when rehearsing): the day the next plan judges
+    /// this apply's HR baseline on.
+    public var now: Date = Date()
+    /// Called for each action whose effect a read-back did not show.
+    public var onUnverified: @Sendable (PlanAction, String) -> Void = { _, _ in }
 
     public init(workspace: Workspace) {
         self.workspace = workspace
@@ -36,27 +48,74 @@ public struct Executor: Sendable {
             case .skipped: return "skipped"
             }
         }
+
+        var succeeded: Bool { self == .applied || self == .alreadyApplied }
     }
 
     public struct Summary: Sendable {
         public var applied = 0, alreadyApplied = 0, failed = 0, skipped = 0, resolved = 0
+        /// Actions whose effect the read-back showed, and those it did not.
+        public var verified = 0, unverified = 0
         public var failures: [String] = []
+        /// One line per unverified action: what was done and what the app showed instead.
+        public var unverifiedActions: [String] = []
+        /// Whether accounts were read back at all.
+        public var verifies = true
+
+        /// Every action did what it should, and the app shows it.
+        public var succeeded: Bool { failed == 0 && unverified == 0 }
 
         public var json: JSONValue {
             ["applied": .int(applied), "alreadyApplied": .int(alreadyApplied), "failed": .int(failed), "skipped": .int(skipped),
-             "resolvedInDoubt": .int(resolved), "failures": .array(failures.map(JSONValue.string))]
+             "resolvedInDoubt": .int(resolved), "failures": .array(failures.map(JSONValue.string)),
+             "verified": .int(verified), "unverified": .int(unverified), "verify": .bool(verifies),
+             "unverifiedActions": .array(unverifiedActions.map(JSONValue.string))]
+        }
+    }
+
+    /// Why a plan was not applied at all.
+    public enum Refusal: Error, Sendable, CustomStringConvertible {
+        /// The rules name things the apps do not have; nothing may run.
+        case ruleErrors([PlanFinding])
+        /// A safety rail tripped and was not overridden.
+        case blocked([RailViolation])
+
+        public var description: String {
+            switch self {
+            case .ruleErrors(let e): return "the plan has \(e.count) error\(e.count == 1 ? "" : "s") in the rules; nothing was applied"
+            case .blocked: return "the plan is blocked by a safety rail; nothing was applied"
+            }
         }
     }
 
     // MARK: Apply
 
-    /// Applies the plan's executable actions (none when it is blocked).
+    /// Whether `plan` may not be applied; when so, journals `apply.blocked` with the reason.
+    public func refusal(for plan: Plan) async throws -> Refusal? {
+        let refusal: Refusal
+        var data: [String: JSONValue] = ["journalHead": .string(plan.journalHead ?? "")]
+        if plan.hasErrors {
+            refusal = .ruleErrors(plan.errors)
+            data["errors"] = .array(plan.errors.map(\.json))
+        } else if plan.isBlocked {
+            refusal = .blocked(plan.rails)
+        } else {
+            return nil
+        }
+        data["rails"] = .array(plan.rails.map(\.json))
+        try await workspace.record([workspace.event(EventType.applyBlocked, data: .object(data))])
+        return refusal
+    }
+
+    /// Applies the plan's executable actions and verifies them. Throws `Refusal` (after
+    /// journaling it) when the plan may not be applied.
     public func apply(_ plan: Plan) async throws -> Summary {
+        if let refusal = try await refusal(for: plan) { throw refusal }
         let state = try workspace.state()
         let actions = plan.executableActions
         let planId = String((plan.journalHead ?? "").prefix(24))
         try await workspace.record([workspace.event(EventType.applyStarted, data: [
-            "journalHead": .string(plan.journalHead ?? ""), "actions": .int(actions.count),
+            "journalHead": .string(plan.journalHead ?? ""), "actions": .int(actions.count), "verify": .bool(verifies),
         ])])
         // App → change sets, in plan order.
         var byApp: [String: [[PlanAction]]] = [:]
@@ -69,22 +128,23 @@ public struct Executor: Sendable {
                 byApp[action.app, default: []].append([action])
             }
         }
-        let results = await withTaskGroup(of: [Outcome].self) { group in
+        let steps = await withTaskGroup(of: [Step].self) { group in
             for (app, sets) in byApp {
-                let limit = workspace.config.app(app)?.concurrency ?? 4
+                let limit = workspace.config.app(app)?.concurrency ?? ConnectorConfig.defaultConcurrency
                 group.addTask {
-                    await runLimited(sets, limit: limit) { set in
+                    let steps = await runLimited(sets, limit: limit) { set in
                         await self.runChangeSet(set, planId: planId, state: state)
                     }.flatMap { $0 }
+                    return self.verifies ? await self.verify(steps, app: app, limit: limit) : steps
                 }
             }
-            var all: [Outcome] = []
+            var all: [Step] = []
             for await r in group { all += r }
             return all
         }
-        var summary = Summary()
-        for r in results {
-            switch r {
+        var summary = Summary(verifies: verifies)
+        for step in steps {
+            switch step.outcome {
             case .applied: summary.applied += 1
             case .alreadyApplied: summary.alreadyApplied += 1
             case .failed(let m):
@@ -92,54 +152,76 @@ public struct Executor: Sendable {
                 summary.failures.append(m)
             case .skipped: summary.skipped += 1
             }
+            switch step.verdict {
+            case .visible?: summary.verified += 1
+            case .notVisible(let seen)?:
+                summary.unverified += 1
+                summary.unverifiedActions.append("\(step.action.app) \(step.action.accountName ?? step.action.accountId ?? ""): \(PlanRenderer.describe(step.action.operation)): \(seen)")
+            case nil: break
+            }
         }
         try await workspace.record([workspace.event(EventType.applyFinished, data: [
             "applied": .int(summary.applied), "alreadyApplied": .int(summary.alreadyApplied), "failed": .int(summary.failed),
-            "skipped": .int(summary.skipped), "config": GovernanceConfig.rulesDocument(workspace.config.document),
+            "skipped": .int(summary.skipped), "verified": .int(summary.verified), "unverified": .int(summary.unverified),
+            "verify": .bool(verifies), "config": GovernanceConfig.rulesDocument(workspace.config.document),
+            "asOf": .string(Timestamp(now).rfc3339),
         ])])
         return summary
     }
 
-    private func runChangeSet(_ actions: [PlanAction], planId: String, state: GovernanceState) async -> [Outcome] {
-        var outcomes: [Outcome] = []
+    /// One action as it went: the action (with the account id a create in its change set
+    /// produced), its journal key, outcome, effect and, after verification, what a read showed.
+    struct Step: Sendable {
+        var action: PlanAction
+        var key: String
+        var outcome: Outcome
+        var verdict: Verdict?
+    }
+
+    private func runChangeSet(_ actions: [PlanAction], planId: String, state: GovernanceState) async -> [Step] {
+        var steps: [Step] = []
         var createdAccountId: String?
-        for var action in actions {
-            if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
-                outcomes.append(.skipped)
-                await record(action, key: idempotencyKey(action, planId), outcome: .skipped, effect: .null, attempts: 0)
+        for (position, var action) in actions.enumerated() {
+            let key = idempotencyKey(action, planId)
+            if steps.contains(where: { if case .failed = $0.outcome { return true } else { return false } }) {
+                await record(action, key: key, outcome: .skipped, effect: nil, attempts: 0)
+                steps.append(Step(action: action, key: key, outcome: .skipped))
                 onOutcome(action, .skipped)
                 continue
             }
             if action.accountId == nil { action.accountId = createdAccountId }
-            let (outcome, effect) = await run(action, planId: planId, state: state)
-            if case .createAccount = action.operation, let id = effect["account"]["id"].stringValue { createdAccountId = id }
-            if case .createAccount = action.operation, effect["account"].isNull, outcome != .skipped {
-                // Created asynchronously (an invitation): later grants wait for the next sync.
-                if outcome == .applied || outcome == .alreadyApplied, actions.count > 1 {
-                    outcomes.append(outcome)
+            let (outcome, effect) = await run(action, key: key, state: state)
+            if case .createAccount = action.operation {
+                if case .account(let a)? = effect {
+                    createdAccountId = a.id
+                    action.accountId = a.id
+                } else if outcome.succeeded, position + 1 < actions.count {
+                    // Created asynchronously (an invitation): later grants wait for the next sync.
+                    steps.append(Step(action: action, key: key, outcome: outcome))
                     onOutcome(action, outcome)
-                    for rest in actions.dropFirst(outcomes.count) {
-                        await record(rest, key: idempotencyKey(rest, planId), outcome: .skipped, effect: .null, attempts: 0, note: "the account is not usable yet (invitation pending)")
-                        outcomes.append(.skipped)
+                    for rest in actions.dropFirst(position + 1) {
+                        let restKey = idempotencyKey(rest, planId)
+                        await record(rest, key: restKey, outcome: .skipped, effect: nil, attempts: 0,
+                                     note: "the account is not usable yet (invitation pending)")
+                        steps.append(Step(action: rest, key: restKey, outcome: .skipped))
                         onOutcome(rest, .skipped)
                     }
-                    return outcomes
+                    return steps
                 }
             }
-            outcomes.append(outcome)
+            steps.append(Step(action: action, key: key, outcome: outcome))
             onOutcome(action, outcome)
         }
-        return outcomes
+        return steps
     }
 
     /// Runs one action with its journal records and retries.
-    private func run(_ action: PlanAction, planId: String, state: GovernanceState) async -> (Outcome, JSONValue) {
-        let key = idempotencyKey(action, planId)
+    private func run(_ action: PlanAction, key: String, state: GovernanceState) async -> (Outcome, ActionEffect?) {
         do {
             try await workspace.record([workspace.event(EventType.actionIntent, subjects: subjects(action),
                                                         data: ["key": .string(key), "action": action.json])])
         } catch {
-            return (.failed("\(action.app): cannot journal the intent: \(error)"), .null)
+            return (.failed("\(action.app): cannot journal the intent: \(error)"), nil)
         }
         var attempt = 0
         while true {
@@ -152,77 +234,176 @@ public struct Executor: Sendable {
             } catch let failure as ConnectorFailure {
                 var message = "\(failure)"
                 if failure.outcome == .unknown {
-                    // Never repeat a write whose fate is unknown without reading the target first.
-                    guard let verified = await verify(action, state: state) else {
-                        message += " (outcome unknown and the target cannot be read now; the next sync will show whether it took effect)"
-                        await record(action, key: key, outcome: .failed(message), effect: .null, attempts: attempt)
-                        return (.failed(message), .null)
+                    // The answer was lost: read the target before anything else, never repeat blindly.
+                    switch await settle(action, state: state) {
+                    case .applied(let effect):
+                        await record(action, key: key, outcome: .applied, effect: effect, attempts: attempt,
+                                     note: "settled by reading the target after: \(failure)")
+                        return (.applied, effect)
+                    case .notApplied:
+                        message += " (read back: not applied)"
+                    case .unreadable(let why):
+                        message += " (outcome unknown and the target cannot be read now: \(why); the next sync will show whether it took effect)"
+                        await record(action, key: key, outcome: .failed(message), effect: nil, attempts: attempt)
+                        return (.failed(message), nil)
                     }
-                    if verified.applied {
-                        await record(action, key: key, outcome: .applied, effect: verified.effect, attempts: attempt, note: "verified by reading the target after: \(failure)")
-                        return (.applied, verified.effect)
-                    }
-                    message += " (verified not applied)"
                 }
                 if failure.retryable && attempt < maxAttempts {
                     try? await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempt, hintMs: failure.connectorError?.retryAfterMs) * 1e9))
                     continue
                 }
-                await record(action, key: key, outcome: .failed(message), effect: .null, attempts: attempt)
-                return (.failed(message), .null)
+                await record(action, key: key, outcome: .failed(message), effect: nil, attempts: attempt)
+                return (.failed(message), nil)
             } catch {
                 let message = "\(action.app): \(error)"
-                await record(action, key: key, outcome: .failed(message), effect: .null, attempts: attempt)
-                return (.failed(message), .null)
+                await record(action, key: key, outcome: .failed(message), effect: nil, attempts: attempt)
+                return (.failed(message), nil)
             }
         }
     }
 
-    /// The connector call for an operation, and the effect to fold into the state.
+    /// The connector call for an operation, and its effect as the connector reported it.
     private func perform(_ action: PlanAction, key: String, connector: SupervisedConnector,
-                         state: GovernanceState) async throws -> (Outcome, JSONValue) {
+                         state: GovernanceState) async throws -> (Outcome, ActionEffect) {
         let accountId = action.accountId ?? ""
-        func mutation(_ method: String, _ params: JSONValue) async throws -> MutationResult {
-            try await connector.call(method, params: params, as: MutationResult.self)
+        let known = state.apps[action.app]?.accounts[accountId]
+        func mutation(_ method: String, _ params: JSONValue) async throws -> (Outcome, ActionEffect) {
+            let r = try await connector.call(method, params: params, as: MutationResult.self)
+            return (r.alreadyApplied ? .alreadyApplied : .applied, action.operation.effect(accountId: accountId, answered: r.account, known: known))
         }
-        func known(_ status: AccountStatus) -> JSONValue {
-            guard var a = state.apps[action.app]?.accounts[accountId] else { return .null }
-            a.status = status
-            return a.json
+        func grant(_ type: String, _ id: String) -> JSONValue {
+            GrantChangeParams(idempotencyKey: key, accountId: accountId, type: type, entitlementId: id).json
         }
         switch action.operation {
         case .createAccount(let spec):
             let r = try await connector.call(Method.accountsCreate, params: AccountCreateParams(idempotencyKey: key, account: spec).json,
                                              as: AccountCreateResult.self)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["account": r.account?.json ?? .null, "status": .string(r.status.rawValue)])
+            return (r.alreadyApplied ? .alreadyApplied : .applied, r.account.map(ActionEffect.account) ?? .accountPending(r.status))
         case .enableAccount:
-            let r = try await mutation(Method.accountsEnable, AccountRefParams(idempotencyKey: key, id: accountId).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["account": r.account?.json ?? known(.active)])
+            return try await mutation(Method.accountsEnable, AccountRefParams(idempotencyKey: key, id: accountId).json)
         case .disableAccount:
-            let r = try await mutation(Method.accountsDisable, AccountRefParams(idempotencyKey: key, id: accountId).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["account": r.account?.json ?? known(.disabled)])
+            return try await mutation(Method.accountsDisable, AccountRefParams(idempotencyKey: key, id: accountId).json)
         case .deleteAccount:
-            let r = try await mutation(Method.accountsDelete, AccountRefParams(idempotencyKey: key, id: accountId).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["removedAccount": .string(accountId)])
+            return try await mutation(Method.accountsDelete, AccountRefParams(idempotencyKey: key, id: accountId).json)
         case .updateAccount(let changes):
             var values: [String: JSONValue] = [:]
             for c in changes { values[c.attribute] = c.after.map(JSONValue.string) ?? .null }
-            let r = try await mutation(Method.accountsUpdate, AccountUpdateParams(idempotencyKey: key, id: accountId, changes: values).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["account": r.account?.json ?? .null])
+            return try await mutation(Method.accountsUpdate, AccountUpdateParams(idempotencyKey: key, id: accountId, changes: values).json)
         case .grant(let e):
-            let r = try await mutation(Method.grantsAdd, GrantChangeParams(idempotencyKey: key, accountId: accountId, type: e.type, entitlementId: e.id).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["addGrant": Grant(accountId: accountId, type: e.type, entitlementId: e.id).json])
+            return try await mutation(Method.grantsAdd, grant(e.type, e.id))
         case .changeTier(_, let to):
-            let r = try await mutation(Method.grantsAdd, GrantChangeParams(idempotencyKey: key, accountId: accountId, type: to.type, entitlementId: to.id).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["addGrant": Grant(accountId: accountId, type: to.type, entitlementId: to.id).json,
-                                                                  "replaceType": .string(to.type)])
+            return try await mutation(Method.grantsAdd, grant(to.type, to.id))
         case .revoke(let e):
-            let r = try await mutation(Method.grantsRemove, GrantChangeParams(idempotencyKey: key, accountId: accountId, type: e.type, entitlementId: e.id).json)
-            return (r.alreadyApplied ? .alreadyApplied : .applied, ["removeGrant": Grant(accountId: accountId, type: e.type, entitlementId: e.id).json])
+            return try await mutation(Method.grantsRemove, grant(e.type, e.id))
         }
     }
 
+    // MARK: Verification
+
+    /// Reads each account the steps touched once and checks every succeeded step against it;
+    /// journals one `action.verified` per checked step.
+    private func verify(_ steps: [Step], app: String, limit: Int) async -> [Step] {
+        let checked = steps.indices.filter { steps[$0].outcome.succeeded }
+        guard !checked.isEmpty else { return steps }
+        var steps = steps
+        let reader: AccountReader
+        do {
+            reader = try await AccountReader.open(try workspace.connector(app))
+        } catch {
+            for i in checked { steps[i].verdict = .notVisible("could not read the app back: \(error)") }
+            await journalVerdicts(steps, checked, readbacks: [:])
+            return steps
+        }
+        // One read per account: grants only where a step changed them.
+        var wantsGrants: [String: Bool] = [:]
+        var creates: [Int: AccountSpec] = [:]
+        for i in checked {
+            if let id = steps[i].action.accountId {
+                wantsGrants[id] = (wantsGrants[id] ?? false) || steps[i].action.operation.changesGrants
+            } else if case .createAccount(let spec) = steps[i].action.operation {
+                creates[i] = spec
+            }
+        }
+        let ids = wantsGrants.keys.sorted()
+        let grantsWanted = wantsGrants
+        let reads = await runLimited(ids, limit: limit) { id -> Result<AccountReadback, Error> in
+            do { return .success(try await reader.read(id, grants: grantsWanted[id] ?? false)) } catch { return .failure(error) }
+        }
+        var readbacks = Dictionary(uniqueKeysWithValues: zip(ids, reads))
+        for (i, spec) in creates {
+            // A create that gave no account back (an invitation): find what it made.
+            do {
+                let found = try await reader.find(spec)
+                if let found { steps[i].action.accountId = found.id }
+                readbacks["create:\(i)"] = .success(AccountReadback(account: found, grants: nil))
+            } catch {
+                readbacks["create:\(i)"] = .failure(error)
+            }
+        }
+        for i in checked {
+            let key = creates[i] != nil ? "create:\(i)" : steps[i].action.accountId ?? ""
+            switch readbacks[key] {
+            case .success(let readback)?:
+                steps[i].verdict = steps[i].action.operation.verdict(on: readback, accountId: steps[i].action.accountId ?? "")
+            case .failure(let error)?:
+                steps[i].verdict = .notVisible("the account could not be read back: \(error)")
+            case nil:
+                steps[i].verdict = .notVisible("the account could not be read back")
+            }
+            if case .notVisible(let seen)? = steps[i].verdict { onUnverified(steps[i].action, seen) }
+        }
+        await journalVerdicts(steps, checked, readbacks: readbacks)
+        return steps
+    }
+
+    private func journalVerdicts(_ steps: [Step], _ checked: [Int], readbacks: [String: Result<AccountReadback, Error>]) async {
+        var drafts: [EventDraft] = []
+        for i in checked {
+            let step = steps[i]
+            guard let verdict = step.verdict else { continue }
+            var seen: ActionVerification.Seen?
+            if !verdict.isVisible, let id = step.action.accountId, case .success(let readback)? = readbacks[id] {
+                var s = ActionVerification.Seen(account: .some(readback.account))
+                switch step.action.operation {
+                case .grant(let e), .revoke(let e), .changeTier(_, let e):
+                    s.type = e.type
+                    s.grants = readback.grants(ofType: e.type)
+                default: break
+                }
+                seen = s
+            }
+            let verification = ActionVerification(key: step.key, operation: step.action.operation.name, verdict: verdict, seen: seen)
+            drafts.append(workspace.event(EventType.actionVerified, subjects: subjects(step.action), data: verification.json))
+        }
+        _ = try? await workspace.record(drafts)
+    }
+
     // MARK: In-doubt actions
+
+    /// How reading the target settled a write whose answer was lost.
+    enum Settlement: Sendable {
+        case applied(ActionEffect)
+        case notApplied
+        case unreadable(String)
+    }
+
+    /// Reads the target to learn whether `action` took effect.
+    func settle(_ action: PlanAction, state: GovernanceState) async -> Settlement {
+        do {
+            let reader = try await AccountReader.open(try workspace.connector(action.app))
+            if case .createAccount(let spec) = action.operation {
+                guard let found = try await reader.find(spec) else { return .notApplied }
+                return .applied(.account(found))
+            }
+            let accountId = action.accountId ?? ""
+            let readback = try await reader.read(accountId, grants: action.operation.changesGrants)
+            guard action.operation.verdict(on: readback, accountId: accountId).isVisible else { return .notApplied }
+            let known = state.apps[action.app]?.accounts[accountId]
+            return .applied(action.operation.effect(accountId: accountId, answered: readback.account, known: known))
+        } catch {
+            return .unreadable("\(error)")
+        }
+    }
 
     /// Settles intents that have no outcome (the previous run was killed): reads each target and
     /// records whether the action took effect. Actions that did not are left to the next plan.
@@ -231,71 +412,37 @@ public struct Executor: Sendable {
         var resolved = 0
         for pending in state.inDoubt.values.sorted(by: { $0.seq < $1.seq }) {
             guard let action = try? PlanAction(json: pending.action) else { continue }
-            let verified = await verify(action, state: state)
-            let applied = verified?.applied ?? false
-            try await workspace.record([workspace.event(EventType.actionResolved, subjects: subjects(action), data: [
-                "key": .string(pending.key), "result": .string(applied ? "applied" : "notApplied"),
-                "verified": .bool(verified != nil), "effect": verified?.effect ?? .null, "intentSeq": .int(pending.seq),
-            ])])
+            let settlement = await settle(action, state: state)
+            var data: [String: JSONValue] = ["key": .string(pending.key), "intentSeq": .int(pending.seq)]
+            switch settlement {
+            case .applied(let effect):
+                data["result"] = "applied"
+                data["verified"] = true
+                data["effect"] = effect.journalJSON
+            case .notApplied:
+                data["result"] = "notApplied"
+                data["verified"] = true
+            case .unreadable(let why):
+                data["result"] = "notApplied"
+                data["verified"] = false
+                data["note"] = .string("the target could not be read: \(why)")
+            }
+            try await workspace.record([workspace.event(EventType.actionResolved, subjects: subjects(action), data: .object(data))])
             resolved += 1
         }
         return resolved
     }
 
-    /// Reads the target to learn whether `action` took effect; nil when it cannot be read.
-    func verify(_ action: PlanAction, state: GovernanceState) async -> (applied: Bool, effect: JSONValue)? {
-        guard let connector = try? workspace.connector(action.app), let caps = try? await connector.start().capabilities else { return nil }
-        let accountId = action.accountId ?? ""
-        func account(_ params: AccountGetParams) async -> Account?? {
-            guard caps.accounts.contains(.get),
-                  let r = try? await connector.call(Method.accountsGet, params: params.json, as: AccountGetResult.self) else { return nil }
-            return .some(r.account)
-        }
-        func holds(_ type: String, _ entitlementId: String) async -> Bool? {
-            guard caps.grantsList,
-                  let grants = try? await connector.listAll(Method.grantsList, params: ListParams(type: type, accountId: accountId), of: Grant.self)
-            else { return nil }
-            return grants.contains { $0.accountId == accountId && $0.type == type && $0.entitlementId == entitlementId }
-        }
-        switch action.operation {
-        case .createAccount(let spec):
-            for params in [AccountGetParams(userName: spec.userName), spec.email.map { AccountGetParams(email: $0) }].compactMap({ $0 }) {
-                guard let found = await account(params) else { return nil }
-                if let a = found { return (true, ["account": a.json]) }
-            }
-            return (false, .null)
-        case .enableAccount, .disableAccount:
-            guard let found = await account(AccountGetParams(id: accountId)) else { return nil }
-            guard let a = found else { return (false, .null) }
-            let wanted: AccountStatus = { if case .enableAccount = action.operation { return .active } else { return .disabled } }()
-            return (a.status == wanted, ["account": a.json])
-        case .deleteAccount:
-            guard let found = await account(AccountGetParams(id: accountId)) else { return nil }
-            return (found == nil, found == nil ? ["removedAccount": .string(accountId)] : .null)
-        case .grant(let e):
-            guard let has = await holds(e.type, e.id) else { return nil }
-            return (has, has ? ["addGrant": Grant(accountId: accountId, type: e.type, entitlementId: e.id).json] : .null)
-        case .changeTier(_, let to):
-            guard let has = await holds(to.type, to.id) else { return nil }
-            return (has, has ? ["addGrant": Grant(accountId: accountId, type: to.type, entitlementId: to.id).json, "replaceType": .string(to.type)] : .null)
-        case .revoke(let e):
-            guard let has = await holds(e.type, e.id) else { return nil }
-            return (!has, !has ? ["removeGrant": Grant(accountId: accountId, type: e.type, entitlementId: e.id).json] : .null)
-        case .updateAccount:
-            return nil
-        }
-    }
-
     // MARK: Helpers
 
-    private func record(_ action: PlanAction, key: String, outcome: Outcome, effect: JSONValue, attempts: Int, note: String? = nil) async {
+    private func record(_ action: PlanAction, key: String, outcome: Outcome, effect: ActionEffect?, attempts: Int, note: String? = nil) async {
         var data: [String: JSONValue] = ["key": .string(key), "result": .string(outcome.name), "attempts": .int(attempts),
                                          "operation": .string(action.operation.name)]
-        if !effect.isNull { data["effect"] = effect }
+        if let effect { data["effect"] = effect.journalJSON }
         if case .failed(let m) = outcome { data["error"] = .string(m) }
         if let note { data["note"] = .string(note) }
         var subjects = subjects(action)
-        if let id = effect["account"]["id"].stringValue { subjects["account"] = id }
+        if let id = effect?.accountId { subjects["account"] = id }
         _ = try? await workspace.record([workspace.event(EventType.actionOutcome, subjects: subjects, data: .object(data))])
     }
 
@@ -321,7 +468,7 @@ func runLimited<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ body: @esc
     await withTaskGroup(of: (Int, R).self) { group in
         var results = [R?](repeating: nil, count: items.count)
         var next = 0
-        for _ in 0..<min(limit, items.count) {
+        for _ in 0..<min(max(1, limit), items.count) {
             let i = next
             group.addTask { (i, await body(items[i])) }
             next += 1

@@ -32,7 +32,10 @@ public enum EventType {
     public static let actionIntent = "action.intent"
     public static let actionOutcome = "action.outcome"
     public static let actionResolved = "action.resolved"
+    /// A read after apply checked the action's effect: `result` is `verified` or `unverified`.
+    public static let actionVerified = "action.verified"
     public static let applyFinished = "apply.finished"
+    /// Nothing was applied: a safety rail tripped (`rails`) or the rules have errors (`errors`).
     public static let applyBlocked = "apply.blocked"
 }
 
@@ -46,8 +49,15 @@ public struct GovernanceState: Sendable {
     /// People who were in the feed once and are gone from it.
     public var formerPeople: [String: Person] = [:]
     public var lastHRSync: String?
+    /// The time the last HR sync judged the feed at (`STEWARD_NOW` when rehearsing a later day),
+    /// so the next sync sees an end date that passed in between as a departure.
+    public var lastHRSyncAsOf: String?
     /// The feed as of the last finished apply: the baseline for joiner/mover/leaver causes.
     public var peopleAtLastApply: [String: Person]?
+    /// When the last apply finished, the day that baseline is judged on.
+    public var lastApplyTime: String?
+    /// The last apply's result as journaled, for `steward status`.
+    public var lastApply: ApplyRecord?
     public var apps: [String: AppState] = [:]
     public var links: [AccountKey: String] = [:]
     public var ignores: [AccountKey: String] = [:]
@@ -69,6 +79,15 @@ public struct GovernanceState: Sendable {
         public var lastSync: String?
         /// Day each account was first seen disabled.
         public var disabledSince: [String: String] = [:]
+    }
+
+    /// What an `apply.finished` event recorded.
+    public struct ApplyRecord: Sendable, Hashable {
+        public var time: String
+        public var applied = 0, alreadyApplied = 0, failed = 0, skipped = 0
+        public var verified = 0, unverified = 0
+        /// Whether the apply read every touched account back (`--no-verify` turns it off).
+        public var verifiedReads = true
     }
 
     /// An intent without an outcome.
@@ -104,6 +123,7 @@ public struct GovernanceState: Sendable {
             if let id = e.subjects["person"], let p = people.removeValue(forKey: id) { formerPeople[id] = p }
         case EventType.hrSynced:
             lastHRSync = e.time.description
+            lastHRSyncAsOf = d["asOf"].stringValue ?? e.time.description
         case EventType.appSynced:
             apps[app, default: AppState()].lastSync = e.time.description
             if let caps = try? Capabilities(json: d["capabilities"]) { apps[app, default: AppState()].capabilities = caps }
@@ -137,29 +157,63 @@ public struct GovernanceState: Sendable {
             if let key = d["key"].stringValue { inDoubt[key] = InDoubtAction(key: key, app: app, action: d["action"], seq: e.seq) }
         case EventType.actionOutcome, EventType.actionResolved:
             if let key = d["key"].stringValue { inDoubt[key] = nil }
-            if d["result"].stringValue == "applied" || d["result"].stringValue == "alreadyApplied" {
-                applyEffect(d, app: app, day: dayOf(e))
+            if d["result"].stringValue == "applied" || d["result"].stringValue == "alreadyApplied",
+               let effect = ActionEffect(journal: d["effect"]) {
+                fold(effect, app: app, day: dayOf(e))
+            }
+        case EventType.actionVerified:
+            if let v = ActionVerification(journal: d), let seen = v.seen, let account = e.subjects["account"] {
+                fold(seen, account: account, app: app, day: dayOf(e))
             }
         case EventType.applyFinished:
             peopleAtLastApply = people
+            lastApplyTime = d["asOf"].stringValue ?? e.time.description
             if !d["config"].isNull { configAtLastApply = d["config"] }
+            lastApply = ApplyRecord(time: e.time.description, applied: d["applied"].intValue ?? 0,
+                                    alreadyApplied: d["alreadyApplied"].intValue ?? 0, failed: d["failed"].intValue ?? 0,
+                                    skipped: d["skipped"].intValue ?? 0, verified: d["verified"].intValue ?? 0,
+                                    unverified: d["unverified"].intValue ?? 0, verifiedReads: d["verify"].boolValue ?? false)
         default:
             break
         }
     }
 
     /// The change an applied action made, so a plan right after an apply sees it done.
-    private mutating func applyEffect(_ d: JSONValue, app: String, day: String) {
-        let effect = d["effect"]
-        if let a = try? Account(json: effect["account"]) { record(account: a, app: app, day: day) }
-        if let removed = effect["removedAccount"].stringValue { removeAccount(removed, app: app) }
-        if let g = try? Grant(json: effect["addGrant"]) {
-            if let single = effect["replaceType"].stringValue {
-                apps[app, default: AppState()].grants = apps[app, default: AppState()].grants.filter { !($0.accountId == g.accountId && $0.type == single) }
-            }
+    private mutating func fold(_ effect: ActionEffect, app: String, day: String) {
+        switch effect {
+        case .account(let a):
+            record(account: a, app: app, day: day)
+        case .accountRemoved(let id):
+            removeAccount(id, app: app)
+        case .grantAdded(let g):
             apps[app, default: AppState()].grants.insert(g)
+        case .tierSet(let g):
+            var s = apps[app, default: AppState()]
+            s.grants = s.grants.filter { !($0.accountId == g.accountId && $0.type == g.type) }
+            s.grants.insert(g)
+            apps[app] = s
+        case .grantRemoved(let g):
+            apps[app, default: AppState()].grants.remove(g)
+        case .accountPending, .unknown:
+            break
         }
-        if let g = try? Grant(json: effect["removeGrant"]) { apps[app, default: AppState()].grants.remove(g) }
+    }
+
+    /// What a read after apply showed where it differed from the effect: the app is right.
+    private mutating func fold(_ seen: ActionVerification.Seen, account id: String, app: String, day: String) {
+        switch seen.account {
+        case .some(.some(let a)): record(account: a, app: app, day: day)
+        case .some(.none):
+            removeAccount(id, app: app)
+            return
+        case .none: break
+        }
+        if let type = seen.type, let grants = seen.grants {
+            var s = apps[app, default: AppState()]
+            s.grants = s.grants.filter { !($0.accountId == id && $0.type == type) }
+            for g in grants where g.accountId == id && g.type == type { s.grants.insert(g) }
+            apps[app] = s
+        }
     }
 
     private mutating func record(account a: Account, app: String, day: String) {

@@ -8,7 +8,7 @@ import StewardProtocol
 /// from the events, which stay the source of truth.
 extension GovernanceState {
     static let snapshotName = "governance-state"
-    static let snapshotVersion = 1
+    static let snapshotVersion = 2
     /// Fold at least this many events before saving a new snapshot.
     static let snapshotEvery = 5_000
 
@@ -51,7 +51,14 @@ extension GovernanceState {
         o.set("people", people(self.people))
         o.set("formerPeople", people(formerPeople))
         o.set("lastHRSync", lastHRSync)
+        o.set("lastHRSyncAsOf", lastHRSyncAsOf)
         o.set("peopleAtLastApply", peopleAtLastApply.map(people))
+        o.set("lastApplyTime", lastApplyTime)
+        if let a = lastApply {
+            o.set("lastApply", ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied),
+                                "failed": .int(a.failed), "skipped": .int(a.skipped), "verified": .int(a.verified),
+                                "unverified": .int(a.unverified), "verify": .bool(a.verifiedReads)])
+        }
         o.set("apps", .object(apps))
         o.set("links", .array(links.map { ["app": .string($0.key.app), "account": .string($0.key.accountId), "person": .string($0.value)] }))
         o.set("ignores", .array(ignores.map { ["app": .string($0.key.app), "account": .string($0.key.accountId), "reason": .string($0.value)] }))
@@ -75,7 +82,16 @@ extension GovernanceState {
         self.people = try people(s["people"])
         formerPeople = try people(s["formerPeople"])
         lastHRSync = s["lastHRSync"].stringValue
+        lastHRSyncAsOf = s["lastHRSyncAsOf"].stringValue
         peopleAtLastApply = s["peopleAtLastApply"].isNull ? nil : try people(s["peopleAtLastApply"])
+        lastApplyTime = s["lastApplyTime"].stringValue
+        let a = s["lastApply"]
+        if let time = a["time"].stringValue {
+            lastApply = ApplyRecord(time: time, applied: a["applied"].intValue ?? 0, alreadyApplied: a["alreadyApplied"].intValue ?? 0,
+                                    failed: a["failed"].intValue ?? 0, skipped: a["skipped"].intValue ?? 0,
+                                    verified: a["verified"].intValue ?? 0, unverified: a["unverified"].intValue ?? 0,
+                                    verifiedReads: a["verify"].boolValue ?? false)
+        }
         for (id, a) in s["apps"].objectValue ?? [:] {
             var app = AppState()
             for v in a["accounts"].arrayValue ?? [] { let x = try Account(json: v); app.accounts[x.id] = x }

@@ -23,7 +23,10 @@ public struct PlanEngine: Sendable {
             throw WorkspaceError(message: "nothing synced yet: run `steward sync` first")
         }
         let head = workspace.journalHead
-        let baseline = state.peopleAtLastApply.map { HRSnapshot(people: Array($0.values), takenAt: now) }
+        // The baseline is judged on the day of that apply, so a date that passed since reads as
+        // the lifecycle event it is (a leaver, a start), not as drift.
+        let baselineDay = state.lastApplyTime.flatMap { Timestamp(rfc3339: $0)?.date } ?? now
+        let baseline = state.peopleAtLastApply.map { HRSnapshot(people: Array($0.values), takenAt: min(baselineDay, now)) }
         let lifecycle = LifecycleChanges.between(baseline, HRSnapshot(people: Array(state.people.values), takenAt: now))
         var previousConfig: GovernanceConfig?
         if let doc = state.configAtLastApply { previousConfig = try? GovernanceConfig(json: doc) }
@@ -48,6 +51,13 @@ public struct PlanEngine: Sendable {
             ])])
         }
         return result
+    }
+
+    /// A finding as people fix it: where in the config it is written, then what is wrong.
+    public func describe(_ finding: PlanFinding) -> String {
+        guard let path = finding.configPaths.first else { return finding.message }
+        let also = finding.configPaths.dropFirst().map { workspace.config.location(of: $0) }
+        return "\(workspace.config.location(of: path)): \(finding.message)" + (also.isEmpty ? "" : " (also \(also.joined(separator: "; ")))")
     }
 
     /// Why a saved plan may no longer be applied, or nil when it is current: the journal must

@@ -22,6 +22,8 @@ public struct PluginManifest: Sendable {
     public var secrets: [String]
     /// Extra environment variables the connector may see (beyond a minimal safe set).
     public var environment: [String]
+    /// Setting → folder of this plugin where a bare name in it is looked up (`SettingFiles`).
+    public var settingFiles: [String: String] = [:]
     /// The manifest file.
     public var file: URL
 
@@ -71,11 +73,13 @@ public struct PluginManifest: Sendable {
             guard !command.isEmpty, !command[0].isEmpty else {
                 throw ConnectorError(.invalidArgument, "executable: required (or \"command\", an argv array)")
             }
-            return PluginManifest(
+            var manifest = PluginManifest(
                 name: name, version: version, protocolVersion: protocolVersion,
                 description: try f.optionalString("description"), command: command,
                 settingsSchema: f.object["settingsSchema"], secrets: try f.stringArray("secrets"),
                 environment: try f.stringArray("environment"), file: file)
+            manifest.settingFiles = try f.stringMap("settingFiles")
+            return manifest
         } catch let e as ConnectorError {
             throw ManifestError(file: file, message: e.message)
         }

@@ -17,6 +17,14 @@ public struct StewardConfig: Sendable {
     public var governance: GovernanceConfig
     /// The parsed document, for events that record the rules in force.
     public var document: JSONValue
+    /// Line of each key path in the file, for errors found after loading (a rule naming a role
+    /// the app does not have).
+    public var keyLines: [String: Int] = [:]
+
+    /// `steward.json:14: policies[1].grant[0]`: where `path` is written.
+    public func location(of path: String) -> String {
+        "\(file.lastPathComponent)\(lineOf(path, in: keyLines).map { ":\($0)" } ?? ""): \(path)"
+    }
 
     public var directory: URL { file.deletingLastPathComponent() }
 
@@ -39,7 +47,9 @@ public struct StewardConfig: Sendable {
             ConfigFileError(file: file, line: lineOf(path, in: parsed.lines), message: path.isEmpty ? message : "\(path): \(message)")
         }
         do {
-            return try StewardConfig(file: file, root: parsed.value, locate: locate)
+            var config = try StewardConfig(file: file, root: parsed.value, locate: locate)
+            config.keyLines = parsed.lines
+            return config
         } catch let e as ConfigError {
             throw locate(e.path, e.message)
         }
@@ -94,6 +104,9 @@ public struct ConnectorConfig: Sendable {
     /// JSON path of this entry in the config file, for errors.
     public var path: String
 
+    /// Requests in flight to one app's connector when `limits.concurrency` is not given.
+    public static let defaultConcurrency = 4
+
     init(_ v: JSONValue, path: String, defaultId: String?, allowedExtra: [String], _ locate: (String, String) -> ConfigFileError) throws {
         guard case .object(let o) = v else { throw locate(path, "expected an object, got \(v.typeName)") }
         let allowed = Set(["id", "plugin", "settings", "secrets", "limits", "description", "owner"] + allowedExtra)
@@ -119,7 +132,7 @@ public struct ConnectorConfig: Sendable {
         if !v["secrets"].isNull, v["secrets"].objectValue == nil { throw locate("\(path).secrets", "expected an object of references") }
         self.secrets = secrets
         let limits = v["limits"]
-        concurrency = limits["concurrency"].intValue ?? 4
+        concurrency = limits["concurrency"].intValue ?? Self.defaultConcurrency
         requestTimeout = limits["requestTimeoutSeconds"].doubleValue ?? 120
         if concurrency < 1 || concurrency > 256 { throw locate("\(path).limits.concurrency", "must be between 1 and 256") }
         if requestTimeout <= 0 { throw locate("\(path).limits.requestTimeoutSeconds", "must be positive") }

@@ -56,9 +56,9 @@ public actor SupervisedConnector {
             }
             return try Result(json: try JSONParser.parse(bytes), path: "result")
         } catch let e as JSONParseError {
-            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("the result is not valid JSON: \(e)"))
+            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("the result is not valid JSON: \(e)"), answerLost: true)
         } catch let e as ConnectorError {
-            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("malformed answer: \(e.message)"))
+            throw ConnectorFailure(appId: appId, method: method, reason: .protocolViolation("malformed answer: \(e.message)"), answerLost: true)
         }
     }
 

@@ -180,8 +180,10 @@ public struct SyncEngine: Sendable {
         var current: [Person] = []
         var seen: Set<String> = []
         for p in raw where seen.insert(p.id).inserted { current.append(p) }
-        let previousPeople = Array(state.people.values)
-        let changes = LifecycleChanges.between(state.people.isEmpty ? nil : HRSnapshot(people: previousPeople, takenAt: takenAt),
+        // The previous feed is judged on the day it was read, so an end date or start date that
+        // passed since then is a departure or a start now, even on a row that did not change.
+        let previousAsOf = state.lastHRSyncAsOf.flatMap { Timestamp(rfc3339: $0)?.date } ?? takenAt
+        let changes = LifecycleChanges.between(state.people.isEmpty ? nil : HRSnapshot(people: Array(state.people.values), takenAt: previousAsOf),
                                                HRSnapshot(people: current, takenAt: takenAt))
         var drafts: [EventDraft] = []
         var described: Set<String> = []
@@ -198,9 +200,10 @@ public struct SyncEngine: Sendable {
             })])
         }
         for p in changes.rehired { person(EventType.personRehired, p) }
+        for p in changes.started { person(EventType.personJoined, p, ["reason": "start date arrived"]) }
         let currentIds = Set(current.map(\.id))
         for d in changes.left {
-            person(EventType.personLeft, d.person, ["reason": .string(d.reason.rawValue)])
+            person(EventType.personLeft, d.person, ["reason": .string(d.reason.rawValue), "because": .string(d.reason.explanation)])
         }
         for p in current where !described.contains(p.id) {
             if let before = state.people[p.id], before != p {
@@ -216,14 +219,15 @@ public struct SyncEngine: Sendable {
         }
         summary.people = current.count
         summary.previousPeople = state.people.count
-        summary.joined = changes.joined.count
+        summary.joined = changes.joined.count + changes.started.count
         summary.moved = changes.moved.count
         summary.left = changes.left.count
         summary.rehired = changes.rehired.count
         drafts.append(workspace.event(EventType.hrSynced, subjects: ["app": workspace.config.source.id], data: [
-            "people": .int(current.count), "previous": .int(state.people.count), "joined": .int(changes.joined.count),
+            "people": .int(current.count), "previous": .int(state.people.count), "joined": .int(changes.joined.count + changes.started.count),
             "moved": .int(changes.moved.count), "left": .int(changes.left.count), "rehired": .int(changes.rehired.count),
-            "missing": .int(changes.missingCount),
+            "missing": .int(changes.missingCount), "started": .int(changes.started.count),
+            "endDatePassed": .int(changes.endDatePassedCount), "asOf": .string(Timestamp(takenAt).rfc3339),
         ]))
         return drafts
     }
@@ -272,11 +276,4 @@ public struct SyncEngine: Sendable {
         ]))
         return drafts
     }
-}
-
-/// Exponential backoff with jitter, or the server's hint when it gave one (capped).
-func backoff(attempt: Int, hintMs: Int?) -> Double {
-    if let hintMs { return min(Double(hintMs) / 1000, 60) }
-    let base = min(0.2 * pow(2, Double(attempt - 1)), 5)
-    return base * Double.random(in: 0.8...1.2)
 }

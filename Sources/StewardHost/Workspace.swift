@@ -95,6 +95,12 @@ public final class Workspace: Sendable {
         guard let manifest = registry.manifest(named: entry.plugin) else {
             return .failure(LaunchProblem(message: "\(entry.path).plugin: no plugin \"\(entry.plugin)\" (searched \(registry.searchPath.map(\.path).joined(separator: ", ")))"))
         }
+        let settings: JSONValue
+        do {
+            settings = try manifest.resolvingSettingFiles(entry.settings, configDirectory: config.directory, path: "\(entry.path).settings")
+        } catch {
+            return .failure(LaunchProblem(message: "\(error)"))
+        }
         guard let command = manifest.resolvedCommand() else {
             return .failure(LaunchProblem(message: "plugin \(manifest.name): executable \(manifest.command[0]) not found (beside steward or on PATH)"))
         }
@@ -112,7 +118,7 @@ public final class Workspace: Sendable {
         var options = ConnectorConnection.Options()
         options.requestTimeout = entry.requestTimeout
         options.maxInFlight = entry.concurrency
-        return .success(ConnectorLaunch(appId: entry.id, command: command, settings: entry.settings, secrets: secrets,
+        return .success(ConnectorLaunch(appId: entry.id, command: command, settings: settings, secrets: secrets,
                                         stateDirectory: stateDir.path, baseDirectory: config.directory.path,
                                         passEnvironment: manifest.environment, options: options, events: events))
     }

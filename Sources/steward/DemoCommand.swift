@@ -33,7 +33,7 @@ let demoCommand = Command(
             }
             source.cancel()
         }
-        let ok = result.verified && result.firstApply.failed == 0 && result.secondApply.failed == 0
+        let ok = result.verified && result.firstApply.succeeded && result.secondApply.succeeded
         if json {
             printJSON([
                 "directory": .string(dir.path), "apps": .array(result.apps.map { .string($0) }),

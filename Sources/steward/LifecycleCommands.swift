@@ -15,7 +15,10 @@ let syncCommand = Command(
     run: { inv in
         try await withWorkspace(inv, actor: "steward sync") { ws in
             let apps = inv.allValues("--app")
-            let summary = try await SyncEngine(workspace: ws).run(apps: apps.isEmpty ? nil : apps)
+            var engine = SyncEngine(workspace: ws)
+            let now = try commandNow()
+            engine.now = { now }
+            let summary = try await engine.run(apps: apps.isEmpty ? nil : apps)
             if inv.json {
                 printJSON(summary.json)
             } else {
@@ -48,7 +51,10 @@ let planCommand = Command(
     Reads the journal's state (run `steward sync` first) and the config's rules. The plan lists,
     per person and app, each action with its cause (joiner, mover, leaver, drift, policy change)
     and the rule that justifies it. A plan that trips a safety rail says so; `steward apply`
-    refuses it (exit 3) unless --allow-mass-deprovision is given. --out saves it for `apply FILE`.
+    refuses it (exit 3) unless --allow-mass-deprovision is given. A plan whose rules name something
+    an app does not have (a role, a group, an entitlement type) has errors: each is printed with
+    the config file, line and key and the closest known values, the command exits 2, and
+    `steward apply` refuses the plan. --out saves it for `apply FILE`.
     """,
     options: [
         .value("--out", "FILE", "Save the plan as JSON for `steward apply FILE`."),
@@ -68,11 +74,22 @@ let planCommand = Command(
                 printJSON(result.plan.json)
             } else {
                 print(PlanRenderer.text(result.plan), terminator: "")
-                if let out = inv.value("--out") { print("Saved to \(out); apply it with `steward apply \(out)`.") }
+                if let out = inv.value("--out"), !result.plan.hasErrors { print("Saved to \(out); apply it with `steward apply \(out)`.") }
+            }
+            if result.plan.hasErrors {
+                printRuleErrors(result.plan, engine: PlanEngine(workspace: ws))
+                return ExitCode.usage
             }
             return ExitCode.ok
         }
     })
+
+/// The plan's errors on stderr, each with the config file, line and key, and what to do.
+func printRuleErrors(_ plan: Plan, engine: PlanEngine) {
+    let errors = plan.errors
+    printError("the plan cannot be applied: \(errors.count) error\(errors.count == 1 ? "" : "s") in the rules or the synced state")
+    for e in errors { printError(engine.describe(e)) }
+}
 
 let applyCommand = Command(
     name: "apply",
@@ -82,16 +99,21 @@ let applyCommand = Command(
     Without FILE, first settles actions a previous run left in doubt (by reading the target), then
     computes a fresh plan and applies it. With FILE, applies that saved plan unless the journal
     changed since it was made (then it is refused as stale). On a terminal it shows the plan and
-    asks unless --yes. Exit 3 when a safety rail blocks the plan (nothing is changed), 1 when
-    any action failed.
+    asks unless --yes. After the actions, every touched account is read back and each action's
+    effect checked against what the app shows; what it does not show is reported and journaled as
+    unverified. Exit 3 when a safety rail blocks the plan and 2 when the rules have errors
+    (nothing is changed in either case), 1 when any action failed or is unverified.
     """,
     options: [
         .flag("--yes", "Do not ask for confirmation."),
         .flag("--allow-mass-deprovision", "Apply even if a safety rail trips (only without FILE; a saved plan carries its own choice)."),
+        .flag("--no-verify", "Skip reading each touched account back (emergencies only; journaled, and nothing is marked verified)."),
     ],
     run: { inv in
         try await withWorkspace(inv, actor: "steward apply") { ws in
             var executor = Executor(workspace: ws)
+            executor.now = try commandNow()
+            executor.verifies = !inv.flag("--no-verify")
             let json = inv.json
             if !json {
                 executor.onOutcome = { action, outcome in
@@ -103,6 +125,9 @@ let applyCommand = Command(
                     case .skipped: mark = "skipped"
                     }
                     print("  \(action.app) \(action.accountName ?? action.personId ?? action.accountId ?? ""): \(PlanRenderer.describe(action.operation)) — \(mark)")
+                }
+                executor.onUnverified = { action, seen in
+                    print("  \(action.app) \(action.accountName ?? action.personId ?? action.accountId ?? ""): \(PlanRenderer.describe(action.operation)) — UNVERIFIED: \(seen)")
                 }
             }
             let plan: Plan
@@ -119,8 +144,17 @@ let applyCommand = Command(
                 plan = try await PlanEngine(workspace: ws).plan(allowMassDeprovision: inv.flag("--allow-mass-deprovision"),
                                                                 now: try commandNow()).plan
             }
-            if plan.isBlocked {
-                try await ws.record([ws.event(EventType.applyBlocked, data: ["rails": .array(plan.rails.map(\.json))])])
+            switch try await executor.refusal(for: plan) {
+            case .ruleErrors(let errors)?:
+                if json {
+                    printJSON(["blocked": true, "errors": .array(errors.map(\.json)), "rails": .array(plan.rails.map(\.json))])
+                } else {
+                    print(PlanRenderer.text(plan), terminator: "")
+                }
+                printRuleErrors(plan, engine: PlanEngine(workspace: ws))
+                printError("nothing was applied: fix the rules (or sync the app) and run `steward plan` again")
+                return ExitCode.usage
+            case .blocked?:
                 if json {
                     printJSON(["blocked": true, "rails": .array(plan.rails.map(\.json))])
                 } else {
@@ -128,6 +162,8 @@ let applyCommand = Command(
                     printError("the plan is blocked by a safety rail; nothing was changed (use --allow-mass-deprovision after checking the HR feed)")
                 }
                 return ExitCode.blocked
+            case nil:
+                break
             }
             if plan.executableActions.isEmpty {
                 if json { printJSON(["applied": 0, "resolvedInDoubt": .int(resolved)]) } else { print("Nothing to do: every app matches the rules.") }
@@ -147,8 +183,16 @@ let applyCommand = Command(
                 printJSON(summary.json)
             } else {
                 print("Applied \(summary.applied), already so \(summary.alreadyApplied), failed \(summary.failed), skipped \(summary.skipped).")
+                if summary.verifies {
+                    print("Read back: \(summary.verified) verified, \(summary.unverified) unverified.")
+                } else {
+                    print("Not read back (--no-verify): nothing is verified; run `steward sync` to see what the apps show.")
+                }
             }
-            return summary.failed > 0 ? ExitCode.failure : ExitCode.ok
+            if summary.unverified > 0 {
+                printError("\(summary.unverified) action\(summary.unverified == 1 ? "" : "s") the app does not show; the next plan does them again")
+            }
+            return summary.succeeded ? ExitCode.ok : ExitCode.failure
         }
     })
 
@@ -159,8 +203,10 @@ let statusCommand = Command(
     run: { inv in
         try await withWorkspace(inv, actor: "steward status", startConnectors: false) { ws in
             let state = try ws.state()
-            let result = state.lastHRSync == nil ? nil : try await PlanEngine(workspace: ws).plan(now: try commandNow(), record: false)
-            let active = state.people.values.filter { $0.status == .active || $0.status == .leave || $0.status == .pending }.count
+            let now = try commandNow()
+            let result = state.lastHRSync == nil ? nil : try await PlanEngine(workspace: ws).plan(now: now, record: false)
+            let today = CalendarDay(now)
+            let active = state.people.values.filter { !PersonDirectory.standing(of: $0, on: today).0.hasLeft }.count
             var apps: [JSONValue] = []
             for app in ws.config.apps {
                 let s = state.apps[app.id]
@@ -180,6 +226,10 @@ let statusCommand = Command(
                 "lastHRSync": state.lastHRSync.map(JSONValue.string) ?? .null,
                 "apps": .array(apps),
                 "inDoubtActions": .int(state.inDoubt.count),
+                "lastApply": state.lastApply.map { a in
+                    ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied), "failed": .int(a.failed),
+                     "skipped": .int(a.skipped), "verified": .int(a.verified), "unverified": .int(a.unverified), "verify": .bool(a.verifiedReads)]
+                } ?? .null,
                 "pendingActions": .int(result?.plan.actions.count ?? 0),
                 "blocked": .bool(result?.plan.isBlocked ?? false),
                 "journal": ["events": .int(ws.journal.size), "head": .string(ws.journalHead)],
@@ -192,7 +242,11 @@ let statusCommand = Command(
             for app in apps {
                 print("\(app["id"].stringValue ?? ""): \(app["mode"].stringValue ?? "") — \(app["accounts"].intValue ?? 0) accounts, \(app["linked"].intValue ?? 0) linked, \(app["orphans"].intValue ?? 0) orphaned; \(app["pendingActions"].intValue ?? 0) pending actions; last sync \(app["lastSync"].stringValue ?? "never")")
             }
-            print("Pending actions: \(result?.plan.actions.count ?? 0)\(result?.plan.isBlocked == true ? " (BLOCKED by a safety rail)" : ""); in doubt: \(state.inDoubt.count)")
+            print("Pending actions: \(result?.plan.actions.count ?? 0)\(result?.plan.isBlocked == true ? " (BLOCKED by a safety rail)" : "")\(result?.plan.hasErrors == true ? " (the rules have errors: run `steward plan`)" : ""); in doubt: \(state.inDoubt.count)")
+            if let a = state.lastApply {
+                let reads = a.verifiedReads ? "\(a.verified) verified, \(a.unverified) UNVERIFIED" : "not read back (--no-verify)"
+                print("Last apply \(a.time): \(a.applied) applied, \(a.alreadyApplied) already so, \(a.failed) failed, \(a.skipped) skipped; \(reads)")
+            }
             print("Journal: \(ws.journal.size) events")
             return ExitCode.ok
         }
@@ -237,11 +291,23 @@ let personCommand = Command(
                         ["seq": .int(e.seq), "time": .string(e.time.description), "type": .string(e.type), "app": e.subjects["app"].map(JSONValue.string) ?? .null]
                     }
                     let pending = result.plan.actions.filter { $0.personId == id }
+                    let standing: String
+                    if state.people[id] == nil {
+                        standing = "left (\(LeaveReason.goneFromFeed.explanation))"
+                    } else {
+                        switch PersonDirectory.standing(of: person, on: CalendarDay(try commandNow())).0 {
+                        case .active: standing = "active"
+                        case .onLeave: standing = "on leave"
+                        case .pending: standing = "pending (starts \(person.startDate ?? "later"))"
+                        case .left(let reason): standing = "left (\(reason.explanation))"
+                        }
+                    }
                     if inv.json {
-                        printJSON(["person": person.json, "access": .array(access), "pending": .array(pending.map(\.json)), "history": .array(history)])
+                        printJSON(["person": person.json, "standing": .string(standing), "access": .array(access),
+                                   "pending": .array(pending.map(\.json)), "history": .array(history)])
                         return ExitCode.ok
                     }
-                    print("\(person.fullName ?? person.id) <\(person.email)> \(person.id): \(person.department ?? "-"), \(person.title ?? "-"), \(person.status.rawValue)")
+                    print("\(person.fullName ?? person.id) <\(person.email)> \(person.id): \(person.department ?? "-"), \(person.title ?? "-"), \(standing)")
                     for item in access {
                         print("  \(item["app"].stringValue ?? ""): \(item["account"]["userName"].stringValue ?? "") (\(item["account"]["status"].stringValue ?? ""))")
                         for e in item["entitlements"].arrayValue ?? [] {

@@ -20,6 +20,7 @@ let root = Command(
         pluginsCommand,
         connectorCommand,
         restCommand,
+        installCommand,
     ])
 
 exit(await runCLI(root, arguments: Array(CommandLine.arguments.dropFirst())))

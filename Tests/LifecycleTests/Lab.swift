@@ -7,12 +7,9 @@ import StewardJournal
 import StewardProtocol
 import Testing
 
-/// A Steward folder wired to a sandbox, driven through the real `steward` binary.
-final class Lab: @unchecked Sendable {  // all state is set in init and only read afterwards, except files on disk
+/// A temporary Steward folder driven through the real `steward` binary.
+class StewardFolder: @unchecked Sendable {  // all state is set in init and only read afterwards, except files on disk
     let dir: URL
-    let sandbox: SandboxProcess
-    let scim: String
-    let token: String
 
     static var productsDirectory: URL {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -21,53 +18,15 @@ final class Lab: @unchecked Sendable {  // all state is set in init and only rea
 
     static var stewardPath: String { productsDirectory.appendingPathComponent("steward").path }
 
-    init(sandboxArguments: [String] = [], appJSON: (String) -> String = Lab.crmApp, policies: String = Lab.defaultPolicies,
-         groups: [String] = ["engineering", "sales", "support"]) async throws {
+    init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-lab-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        sandbox = try SandboxProcess.start(arguments: ["--scim", "--seed", "7"] + sandboxArguments,
-                                           executable: Lab.productsDirectory.appendingPathComponent("steward-sandbox").path)
-        scim = try #require(sandbox.apps["scim"])
-        token = sandbox.token
-        try write("sandbox.token", token)
-        try write("checkpoint.key", "lab-checkpoint-key-0123456789abcdef")
-        try write("steward.json", """
-            {
-              state: ".steward",
-              checkpointKey: "file:checkpoint.key",
-              source: { plugin: "file", settings: { path: "hr.csv" }, maxShrinkPercent: 20 },
-              apps: [ \(appJSON(scim)) ],
-              roles: { "sales-rep": [ { app: "crm", entitlements: ["role:User", "group:sales"] } ] },
-              policies: [ \(policies) ],
-            }
-            """)
-        for g in groups {
-            _ = try await request("POST", "/Groups", body: ["schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": .string(g)])
-        }
-    }
-
-    static func crmApp(_ url: String) -> String {
-        """
-        { id: "crm", plugin: "scim", settings: { baseURL: "\(url)", roleTiers: ["Admin", "User", "Viewer"] },
-          secrets: { token: "file:sandbox.token" }, correlate: ["employeeNumber", "email", "userName"],
-          deprovision: { action: "disable", deleteAfterDays: 30, maxPercent: 50 } }
-        """
-    }
-
-    static let defaultPolicies = """
-        { id: "everyone", when: {}, grant: [ { app: "crm", entitlements: ["role:Viewer"] } ] },
-        { id: "sales", when: { department: ["Sales"] }, roles: ["sales-rep"] },
-        { id: "engineering", when: { department: ["Engineering"] }, grant: [ { app: "crm", entitlements: ["group:engineering"] } ] },
-        { id: "eng-leads", when: { department: ["Engineering"], title: { prefix: "Lead" } }, grant: [ { app: "crm", entitlements: ["role:Admin"] } ] }
-        """
-
-    func cleanup() {
-        sandbox.stop()
-        try? FileManager.default.removeItem(at: dir)
     }
 
     func write(_ name: String, _ text: String) throws {
-        try Data(text.utf8).write(to: dir.appendingPathComponent(name))
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
     }
 
     /// Writes the HR export: rows of (id, email, department, title, status).
@@ -106,10 +65,76 @@ final class Lab: @unchecked Sendable {  // all state is set in init and only rea
 
     /// `steward sync` then `steward apply --yes`, expecting both to succeed.
     func converge(environment: [String: String] = [:]) throws {
-        let s = try steward(["sync"])
+        let s = try steward(["sync"], environment: environment)
         #expect(s.code == 0, "sync failed: \(s.out) \(s.err)")
         let a = try steward(["apply", "--yes"], environment: environment)
         #expect(a.code == 0, "apply failed: \(a.out) \(a.err)")
+    }
+
+    /// The journal's events of `type`, as `steward audit log` prints them.
+    func events(_ type: String) throws -> [JSONValue] {
+        let r = try steward(["audit", "log", "--type", type, "--json"])
+        return r.out.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+    }
+
+    func journalIntact() throws -> Bool {
+        let key = try CheckpointKey.resolve("file:" + dir.appendingPathComponent("checkpoint.key").path, stateDirectory: dir.appendingPathComponent(".steward"))
+        return JournalVerifier.verify(directory: dir.appendingPathComponent(".steward/journal"), key: key).intact
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// A Steward folder wired to a sandbox, driven through the real `steward` binary.
+final class Lab: StewardFolder, @unchecked Sendable {  // all state is set in init and only read afterwards, except files on disk
+    let sandbox: SandboxProcess
+    let scim: String
+    let token: String
+
+    init(sandboxArguments: [String] = [], appJSON: (String) -> String = Lab.crmApp, policies: String = Lab.defaultPolicies,
+         groups: [String] = ["engineering", "sales", "support"]) async throws {
+        sandbox = try SandboxProcess.start(arguments: ["--scim", "--seed", "7"] + sandboxArguments,
+                                           executable: Lab.productsDirectory.appendingPathComponent("steward-sandbox").path)
+        scim = try #require(sandbox.apps["scim"])
+        token = sandbox.token
+        try super.init()
+        try write("sandbox.token", token)
+        try write("checkpoint.key", "lab-checkpoint-key-0123456789abcdef")
+        try write("steward.json", """
+            {
+              state: ".steward",
+              checkpointKey: "file:checkpoint.key",
+              source: { plugin: "file", settings: { path: "hr.csv" }, maxShrinkPercent: 20 },
+              apps: [ \(appJSON(scim)) ],
+              roles: { "sales-rep": [ { app: "crm", entitlements: ["role:User", "group:sales"] } ] },
+              policies: [ \(policies) ],
+            }
+            """)
+        for g in groups {
+            _ = try await request("POST", "/Groups", body: ["schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": .string(g)])
+        }
+    }
+
+    static func crmApp(_ url: String) -> String {
+        """
+        { id: "crm", plugin: "scim", settings: { baseURL: "\(url)", roleTiers: ["Admin", "User", "Viewer"] },
+          secrets: { token: "file:sandbox.token" }, correlate: ["employeeNumber", "email", "userName"],
+          deprovision: { action: "disable", deleteAfterDays: 30, maxPercent: 50 } }
+        """
+    }
+
+    static let defaultPolicies = """
+        { id: "everyone", when: {}, grant: [ { app: "crm", entitlements: ["role:Viewer"] } ] },
+        { id: "sales", when: { department: ["Sales"] }, roles: ["sales-rep"] },
+        { id: "engineering", when: { department: ["Engineering"] }, grant: [ { app: "crm", entitlements: ["group:engineering"] } ] },
+        { id: "eng-leads", when: { department: ["Engineering"], title: { prefix: "Lead" } }, grant: [ { app: "crm", entitlements: ["role:Admin"] } ] }
+        """
+
+    func cleanup() {
+        sandbox.stop()
+        remove()
     }
 
     // MARK: Reading the sandbox directly
@@ -158,8 +183,4 @@ final class Lab: @unchecked Sendable {  // all state is set in init and only rea
         }.compactMap { $0["displayName"].stringValue }.sorted()
     }
 
-    func journalIntact() throws -> Bool {
-        let key = try CheckpointKey.resolve("file:" + dir.appendingPathComponent("checkpoint.key").path, stateDirectory: dir.appendingPathComponent(".steward"))
-        return JournalVerifier.verify(directory: dir.appendingPathComponent(".steward/journal"), key: key).intact
-    }
 }

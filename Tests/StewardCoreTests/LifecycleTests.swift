@@ -32,7 +32,9 @@ struct LifecycleTests {
         #expect(changes.left.map { "\($0.person.id):\($0.reason.rawValue)" } == ["E3:terminated", "E4:endDatePassed", "E7:goneFromFeed"])
         #expect(changes.rehired.map(\.id) == ["E6"])
         #expect(changes.previousCount == 6 && changes.currentCount == 6 && changes.missingCount == 1)
-        #expect(abs(changes.shrinkPercent - 100.0 / 6) < 0.001)
+        // The feed lost Gus (missing) and Dee (end date passed): both count toward the shrink rail.
+        #expect(changes.endDatePassedCount == 1 && changes.shrinkCount == 2)
+        #expect(abs(changes.shrinkPercent - 200.0 / 6) < 0.001)
     }
 
     /// An end date that had already passed at the previous snapshot is old news, not a new leaver.

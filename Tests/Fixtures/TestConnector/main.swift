@@ -13,9 +13,14 @@ import StewardProtocol
 //   huge-line          answers accounts/list with a 20 MiB line
 //   ignore-shutdown    answers shutdown but never exits, and ignores SIGTERM
 //   old-protocol       answers initialize choosing protocol 2.0
+// `stateful MODE` is a small app with its state in a file, which breaks the protocol only after
+// a write took effect (see StatefulApp.swift).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
+if arguments.first == "stateful" {
+    runStatefulApp(mode: arguments.dropFirst().first ?? "honest")
+}
 if let mode = arguments.first {
     runMisbehaving(mode: mode, argument: arguments.dropFirst().first.flatMap(Int.init) ?? 1)
 }
