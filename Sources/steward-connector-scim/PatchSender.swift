@@ -28,7 +28,8 @@ struct PatchSender: Sendable {
             return reply
         }
         let retry = try await patch(path, try FilterlessPatch.rewrite(operations, current: current), ifMatch: ifMatch, ctx: ctx)
-        if retry.isSuccess {
+        // Taken (or answered noTarget: parsed, nothing to remove): this is the form from now on.
+        if retry.isSuccess || (retry.status == 400 && retry.scimType == "noTarget") {
             ctx.log(.info, "the provider refuses value filters in PATCH paths (\(refusal)); sending whole attributes and removes by value from now on")
             learned.refuseValueFilterPaths()
         }
