@@ -125,12 +125,43 @@ struct AccountOperations: Sendable {
         return try await write(op, scope: scope, operation: Method.accountsUpdate, ctx: ctx)
     }
 
-    /// `accounts/disable`, `accounts/enable`, `accounts/delete`.
+    /// `accounts/disable`, `accounts/enable`, `accounts/delete`. An "already so" answer is
+    /// checked against the account as the app shows it.
     func change(_ method: String, _ params: AccountRefParams, ctx: RequestContext) async throws -> MutationResult {
         guard let choice = operations.accountWrites[method] else { throw missing(method) }
         var scope = client.baseScope
         scope["params"] = params.json
-        return try await write(try choice.choose(scope, operation: method), scope: scope, operation: method, ctx: ctx)
+        let result = try await write(try choice.choose(scope, operation: method), scope: scope, operation: method, ctx: ctx)
+        guard result.alreadyApplied else { return result }
+        return try await confirmAlreadyApplied(method, id: params.id, ctx: ctx)
+    }
+
+    /// An `alreadyApplied` rule matches the app's answer to the write, and some answers are
+    /// refusals rather than the state: Okta's "cannot suspend a user that is not active" also
+    /// comes for users who are locked out or awaiting activation, who can still get in. So
+    /// where `accounts/get` can read the account (and its status, for disable and enable), the
+    /// account must show the state before the write counts as already made.
+    private func confirmAlreadyApplied(_ method: String, id: String, ctx: RequestContext) async throws -> MutationResult {
+        guard let get = operations.accountsGet else { return MutationResult(alreadyApplied: true) }
+        let readsStatus = get.scan ? operations.accountsList?.sources.allSatisfy { $0.fields.has("status") } == true
+                                   : get.fields?.has("status") == true
+        if method != Method.accountsDelete, !readsStatus { return MutationResult(alreadyApplied: true) }
+        let account = try await self.get(AccountGetParams(id: id), ctx: ctx)
+        let name = client.definition.name
+        switch (method, account) {
+        case (Method.accountsDelete, nil):
+            return MutationResult(alreadyApplied: true)
+        case (Method.accountsDelete, _?):
+            throw ConnectorError(.preconditionFailed, "\(method): \(name) answered as if account \(id) were already gone, but it still reads it",
+                                 outcome: .notApplied)
+        case (_, nil):
+            throw ConnectorError(.notFound, "\(method): \(name) has no account \(id)", outcome: .notApplied)
+        case (_, let account?):
+            let wanted = method == Method.accountsDisable ? account.status == .disabled : account.status != .disabled
+            if wanted { return MutationResult(alreadyApplied: true, account: account) }
+            throw ConnectorError(.preconditionFailed, "\(method): \(name) refused the change with an answer the definition takes as already done, but account \(id) reads as \(account.status.rawValue)",
+                                 outcome: .notApplied)
+        }
     }
 
     /// Runs a write's steps and request: success, already applied, or the error it means.

@@ -3,6 +3,10 @@ import StewardProtocol
 
 /// `grants/list`: roles and entitlements from a pass over the users, then group memberships
 /// from a pass over the groups. The cursor names the pass: `u:<inner>` or `g:<inner>`.
+///
+/// Group memberships always come from the groups, even for one account: a User's `groups` is
+/// derived, and a provider may declare it and leave it empty, which would read a member as
+/// gone (and verify a revoke that never happened).
 struct GrantLister: Sendable {
     let users: UserOperations
     let groups: GroupOperations?
@@ -15,11 +19,9 @@ struct GrantLister: Sendable {
         if let type = params.type, !wantGroups, types.isEmpty {
             throw ConnectorError(.invalidArgument, "params.type: no entitlement type \"\(type)\" (this app has: \(([groups == nil ? nil : GroupOperations.type] + valueTypes.map(\.type)).compactMap { $0 }.joined(separator: ", ")))")
         }
-        // With one account and a provider that derives `groups` on users, one read answers all.
-        let groupsFromUser = params.accountId != nil && users.features.userHas("groups")
         var phases: [String] = []
-        if !types.isEmpty || (wantGroups && groupsFromUser) { phases.append("u") }
-        if wantGroups && !groupsFromUser { phases.append("g") }
+        if !types.isEmpty { phases.append("u") }
+        if wantGroups { phases.append("g") }
         guard !phases.isEmpty else { return StewardProtocol.Page(items: []) }
 
         var phase = phases[0]
@@ -37,8 +39,7 @@ struct GrantLister: Sendable {
         let next: String?
         switch phase {
         case "u":
-            (grants, next) = try await userPass(types, includeGroups: wantGroups && groupsFromUser, accountId: params.accountId,
-                                                cursor: inner, pageSize: pageSize, ctx: ctx)
+            (grants, next) = try await userPass(types, accountId: params.accountId, cursor: inner, pageSize: pageSize, ctx: ctx)
         default:
             guard let groups else { return StewardProtocol.Page(items: []) }
             (grants, next) = try await groups.grantsPage(cursor: inner, pageSize: pageSize, onlyAccount: params.accountId, ctx: ctx)
@@ -50,10 +51,9 @@ struct GrantLister: Sendable {
         return StewardProtocol.Page(items: grants)
     }
 
-    private func userPass(_ types: [UserValueEntitlements], includeGroups: Bool, accountId: String?, cursor: String?,
+    private func userPass(_ types: [UserValueEntitlements], accountId: String?, cursor: String?,
                           pageSize: Int, ctx: RequestContext) async throws -> ([Grant], String?) {
-        var attributes = ["id"] + types.map(\.attribute)
-        if includeGroups { attributes.append("groups") }
+        let attributes = ["id"] + types.map(\.attribute)
         let query = [("attributes", attributes.joined(separator: ","))]
         let resources: [[String: JSONValue]]
         let next: String?
@@ -71,9 +71,6 @@ struct GrantLister: Sendable {
         var grants: [Grant] = []
         for user in resources {
             for type in types { grants.append(contentsOf: type.grants(of: user)) }
-            if includeGroups, let groups, let id = user["id"]?.stringValue {
-                grants.append(contentsOf: groups.groups(ofUser: user).map { Grant(accountId: id, type: GroupOperations.type, entitlementId: $0) })
-            }
         }
         return (grants, next)
     }

@@ -14,6 +14,15 @@ enum LocalPatch {
             }
             let path = try AttributePath(parsing: pathText, field: "PATCH path")
             switch operation.op {
+            case "remove" where path.filter == nil && path.subAttribute == nil:
+                // With a value, only the listed elements go (the form of providers without
+                // value-filter paths); without, the whole attribute.
+                if case .array(let doomed)? = operation.value {
+                    let kept = (path.lookupWhole(resource)?.arrayValue ?? []).filter { item in !doomed.contains { sameValue(item, $0) } }
+                    path.write(kept.isEmpty ? nil : .array(kept), into: &resource)
+                } else {
+                    path.write(nil, into: &resource)
+                }
             case "remove":
                 path.write(nil, into: &resource)
             case "add" where path.filter == nil && path.subAttribute == nil:

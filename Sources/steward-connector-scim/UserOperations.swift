@@ -1,14 +1,16 @@
 import ConnectorKit
 import StewardProtocol
 
-/// The account operations on SCIM Users. Every write reads first, so a write that changes
-/// nothing answers `alreadyApplied` without a request, and a retried write is harmless.
+/// The account operations on SCIM Users. Every write reads the user first, and answers
+/// `alreadyApplied` without a request only when that read shows the wanted values; an
+/// attribute the read does not carry is written anyway. A retried write is harmless.
 struct UserOperations: Sendable {
     let scim: ScimService
     let features: ProviderFeatures
     let mapping: UserMapping
     let pager: ResourcePager
     let defaultPageSize: Int
+    let learned: LearnedForms
     /// The query of listings: only the attributes the mapping reads, where the provider's
     /// schemas allow naming them.
     let listQuery: [(String, String)]
@@ -16,8 +18,9 @@ struct UserOperations: Sendable {
     let readAhead = ReadAhead<Account>()
 
     init(scim: ScimService, features: ProviderFeatures, mapping: UserMapping, pager: ResourcePager, defaultPageSize: Int,
-         sortBy: String? = nil) {
+         sortBy: String? = nil, learned: LearnedForms = LearnedForms()) {
         self.scim = scim
+        self.learned = learned
         self.features = features
         self.mapping = mapping
         self.pager = pager
@@ -151,7 +154,8 @@ struct UserOperations: Sendable {
 
     func setActive(_ active: Bool, _ params: AccountRefParams, ctx: RequestContext) async throws -> MutationResult {
         try await modify(params.id, ctx: ctx) { user in
-            let isActive = AttributePath.member(user, "active")?.boolValue ?? true
+            // A user read without `active` shows neither state: write it.
+            let isActive = AttributePath.member(user, "active")?.boolValue
             return isActive == active ? [] : [PatchOperation(op: "replace", path: "active", value: .bool(active))]
         }
     }
@@ -166,6 +170,7 @@ struct UserOperations: Sendable {
     /// Reads the user, asks `edit` for the operations that bring it to the wanted state, and
     /// sends them (PATCH, or PUT of the edited resource where PATCH is missing) under the read
     /// version. A 412 means someone changed the user meanwhile: read again and retry once.
+    /// A 400 `noTarget` to a single remove is the provider saying the value is not there.
     func modify(_ id: String, ctx: RequestContext,
                 _ edit: ([String: JSONValue]) throws -> [PatchOperation]) async throws -> MutationResult {
         var attempt = 0
@@ -180,8 +185,7 @@ struct UserOperations: Sendable {
             let path = ScimService.resourcePath(endpoint, id)
             let reply: ScimService.Reply
             if features.patch {
-                reply = try await scim.send("PATCH", path, body: PatchOperation.body(operations), ifMatch: ifMatch,
-                                            idempotent: true, ctx: ctx)
+                reply = try await PatchSender(scim: scim, learned: learned).send(path, operations, current: user, ifMatch: ifMatch, ctx: ctx)
             } else {
                 var edited = user
                 try LocalPatch.apply(operations, to: &edited)
@@ -192,6 +196,15 @@ struct UserOperations: Sendable {
                 continue
             }
             if reply.status == 404 { throw ConnectorError(.notFound, "no user has id \"\(id)\"", outcome: .notApplied) }
+            if reply.status == 400, reply.scimType == "noTarget" {
+                if operations.count == 1, operations[0].op == "remove" {
+                    return MutationResult(alreadyApplied: true, account: mapping.account(from: user))
+                }
+                if attempt == 1 {
+                    ctx.log(.info, "user \(id) lacks a value the change expected (noTarget); reading it again")
+                    continue
+                }
+            }
             guard reply.isSuccess else { throw scim.error(reply) }
             let account = reply.status == 204 ? nil : mapping.account(from: reply.object)
             return MutationResult(alreadyApplied: false, account: account)

@@ -48,15 +48,22 @@ struct UserValueEntitlements: Sendable {
         }
     }
 
+    /// Removes the value. Only a read that carries the attribute without it shows the revoke
+    /// already made; a user read without the attribute at all gets the remove (a 400
+    /// `noTarget` to it then says the value is not there).
     func revoke(_ params: GrantChangeParams, ctx: RequestContext) async throws -> MutationResult {
         try await users.modify(params.accountId, ctx: ctx) { user in
-            values(of: user).contains(params.entitlementId) ? [PatchOperation(op: "remove", path: elementPath(params.entitlementId))] : []
+            if let held = heldValues(of: user), !held.contains(params.entitlementId) { return [] }
+            return [PatchOperation(op: "remove", path: elementPath(params.entitlementId))]
         }
     }
 
     /// The values the user holds.
-    func values(of user: [String: JSONValue]) -> [String] {
-        (AttributePath.member(user, attribute)?.arrayValue ?? []).compactMap { $0["value"].stringValue }
+    func values(of user: [String: JSONValue]) -> [String] { heldValues(of: user) ?? [] }
+
+    /// The values the user holds; nil when the read has no such attribute.
+    func heldValues(of user: [String: JSONValue]) -> [String]? {
+        AttributePath.member(user, attribute)?.arrayValue?.compactMap { $0["value"].stringValue }
     }
 
     func grants(of user: [String: JSONValue]) -> [Grant] {

@@ -28,8 +28,9 @@ let connector = Connector(name: "scim", version: "1.0.0") { setup in
 /// The handlers for what this provider supports.
 func makeHandlers(settings: ScimSettings, scim: ScimService, features: ProviderFeatures) -> Handlers {
     let pager = ResourcePager(scim: scim, features: features, preference: settings.pagination)
+    let learned = LearnedForms()
     let users = UserOperations(scim: scim, features: features, mapping: settings.mapping, pager: pager,
-                               defaultPageSize: settings.pageSize, sortBy: settings.sortBy)
+                               defaultPageSize: settings.pageSize, sortBy: settings.sortBy, learned: learned)
     var handlers = Handlers()
     handlers.validate = { ctx in
         let reply = try await scim.expect("GET", features.userEndpoint, query: [("count", "0")], ctx: ctx)
@@ -46,7 +47,8 @@ func makeHandlers(settings: ScimSettings, scim: ScimService, features: ProviderF
 
     var groups: GroupOperations?
     if let endpoint = features.groupEndpoint {
-        let g = GroupOperations(scim: scim, features: features, pager: pager, endpoint: endpoint, defaultPageSize: settings.pageSize)
+        let g = GroupOperations(scim: scim, features: features, pager: pager, endpoint: endpoint, defaultPageSize: settings.pageSize,
+                                learned: learned)
         groups = g
         handlers.entitlementTypes.append(Handlers.EntitlementType(
             GroupOperations.type, cardinality: .multi,

@@ -17,6 +17,8 @@ struct SandboxOptions {
     var legacyLayout = LegacyLayout.classic
     /// Base32 TOTP secret; when set, the legacy app asks for a one-time code after the password.
     var legacyTOTPSecret: String?
+    /// How much of SCIM the SCIM app serves (`--scim-profile minimal` acts like many real providers).
+    var scimProfile = SCIMProfile.full
 
     enum ParseError: Error {
         case help
@@ -98,6 +100,12 @@ struct SandboxOptions {
                     throw .invalid("--legacy-layout must be classic or alt, not '\(text)'")
                 }
                 options.legacyLayout = layout
+            case "--scim-profile":
+                let text = try value()
+                guard let profile = SCIMProfile(rawValue: text) else {
+                    throw .invalid("--scim-profile must be \(SCIMProfile.allCases.map(\.rawValue).joined(separator: " or ")), not '\(text)'")
+                }
+                options.scimProfile = profile
             case "--legacy-totp-secret":
                 let text = try value()
                 guard LegacyTOTP(base32: text) != nil else { throw .invalid("--legacy-totp-secret must be a base32 secret") }
@@ -143,6 +151,10 @@ struct SandboxOptions {
               --seed S              Seed for injected faults and generated ids (default 0)
               --users N             Start with N generated users (skipping taken userNames)
               --exit-with-stdin     Exit when stdin closes, so a parent's death ends the sandbox
+              --scim-profile P      What the SCIM app supports: full (default, every feature) or
+                                    minimal (like many real providers: User.groups declared but
+                                    never filled, members without $ref and display, no filter on
+                                    members, no value-filter PATCH paths, no ETags)
               --legacy-layout L     The legacy app's layout: classic (default) or alt (moved,
                                     renamed buttons)
               --legacy-totp-secret S  Ask for a TOTP code (base32 secret S) after the legacy

@@ -52,6 +52,55 @@ struct LifecycleTests {
         #expect(try lab.journalIntact())
     }
 
+    /// Joiner, mover and leaver against each SCIM profile of the sandbox. `minimal` serves SCIM
+    /// as many real providers do: User.groups declared but never filled, no filter on members,
+    /// no value-filter PATCH paths, no ETags. After each step a fresh sync must find the app
+    /// as the plan left it: nothing more to do.
+    @Test(arguments: ["full", "minimal"])
+    func joinerMoverLeaverConvergeOnEachSCIMProfile(profile: String) async throws {
+        let lab = try await Lab(sandboxArguments: ["--scim-profile", profile])
+        defer { lab.cleanup() }
+        try lab.hr(Self.base)
+        try lab.converge()
+        let cy = try #require(try await lab.user(email: "cy@example.com"))
+        #expect(try await lab.groups(of: cy) == ["engineering"])
+        #expect(lab.roles(of: cy) == ["Viewer"])
+        let ann = try #require(try await lab.user(email: "ann@example.com"))
+        #expect(try await lab.groups(of: ann) == ["sales"])
+        #expect(lab.roles(of: ann) == ["User"])
+        try Self.expectNothingLeftToDo(lab, after: "joiners", profile)
+
+        // Cy moves Engineering → Sales: the old group goes, the new one comes, read from the groups.
+        var rows = Self.base
+        rows[2] = ("E3", "cy@example.com", "Sales", "Account Executive", "active")
+        try lab.hr(rows)
+        try lab.converge()
+        let moved = try #require(try await lab.user(email: "cy@example.com"))
+        #expect(try await lab.groups(of: moved) == ["sales"])
+        #expect(lab.roles(of: moved) == ["User"])
+        try Self.expectNothingLeftToDo(lab, after: "the mover", profile)
+
+        // Cy leaves: disabled, keeping the grants as evidence until deletion.
+        rows[2] = ("E3", "cy@example.com", "Sales", "Account Executive", "terminated")
+        try lab.hr(rows)
+        try lab.converge()
+        let left = try #require(try await lab.user(email: "cy@example.com"))
+        #expect(left["active"] == false)
+        try Self.expectNothingLeftToDo(lab, after: "the leaver", profile)
+        #expect(try lab.journalIntact())
+    }
+
+    /// A fresh `steward sync`, then `steward plan --json` must plan no actions.
+    static func expectNothingLeftToDo(_ lab: Lab, after step: String, _ profile: String,
+                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let sync = try lab.steward(["sync"])
+        #expect(sync.code == 0, "\(profile), after \(step): sync failed: \(sync.err)", sourceLocation: sourceLocation)
+        let plan = try lab.steward(["plan", "--json"])
+        #expect(plan.code == 0, "\(profile), after \(step): plan failed: \(plan.err)", sourceLocation: sourceLocation)
+        let actions = try JSONParser.parse(plan.out)["actions"].arrayValue ?? []
+        #expect(actions.isEmpty, "\(profile), after \(step): \(actions.count) actions left: \(plan.out.prefix(800))", sourceLocation: sourceLocation)
+    }
+
     @Test func leaverIsDisabledIncludingAnUnprovisionedAccountThenDeletedAfterGrace() async throws {
         let lab = try await Lab()
         defer { lab.cleanup() }

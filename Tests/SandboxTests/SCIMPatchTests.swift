@@ -122,6 +122,22 @@ import Testing
         #expect(try client.patch("/Users/nope", [["op": "add", "path": "title", "value": "x"]]).status == 404)
     }
 
+    @Test func aRemoveByValueTakesTheElementsWithTheGivenSubAttributes() throws {
+        let sandbox = try SandboxProcess(["--scim"])
+        let client = sandbox.scim()
+        let id = try SCIM.createUser(client, "nia")
+        _ = try client.patch("/Users/\(id)", [["op": "add", "path": "roles", "value": [
+            ["value": "Admin", "primary": true], ["value": "Viewer", "display": "Read only"],
+        ]]])
+        // The form providers without value-filter paths take: the listed value goes, whatever
+        // else the stored element carries; another value stays.
+        let reply = try client.patch("/Users/\(id)", [["op": "remove", "path": "roles", "value": [["value": "Admin"]]]])
+        #expect(reply.status == 200)
+        #expect(reply.json["roles"] == [["value": "Viewer", "display": "Read only"]])
+        let other = try client.patch("/Users/\(id)", [["op": "remove", "path": "roles", "value": [["value": "Viewer", "display": "Other"]]]])
+        #expect(other.json["roles"] == [["value": "Viewer", "display": "Read only"]], "every given sub-attribute must match")
+    }
+
     @Test func aPatchThatChangesNothingKeepsTheVersion() throws {
         let sandbox = try SandboxProcess(["--scim"])
         let client = sandbox.scim()

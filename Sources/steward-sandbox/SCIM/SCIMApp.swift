@@ -2,7 +2,8 @@ import StewardHTTP
 import StewardJSON
 
 /// A SCIM 2.0 service provider (RFC 7643, RFC 7644) over `SCIMStore`: Users and Groups,
-/// discovery, filters, PATCH, paging, sorting, attribute selection and ETags.
+/// discovery, filters, PATCH, paging, sorting, attribute selection and ETags, less what the
+/// store's `SCIMProfile` leaves out.
 struct SCIMApp: Sendable {
     static let contentType = "application/scim+json"
     /// The most resources one page returns; larger `count`s are cut to this.
@@ -11,6 +12,7 @@ struct SCIMApp: Sendable {
     static let defaultCount = 100
 
     let store: SCIMStore
+    private var profile: SCIMProfile { store.profile }
 
     /// Routes relative to the app's prefix (`/scim/v2`).
     func router() -> Router {
@@ -46,11 +48,10 @@ struct SCIMApp: Sendable {
         if request.query.isEmpty {
             // The hot path: the default representation, serialized once per revision.
             let (resource, body, location) = try store.renderedBody(kind, id)
-            if let ifNoneMatch = request.headers["If-None-Match"], SCIMState.etag(resource, matchesAnyOf: ifNoneMatch) {
-                return HTTPResponse(status: .notModified, headers: ["ETag": resource.etag])
-            }
-            return HTTPResponse(
-                status: .ok, headers: ["Content-Type": SCIMApp.contentType, "ETag": resource.etag, "Location": location], body: body)
+            if let notModified = notModified(resource, request) { return notModified }
+            var headers: HTTPHeaders = ["Content-Type": SCIMApp.contentType, "Location": location]
+            if profile.hasETags { headers.add("ETag", resource.etag) }
+            return HTTPResponse(status: .ok, headers: headers, body: body)
         }
         let query = request.queryItems
         let selection = try AttributeSelection.parse(attributes: query["attributes"], excluded: query["excludedAttributes"], type: kind.type)
@@ -58,10 +59,20 @@ struct SCIMApp: Sendable {
             guard let resource = state.get(kind, id) else { throw SCIMError.notFound("no \(kind.rawValue) has id '\(id)'") }
             return (resource, state.render(resource, kind))
         }
-        if let ifNoneMatch = request.headers["If-None-Match"], SCIMState.etag(resource, matchesAnyOf: ifNoneMatch) {
-            return HTTPResponse(status: .notModified, headers: ["ETag": resource.etag])
-        }
+        if let notModified = notModified(resource, request) { return notModified }
         return resourceResponse(selection.apply(rendered, type: kind.type), resource, location: rendered["meta"]?["location"].stringValue, status: .ok)
+    }
+
+    /// 304 when `If-None-Match` names the resource's version; providers without ETags ignore it.
+    private func notModified(_ resource: StoredResource, _ request: HTTPRequest) -> HTTPResponse? {
+        guard profile.hasETags, let ifNoneMatch = request.headers["If-None-Match"],
+              SCIMState.etag(resource, matchesAnyOf: ifNoneMatch) else { return nil }
+        return HTTPResponse(status: .notModified, headers: ["ETag": resource.etag])
+    }
+
+    /// The `If-Match` precondition of a write; providers without ETags ignore it.
+    private func ifMatch(_ request: HTTPRequest) -> String? {
+        profile.hasETags ? request.headers["If-Match"] : nil
     }
 
     func list(_ kind: ResourceKind, _ request: HTTPRequest) throws(SCIMError) -> HTTPResponse {
@@ -101,7 +112,12 @@ struct SCIMApp: Sendable {
         var query = ListQuery(count: min(max(count ?? SCIMApp.defaultCount, 0), SCIMApp.maxResults))
         query.startIndex = max(startIndex ?? 1, 1)
         if let filter, !filter.isEmpty {
-            query.filter = try FilterCompiler(type: kind.type, errorKind: .invalidFilter).compile(try FilterParser.parse(filter))
+            let compiled = try FilterCompiler(type: kind.type, errorKind: .invalidFilter).compile(try FilterParser.parse(filter))
+            let membership = kind == .group ? "members" : "groups"
+            if !profile.filtersOnMemberships, compiled.mentions(membership) {
+                throw SCIMError.badRequest(.invalidFilter, "filtering on '\(membership)' is not supported")
+            }
+            query.filter = compiled
         }
         if let sortBy, !sortBy.isEmpty {
             guard let resolved = kind.type.resolve(sortBy) else {
@@ -150,7 +166,7 @@ struct SCIMApp: Sendable {
             throw SCIMError.badRequest(.mutability, "'id' is '\(bodyID)' in the body but '\(id)' in the URL")
         }
         let attributes = try ResourceInput(type: kind.type).attributes(from: body)
-        let ifMatch = request.headers["If-Match"]
+        let ifMatch = ifMatch(request)
         let now = SCIMTime.nowMilliseconds()
         let (resource, rendered) = try store.write { state throws(SCIMError) in
             let resource = try state.replace(kind, id, attributes, ifMatch: ifMatch, now: now)
@@ -162,7 +178,10 @@ struct SCIMApp: Sendable {
     func patch(_ kind: ResourceKind, _ request: HTTPRequest) throws(SCIMError) -> HTTPResponse {
         let id = request.parameter("id") ?? ""
         let operations = try PatchOperation.parseRequest(try SCIMApp.json(request), type: kind.type)
-        let ifMatch = request.headers["If-Match"]
+        if !profile.acceptsValueFilterPaths, let filtered = operations.first(where: { $0.path?.filter != nil }), let path = filtered.path {
+            throw SCIMError.badRequest(.invalidPath, "value filters in PATCH paths are not supported: '\(path.text)'")
+        }
+        let ifMatch = ifMatch(request)
         let now = SCIMTime.nowMilliseconds()
         let (resource, rendered) = try store.write { state throws(SCIMError) in
             let resource = try state.patch(kind, id, operations, ifMatch: ifMatch, now: now)
@@ -173,7 +192,7 @@ struct SCIMApp: Sendable {
 
     func delete(_ kind: ResourceKind, _ request: HTTPRequest) throws(SCIMError) -> HTTPResponse {
         let id = request.parameter("id") ?? ""
-        let ifMatch = request.headers["If-Match"]
+        let ifMatch = ifMatch(request)
         let now = SCIMTime.nowMilliseconds()
         try store.write { state throws(SCIMError) in try state.delete(kind, id, ifMatch: ifMatch, now: now) }
         return HTTPResponse(status: .noContent)
@@ -190,7 +209,7 @@ struct SCIMApp: Sendable {
 
     private func resourceResponse(_ body: [String: JSONValue], _ resource: StoredResource, location: String?, status: HTTPStatus) -> HTTPResponse {
         var response = SCIMApp.respond(.object(body), status: status)
-        response.headers.add("ETag", resource.etag)
+        if profile.hasETags { response.headers.add("ETag", resource.etag) }
         if let location { response.headers.add("Location", location) }
         return response
     }
@@ -207,7 +226,7 @@ struct SCIMApp: Sendable {
             "filter": ["supported": true, "maxResults": .int(SCIMApp.maxResults)],
             "changePassword": ["supported": false],
             "sort": ["supported": true],
-            "etag": ["supported": true],
+            "etag": ["supported": .bool(profile.hasETags)],
             "authenticationSchemes": [[
                 "type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
                 "description": "Authentication with the bearer token printed by steward-sandbox at startup.",

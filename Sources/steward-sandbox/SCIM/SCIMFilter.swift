@@ -11,6 +11,18 @@ indirect enum CompiledFilter: Sendable {
     /// Some element of a multi-valued attribute matches `element` (and then `then`).
     case anyElement(ResolvedAttribute, element: CompiledFilter)
 
+    /// Whether the filter compares or tests the core attribute `name` anywhere.
+    func mentions(_ name: String) -> Bool {
+        switch self {
+        case .and(let a, let b), .or(let a, let b): return a.mentions(name) || b.mentions(name)
+        case .not(let a): return a.mentions(name)
+        case .present(let reference), .compare(let reference, _, _):
+            guard case .resource(let resolved) = reference else { return false }
+            return resolved.container == nil && resolved.attribute.name == name
+        case .anyElement(let resolved, _): return resolved.container == nil && resolved.attribute.name == name
+        }
+    }
+
     /// `userName eq "x"` or `externalId eq "x"`, usable with an index; nil otherwise.
     var indexableEquality: (attribute: String, value: String)? {
         guard case .compare(let reference, .eq, .string(let value, _)) = self,

@@ -172,7 +172,7 @@ struct PatchApplier {
                 // e.g. `{"op":"remove","path":"members","value":[{"value":"id"}]}`.
                 let doomed = try input.normalize(value, as: attribute, path: path.text)?.arrayValue ?? []
                 let kept = (get(path.target)?.arrayValue ?? []).filter { item in
-                    !doomed.contains { PatchApplier.sameElement(item, $0, of: attribute) }
+                    !doomed.contains { PatchApplier.sameElement(item, $0, of: attribute) || PatchApplier.selects($0, item) }
                 }
                 set(path.target, kept.isEmpty ? nil : .array(kept))
             } else {
@@ -258,6 +258,13 @@ struct PatchApplier {
     static func sameElement(_ a: JSONValue, _ b: JSONValue, of attribute: SCIMAttribute) -> Bool {
         if attribute.name == "members", let x = a["value"].stringValue, let y = b["value"].stringValue { return x == y }
         return a == b
+    }
+
+    /// Whether a listed element of a remove names `item`: every sub-attribute it gives has
+    /// that value in `item` (`{"value":"Admin"}` removes `{"value":"Admin","primary":true}`).
+    static func selects(_ listed: JSONValue, _ item: JSONValue) -> Bool {
+        guard case .object(let wanted) = listed, case .object(let object) = item else { return listed == item }
+        return !wanted.isEmpty && wanted.allSatisfy { object[$0.key] == $0.value }
     }
 
     static func clearingPrimary(_ item: JSONValue) -> JSONValue {

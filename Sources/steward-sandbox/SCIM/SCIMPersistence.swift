@@ -6,10 +6,11 @@ import StewardJSON
 /// `groups`, `meta.location`, member `display` and `$ref`), so the file reads like the API.
 enum SCIMPersistence {
     static func makeStore(context: SandboxContext) throws -> SCIMStore {
-        var state = SCIMState(seed: context.options.seed)
+        let profile = context.options.scimProfile
+        var state = SCIMState(seed: context.options.seed, profile: profile)
         if let saved = context.takeSavedState("scim") {
             do {
-                state = try restore(saved, seed: context.options.seed)
+                state = try restore(saved, seed: context.options.seed, profile: profile)
             } catch {
                 throw StateFile.LoadError(description: "state file \(context.stateFile?.path ?? ""): scim: \(error.detail)")
             }
@@ -44,8 +45,8 @@ enum SCIMPersistence {
     }
 
     /// Rebuilds the state from a saved section, releasing each saved resource once converted.
-    static func restore(_ saved: consuming JSONValue, seed: UInt64) throws(SCIMError) -> SCIMState {
-        var state = SCIMState(seed: seed)
+    static func restore(_ saved: consuming JSONValue, seed: UInt64, profile: SCIMProfile = .full) throws(SCIMError) -> SCIMState {
+        var state = SCIMState(seed: seed, profile: profile)
         let now = SCIMTime.nowMilliseconds()
         var groupMembers: [(id: String, members: JSONValue)] = []
         var sections = saved.objectValue ?? [:]

@@ -101,9 +101,12 @@ struct SCIMState: Sendable {
     var nextSequence = 1
     var baseURL = ""
     var ids: SeededGenerator
+    /// What the provider serves; rendering follows it (derived `groups`, decorated members, versions).
+    let profile: SCIMProfile
 
-    init(seed: UInt64) {
+    init(seed: UInt64, profile: SCIMProfile = .full) {
         ids = SeededGenerator(seed: seed ^ 0x5C1A_5C1A_5C1A_5C1A)
+        self.profile = profile
     }
 
     func collection(_ kind: ResourceKind) -> ResourceCollection { kind == .user ? users : groups }
@@ -399,7 +402,7 @@ struct SCIMState: Sendable {
                 out[SCIMSchemas.enterpriseURN] = .object(enterprise)
             }
         case .group:
-            if case .array(let members)? = out["members"] {
+            if profile.decoratesMembers, case .array(let members)? = out["members"] {
                 out["members"] = .array(members.map { member in
                     guard case .object(var object) = member, let memberID = object["value"]?.stringValue else { return member }
                     let isGroup = object["type"]?.stringValue == "Group"
@@ -417,18 +420,20 @@ struct SCIMState: Sendable {
     }
 
     func meta(_ resource: StoredResource, _ kind: ResourceKind) -> JSONValue {
-        [
+        var meta: [String: JSONValue] = [
             "resourceType": .string(kind.rawValue),
             "created": .string(SCIMTime.format(resource.created)),
             "lastModified": .string(SCIMTime.format(resource.lastModified)),
             "location": .string("\(baseURL)/\(kind.endpoint)/\(resource.id)"),
-            "version": .string(resource.etag),
         ]
+        if profile.hasETags { meta["version"] = .string(resource.etag) }
+        return .object(meta)
     }
 
-    /// A user's (or group's) direct groups, as the read-only `groups` attribute.
+    /// A user's (or group's) direct groups, as the read-only `groups` attribute; nil when it
+    /// has none or the profile never fills it in.
     func groupsValue(of memberID: String) -> JSONValue? {
-        guard let groupIDs = groupsOfMember[memberID], !groupIDs.isEmpty else { return nil }
+        guard profile.fillsUserGroups, let groupIDs = groupsOfMember[memberID], !groupIDs.isEmpty else { return nil }
         let found = groupIDs.compactMap { groups[$0] }.sorted { $0.sequence < $1.sequence }
         return .array(found.map { group in
             [
@@ -467,6 +472,8 @@ final class SCIMStore: @unchecked Sendable {  // `state` and `rendered` are only
     private let lock = NSLock()
     private var state: SCIMState
     private let onChange: @Sendable () -> Void
+    /// The state's profile, readable without the lock because it never changes.
+    let profile: SCIMProfile
     /// Serialized default representations, valid while `revision` is unchanged. Any write
     /// bumps the revision, which is crude but exact: reads dominate, and a user's JSON also
     /// depends on its groups and its manager.
@@ -477,6 +484,7 @@ final class SCIMStore: @unchecked Sendable {  // `state` and `rendered` are only
     init(state: SCIMState, onChange: @escaping @Sendable () -> Void) {
         self.state = state
         self.onChange = onChange
+        profile = state.profile
     }
 
     /// A resource in its default representation as JSON bytes, rendered once per revision.
