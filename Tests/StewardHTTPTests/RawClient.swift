@@ -47,9 +47,10 @@ final class RawClient: @unchecked Sendable {  // each instance is used by one te
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            let message = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw ClientError(description: "connect: \(message)")
+            // No close here: a class whose init throws after every property is set still runs
+            // deinit, which closes `fd`. Closing it here too closed whatever descriptor another
+            // test had been given the same number in between (a listening socket, a lock file).
+            throw ClientError(description: "connect: \(String(cString: strerror(errno)))")
         }
     }
 
