@@ -18,7 +18,7 @@ let auditVerifyCommand = Command(
     Re-reads every event line, checks its form and sequence number, re-hashes it into the RFC 6962
     tree, and compares the tree with every stored checkpoint and with each --checkpoint FILE (one
     exported earlier to a witness). Reports the first divergent sequence number and the file and
-    byte offset where it starts. Needs no lock, so it can run while steward serve is writing.
+    byte offset where it starts. Needs no lock, so it can run while another steward command is writing.
     Exit 0 when intact, 4 when not.
     """,
     options: [.value("--checkpoint", "FILE", "Also check this exported checkpoint; repeatable.")],
