@@ -17,6 +17,8 @@ public struct Demo: Sendable {
     public var scale: Int
     /// Where the demo's narrative goes (stdout in the CLI).
     public var say: @Sendable (String) -> Void
+    /// Read every touched account back after each apply (benchmarks compare without).
+    public var verifies = true
 
     public init(directory: URL, scale: Int = 1, say: @escaping @Sendable (String) -> Void) {
         self.directory = directory
@@ -108,7 +110,9 @@ public struct Demo: Sendable {
             lap("plan")
             say(PlanRenderer.text(plan))
             clock = Date()
-            let summary = try await Executor(workspace: ws).apply(plan)
+            var executor = Executor(workspace: ws)
+            executor.verifies = verifies
+            let summary = try await executor.apply(plan)
             lap("apply")
             say("apply: \(summary.applied) applied, \(summary.alreadyApplied) already so, \(summary.failed) failed, \(summary.skipped) skipped; read back: \(summary.verified) verified, \(summary.unverified) unverified")
             for f in summary.failures.prefix(10) { say("  failed: \(f)") }

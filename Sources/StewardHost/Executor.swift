@@ -61,6 +61,12 @@ public struct Executor: Sendable {
         public var unverifiedActions: [String] = []
         /// Whether accounts were read back at all.
         public var verifies = true
+        /// Per app, wall seconds spent running the actions and reading the accounts back.
+        public var seconds: [String: AppSeconds] = [:]
+
+        public struct AppSeconds: Sendable {
+            public var acting = 0.0, verifying = 0.0
+        }
 
         /// Every action did what it should, and the app shows it.
         public var succeeded: Bool { failed == 0 && unverified == 0 }
@@ -128,21 +134,32 @@ public struct Executor: Sendable {
                 byApp[action.app, default: []].append([action])
             }
         }
-        let steps = await withTaskGroup(of: [Step].self) { group in
+        var summary = Summary(verifies: verifies)
+        let steps = await withTaskGroup(of: ([Step], String, Summary.AppSeconds).self) { group in
             for (app, sets) in byApp {
                 let limit = workspace.config.app(app)?.concurrency ?? ConnectorConfig.defaultConcurrency
                 group.addTask {
-                    let steps = await runLimited(sets, limit: limit) { set in
+                    var seconds = Summary.AppSeconds()
+                    var clock = Date()
+                    var steps = await runLimited(sets, limit: limit) { set in
                         await self.runChangeSet(set, planId: planId, state: state)
                     }.flatMap { $0 }
-                    return self.verifies ? await self.verify(steps, app: app, limit: limit) : steps
+                    seconds.acting = Date().timeIntervalSince(clock)
+                    if self.verifies {
+                        clock = Date()
+                        steps = await self.verify(steps, app: app, limit: limit)
+                        seconds.verifying = Date().timeIntervalSince(clock)
+                    }
+                    return (steps, app, seconds)
                 }
             }
             var all: [Step] = []
-            for await r in group { all += r }
+            for await (r, app, seconds) in group {
+                all += r
+                summary.seconds[app] = seconds
+            }
             return all
         }
-        var summary = Summary(verifies: verifies)
         for step in steps {
             switch step.outcome {
             case .applied: summary.applied += 1
