@@ -17,6 +17,8 @@ public struct StewardConfig: Sendable {
     public var governance: GovernanceConfig
     /// The parsed document, for events that record the rules in force.
     public var document: JSONValue
+    /// The line of each value by key path, for errors found after loading (plugin settings).
+    var lines: [String: Int] = [:]
 
     public var directory: URL { file.deletingLastPathComponent() }
 
@@ -39,7 +41,10 @@ public struct StewardConfig: Sendable {
             ConfigFileError(file: file, line: lineOf(path, in: parsed.lines), message: path.isEmpty ? message : "\(path): \(message)")
         }
         do {
-            return try StewardConfig(file: file, root: parsed.value, locate: locate)
+            var config = try StewardConfig(file: file, root: parsed.value, locate: locate)
+            config.lines = parsed.lines
+            try ConfigSchema.check(parsed.value, lines: parsed.lines)
+            return config
         } catch let e as ConfigError {
             throw locate(e.path, e.message)
         }

@@ -20,6 +20,7 @@ public final class Workspace: Sendable {
     /// Opens the folder described by the config at `configPath`.
     public static func open(configPath: String, actor: String, events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
         let config = try StewardConfig.load(configPath)
+        try SettingsCheck(registry: PluginRegistry(configDirectory: config.directory)).check(config)
         try FileManager.default.createDirectory(at: config.stateDirectory, withIntermediateDirectories: true)
         var options = JournalOptions()
         if let ref = config.checkpointKey {

@@ -54,11 +54,11 @@ struct JSONSchemaEvaluator {
         return evaluated
     }
 
-    /// Checks without reporting: whether `instance` passes, and what it evaluated if it did.
+    /// Checks without reporting: the problems `instance` has, and the members it evaluated.
     func passes(_ instance: JSONValue, _ schema: Location, path: String, depth: Int) -> (problems: [JSONSchemaProblem], evaluated: Set<String>) {
         var problems: [JSONSchemaProblem] = []
         let evaluated = evaluate(instance, schema, path: path, depth: depth, into: &problems)
-        return (problems, problems.isEmpty ? evaluated : [])
+        return (problems, evaluated)
     }
 
     static func member(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "." + name }
@@ -143,7 +143,7 @@ private struct Context {
         case "if":
             let condition = evaluator.passes(instance, sub("if"), path: path, depth: depth + 1)
             let branch = condition.problems.isEmpty ? "then" : "else"
-            var evaluated = condition.evaluated
+            var evaluated = condition.problems.isEmpty ? condition.evaluated : []
             if keywords[branch] != nil { evaluated.formUnion(evaluate(instance, sub(branch), at: path, into: &problems)) }
             return evaluated
         case "then", "else":
@@ -157,20 +157,27 @@ private struct Context {
         return []
     }
 
+    /// Members evaluated by passing branches count for `unevaluatedProperties`. When the
+    /// combination fails anyway, every branch's do: the value is invalid either way, and a
+    /// member the failing branch knew is not also reported as not allowed.
     private func applyCombination(_ instance: JSONValue, into problems: inout [JSONSchemaProblem]) -> Set<String> {
         let branches = argument.arrayValue ?? []
         var passing = 0
-        var evaluated: Set<String> = []
+        var evaluatedByPassing: Set<String> = []
+        var evaluatedByAll: Set<String> = []
         var failures: [[JSONSchemaProblem]] = []
         for i in branches.indices {
             let result = evaluator.passes(instance, sub("\(keyword)/\(i)"), path: path, depth: depth + 1)
+            evaluatedByAll.formUnion(result.evaluated)
             if result.problems.isEmpty {
                 passing += 1
-                evaluated.formUnion(result.evaluated)
+                evaluatedByPassing.formUnion(result.evaluated)
             } else {
                 failures.append(result.problems)
             }
         }
+        let succeeded = keyword == "allOf" ? failures.isEmpty : keyword == "anyOf" ? passing > 0 : passing == 1
+        let evaluated = succeeded ? evaluatedByPassing : evaluatedByAll
         switch keyword {
         case "allOf":
             problems += failures.flatMap { $0 }

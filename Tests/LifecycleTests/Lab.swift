@@ -86,6 +86,11 @@ final class Lab: @unchecked Sendable {  // all state is set in init and only rea
     /// Runs `steward ARGS` in the folder.
     @discardableResult
     func steward(_ args: [String], environment: [String: String] = [:]) throws -> Run {
+        try Lab.steward(args, in: dir, environment: environment)
+    }
+
+    /// Runs `steward ARGS` in `dir` and waits for it to exit.
+    static func steward(_ args: [String], in dir: URL, environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
         p.arguments = args
