@@ -34,6 +34,8 @@ public final class Browser: Sendable {
             connection.closeWriter()
             let tail = process.logTail()
             process.terminate(grace: .zero)
+            // Cancelled while waiting: the caller stopped wanting a browser; say so, not "failed".
+            if error is CancellationError { throw error }
             let why = (error as? DevToolsError).map { "\($0)" } ?? "\(error)"
             throw DevToolsError.launchFailed("\(executable) did not answer: \(why)" + (tail.isEmpty ? "" : "; its output: \(tail)"))
         }

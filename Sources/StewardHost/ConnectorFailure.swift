@@ -35,19 +35,7 @@ public struct ConnectorFailure: Error, Sendable, CustomStringConvertible {
         self.answerLost = answerLost
     }
 
-    public var description: String {
-        let what: String
-        switch reason {
-        case .connector(let e): what = e.description
-        case .rpc(let e): what = e.description
-        case .cancelled: what = "cancelled"
-        case .timedOut(let s): what = "no answer within \(formatSeconds(s))"
-        case .crashed(let m): what = m
-        case .protocolViolation(let m): what = "protocol violation: \(m)"
-        case .unavailable(let m): what = m
-        }
-        return "app \(appId): \(method): \(what)"
-    }
+    public var description: String { "app \(appId): \(method): \(reason)" }
 
     /// The application error, when the connector sent one.
     public var connectorError: ConnectorError? {
@@ -83,6 +71,21 @@ public struct ConnectorFailure: Error, Sendable, CustomStringConvertible {
     public var isMethodNotFound: Bool {
         if case .rpc(let e) = reason { return e.code == RPCError.Code.methodNotFound.rawValue }
         return false
+    }
+}
+
+extension ConnectorFailure.Reason: CustomStringConvertible {
+    /// The reason in words, so that interpolating one never prints a Swift value's dump.
+    public var description: String {
+        switch self {
+        case .connector(let e): return e.description
+        case .rpc(let e): return e.description
+        case .cancelled: return "cancelled"
+        case .timedOut(let s): return "no answer within \(formatSeconds(s))"
+        case .crashed(let m): return m
+        case .protocolViolation(let m): return "protocol violation: \(m)"
+        case .unavailable(let m): return m
+        }
     }
 }
 

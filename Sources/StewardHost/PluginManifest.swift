@@ -73,6 +73,14 @@ public struct PluginManifest: Sendable {
             guard !command.isEmpty, !command[0].isEmpty else {
                 throw ConnectorError(.invalidArgument, "executable: required (or \"command\", an argv array)")
             }
+            if let settingsSchema = f.object["settingsSchema"] {
+                // Refused here, so a settings rule the validator cannot check is never skipped.
+                do {
+                    _ = try JSONSchema(settingsSchema)
+                } catch {
+                    throw ConnectorError(.invalidArgument, "settingsSchema\(error)")
+                }
+            }
             var manifest = PluginManifest(
                 name: name, version: version, protocolVersion: protocolVersion,
                 description: try f.optionalString("description"), command: command,
@@ -111,7 +119,9 @@ public struct ManifestError: Error, CustomStringConvertible {
 public struct PluginRegistry: Sendable {
     public private(set) var manifests: [String: PluginManifest] = [:]
     /// Manifests that failed to load, so `plugins list` can show them instead of hiding them.
-    public private(set) var problems: [String] = []
+    public var problems: [String] { failures.map(\.description) }
+    /// The same, with the file each came from.
+    public private(set) var failures: [ManifestError] = []
     public let searchPath: [URL]
 
     public init(configDirectory: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -141,8 +151,10 @@ public struct PluginRegistry: Sendable {
                 do {
                     let m = try PluginManifest.load(file)
                     if manifests[m.name] == nil { manifests[m.name] = m }
+                } catch let error as ManifestError {
+                    failures.append(error)
                 } catch {
-                    problems.append("\(error)")
+                    failures.append(ManifestError(file: file, message: "\(error)"))
                 }
             }
         }

@@ -49,6 +49,7 @@ public struct StewardConfig: Sendable {
         do {
             var config = try StewardConfig(file: file, root: parsed.value, locate: locate)
             config.keyLines = parsed.lines
+            try ConfigSchema.check(parsed.value, lines: parsed.lines)
             return config
         } catch let e as ConfigError {
             throw locate(e.path, e.message)

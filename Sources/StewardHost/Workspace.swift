@@ -20,6 +20,8 @@ public final class Workspace: Sendable {
     /// Opens the folder described by the config at `configPath`.
     public static func open(configPath: String, actor: String, events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
         let config = try StewardConfig.load(configPath)
+        let registry = PluginRegistry(configDirectory: config.directory)
+        try SettingsCheck(registry: registry).check(config)
         try FileManager.default.createDirectory(at: config.stateDirectory, withIntermediateDirectories: true)
         var options = JournalOptions()
         if let ref = config.checkpointKey {
@@ -27,15 +29,15 @@ public final class Workspace: Sendable {
             options.checkpointEveryEvents = 10_000
         }
         let (journal, recovery) = try Journal.open(directory: config.stateDirectory.appendingPathComponent("journal"), options: options)
-        return Workspace(config: config, journal: journal, recovery: recovery, actor: actor, events: events)
+        return Workspace(config: config, registry: registry, journal: journal, recovery: recovery, actor: actor, events: events)
     }
 
-    private init(config: StewardConfig, journal: Journal, recovery: RecoveryReport, actor: String, events: ConnectorEvents) {
+    private init(config: StewardConfig, registry: PluginRegistry, journal: Journal, recovery: RecoveryReport, actor: String,
+                 events: ConnectorEvents) {
         self.config = config
         self.journal = journal
         self.recovery = recovery
         self.actor = actor
-        let registry = PluginRegistry(configDirectory: config.directory)
         self.registry = registry
         var connectors: [String: SupervisedConnector] = [:]
         var problems: [String: String] = [:]

@@ -17,9 +17,12 @@ await connector.run()
 func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
     var handlers = Handlers()
     if let flow = recipe.accounts[.list] {
-        handlers.listAccounts = { _, ctx in
-            let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
-            return Page(items: try Results.accounts(flow, outcome))
+        let pager = ListingPager<Account>()
+        handlers.listAccounts = { params, ctx in
+            try await pager.page(params) {
+                let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
+                return try Results.accounts(flow, outcome)
+            }
         }
     }
     if let flow = recipe.accounts[.create] {
@@ -64,12 +67,14 @@ func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
     handlers.enableAccount = mutation(recipe.accounts[.enable])
     handlers.deleteAccount = mutation(recipe.accounts[.delete])
     if let flow = recipe.grantsList {
+        let pager = ListingPager<Grant>()
         handlers.listGrants = { params, ctx in
-            let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: false)
-            let grants = try Results.grants(flow, outcome).filter { grant in
-                (params.accountId == nil || grant.accountId == params.accountId) && (params.type == nil || grant.type == params.type)
+            try await pager.page(params) {
+                let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: false)
+                return try Results.grants(flow, outcome).filter { grant in
+                    (params.accountId == nil || grant.accountId == params.accountId) && (params.type == nil || grant.type == params.type)
+                }
             }
-            return Page(items: grants)
         }
     }
     handlers.entitlementTypes = recipe.entitlementTypes.map { spec in
@@ -83,17 +88,20 @@ func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
 }
 
 private func entitlementList(_ spec: Recipe.EntitlementType, session: AppSession) -> Handlers.List<Entitlement>? {
+    let pager = ListingPager<Entitlement>()
     if let flow = spec.list {
-        return { _, ctx in
-            let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
-            return Page(items: try Results.entitlements(flow, outcome, type: spec.type))
+        return { params, ctx in
+            try await pager.page(params) {
+                let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
+                return try Results.entitlements(flow, outcome, type: spec.type)
+            }
         }
     }
     guard let values = spec.values else { return nil }
     let items = values.enumerated().map { rank, value in
         Entitlement(type: spec.type, id: value.id, name: value.name, rank: spec.cardinality == .single ? rank : nil)
     }
-    return { _, _ in Page(items: items) }
+    return { params, _ in try await pager.page(params) { items } }
 }
 
 private func grantChange(_ flow: Flow?, session: AppSession) -> Handlers.Write<GrantChangeParams, MutationResult>? {

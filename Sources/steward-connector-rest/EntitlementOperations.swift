@@ -24,8 +24,14 @@ struct EntitlementOperations: Sendable {
     func list(type: String, _ params: ListParams, ctx: RequestContext) async throws -> Page<Entitlement> {
         let values = client.definition.entitlementValues[type]
         guard let op = operations.entitlementsList[type] else {
-            // Fixed values: one page, no request.
-            return Page(items: values ?? [])
+            // Fixed values: no request, paged by position so that pageSize is honoured.
+            let all = values ?? []
+            let start = params.cursor.map { Int($0) ?? -1 } ?? 0
+            guard all.indices.contains(start) || start == all.count else {
+                throw ConnectorError(.invalidArgument, "params.cursor: \"\(params.cursor ?? "")\" is not a cursor this connector issued")
+            }
+            let end = min(start + (params.pageSize ?? all.count), all.count)
+            return Page(items: Array(all[start..<end]), nextCursor: end < all.count ? String(end) : nil)
         }
         let cursor = try params.cursor.map(ListCursor.init(decoding:)) ?? ListCursor()
         var scope = client.baseScope

@@ -9,13 +9,22 @@ let connectorCommand = Command(
         Command(
             name: "check",
             summary: "Run protocol conformance checks against any connector command.",
-            usage: "[--settings FILE] [--secret NAME=VALUE ...] [--timeout SECONDS] [--json] -- COMMAND [ARGS...]",
+            usage: "[--settings FILE] [--secret NAME=VALUE ...] [--timeout SECONDS] [--writes] [--json] -- COMMAND [ARGS...]",
             discussion: """
             Starts COMMAND as a connector and checks the handshake and version negotiation, that
             declared capabilities answer and undeclared methods give method-not-found, that paging
-            ends and cursors are not repeated, that malformed requests get JSON-RPC errors, and that
-            it shuts down cleanly. It never writes to the app. One line per check; exit 0 when all
-            pass, 1 otherwise.
+            ends, honours pageSize and gives the same page for the same cursor, that accounts/get
+            finds a listed account by id, userName and email, that a write to an unknown id answers
+            notFound, that a cancelled request is still answered, that malformed requests get
+            JSON-RPC errors, and that it shuts down cleanly.
+
+            Without --writes it never changes the app: writes are only sent with params that must
+            be refused. With --writes it creates a throwaway account steward-check-<random>, grants
+            and revokes entitlements, disables and enables it, reads each effect back, and deletes
+            it (or, with no accounts/delete, leaves it disabled and says so).
+
+            One line per check: ok, FAIL, skip (with the reason), or the checks not run after the
+            connector exited. Exit 0 when none failed, 1 otherwise.
 
             Example:
               steward connector check --settings hr-settings.json -- .build/debug/steward-connector-file
@@ -24,6 +33,7 @@ let connectorCommand = Command(
                 .value("--settings", "FILE", "JSON (or JSON5) file with the connector's settings object."),
                 .value("--secret", "NAME=VALUE", "A secret to pass in initialize; repeatable. Never printed."),
                 .value("--timeout", "SECONDS", "Per-request timeout (default 10)."),
+                .flag("--writes", "Also check writes on a throwaway account (this changes the app)."),
             ],
             run: checkConnector),
     ])
@@ -61,14 +71,24 @@ private func checkConnector(_ inv: Invocation) async throws -> Int32 {
         timeout = v
     }
     let check = ConformanceCheck(command: [resolved] + inv.passthrough.dropFirst(), settings: settings, secrets: secrets,
-                                 baseDirectory: baseDirectory, timeout: timeout)
+                                 baseDirectory: baseDirectory, timeout: timeout, writes: inv.flag("--writes"))
     let json = inv.json
     let passed = await check.run { result in
         if json {
             printJSON(result.json)
         } else {
-            print("\(result.passed ? "ok  " : "FAIL") \(result.name): \(result.detail)")
+            print("\(label(result.status)) \(result.name): \(result.detail)")
         }
     }
     return passed ? ExitCode.ok : ExitCode.failure
+}
+
+/// Four letters, so the names line up.
+private func label(_ status: ConformanceCheck.Result.Status) -> String {
+    switch status {
+    case .passed: return "ok  "
+    case .failed: return "FAIL"
+    case .skipped: return "skip"
+    case .notRun: return "----"
+    }
 }

@@ -19,7 +19,7 @@ struct RobustnessTests {
         let check = ConformanceCheck(command: [try Products.executable("steward-connector-browser")],
                                      settings: sandbox.settings(), secrets: sandbox.secrets, timeout: 60)
         let failures = Failures()
-        let passed = await check.run { result in if !result.passed { failures.add("\(result.name): \(result.detail)") } }
+        let passed = await check.run { result in if result.failed { failures.add("\(result.name): \(result.detail)") } }
         await BrowserSlots.shared.release()
         #expect(passed, "\(failures.all)")
     }

@@ -45,6 +45,11 @@ class StewardFolder: @unchecked Sendable {  // all state is set in init and only
     /// Runs `steward ARGS` in the folder.
     @discardableResult
     func steward(_ args: [String], environment: [String: String] = [:]) throws -> Run {
+        try Lab.steward(args, in: dir, environment: environment)
+    }
+
+    /// Runs `steward ARGS` in `dir` and waits for it to exit.
+    static func steward(_ args: [String], in dir: URL, environment: [String: String] = [:]) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
         p.arguments = args

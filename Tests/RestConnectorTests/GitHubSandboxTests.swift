@@ -17,7 +17,7 @@ struct GitHubSandboxTests {
                                      secrets: sandbox.secrets, timeout: 20, pageSize: 2)
         let failures = Failures()
         let passed = await check.run { result in
-            if !result.passed { failures.add("\(result.name): \(result.detail)") }
+            if result.failed { failures.add("\(result.name): \(result.detail)") }
         }
         #expect(passed, "failed checks: \(failures.all)")
     }

@@ -16,10 +16,15 @@ enum Repository {
 
 /// Which schema describes which message, and validation of whole protocol lines with it.
 struct ProtocolSchemas {
-    let validator: SchemaValidator
+    let library: JSONSchemaLibrary
 
     init() throws {
-        validator = SchemaValidator(store: try SchemaStore(root: Repository.schemas, include: Self.isPublished))
+        library = try SchemaFiles.library(root: Repository.schemas, include: Self.isPublished)
+    }
+
+    /// Problems of `value` against the schema at `reference` (a file, optionally `#/pointer`).
+    func problems(_ value: JSONValue, against reference: String) throws -> [JSONSchemaProblem] {
+        try library.schema(reference).problems(value)
     }
 
     /// The files this suite owns: the protocol's schemas and the plugin manifest's (other
@@ -57,17 +62,17 @@ struct ProtocolSchemas {
 
     /// Problems of one protocol line: its envelope against `message.json`, then its params or
     /// result against the method's own schema. A response needs the method it answers.
-    func problems(message: JSONValue, answering method: String? = nil) throws -> [SchemaValidator.Problem] {
-        var problems = try validator.problems(message, against: "protocol/message.json")
+    func problems(message: JSONValue, answering method: String? = nil) throws -> [JSONSchemaProblem] {
+        var problems = try self.problems(message, against: "protocol/message.json")
         if let name = message["method"].stringValue {
             let isRequest = message.objectValue?["id"] != nil
             guard !isRequest || Self.methods.contains(name), isRequest || Self.notifications.contains(name) else {
-                return problems + [.init(path: "method", rule: "-", message: "\"\(name)\" is not a method of protocol 1.0")]
+                return problems + [.init(path: "method", keyword: "method", schemaLocation: "-", message: "\"\(name)\" is not a method of protocol 1.0")]
             }
-            problems += try validator.problems(message, against: isRequest ? Self.requestSchema(name) : Self.notificationSchema(name))
+            problems += try self.problems(message, against: isRequest ? Self.requestSchema(name) : Self.notificationSchema(name))
         } else if message.objectValue?["result"] != nil {
-            guard let method else { return problems + [.init(path: "result", rule: "-", message: "no request to match this answer to")] }
-            problems += try validator.problems(message["result"], against: Self.resultSchema(method))
+            guard let method else { return problems + [.init(path: "result", keyword: "result", schemaLocation: "-", message: "no request to match this answer to")] }
+            problems += try self.problems(message["result"], against: Self.resultSchema(method))
         }
         return problems
     }
@@ -76,14 +81,14 @@ struct ProtocolSchemas {
 /// Expects `value` to be valid against `schema`, listing every problem otherwise.
 func expectValid(_ value: JSONValue, _ schema: String, _ schemas: ProtocolSchemas,
                  sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let problems = try schemas.validator.problems(value, against: schema)
+    let problems = try schemas.problems(value, against: schema)
     #expect(problems.isEmpty, "\(schema) rejects \(value): \(problems)", sourceLocation: sourceLocation)
 }
 
 /// Expects `value` to be rejected by `schema` with a problem at `path` whose message contains `mentioning`.
 func expectInvalid(_ value: JSONValue, _ schema: String, at path: String, mentioning: String, _ schemas: ProtocolSchemas,
                    sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let problems = try schemas.validator.problems(value, against: schema)
+    let problems = try schemas.problems(value, against: schema)
     #expect(problems.contains { $0.path == path && $0.message.contains(mentioning) },
             "\(schema) should reject \(value) at \(path) (\(mentioning)); problems: \(problems)", sourceLocation: sourceLocation)
 }

@@ -9,7 +9,7 @@ struct RejectionTests {
 
     init() throws { schemas = try ProtocolSchemas() }
 
-    private func lineProblems(_ text: String, answering method: String? = nil) throws -> [SchemaValidator.Problem] {
+    private func lineProblems(_ text: String, answering method: String? = nil) throws -> [JSONSchemaProblem] {
         try schemas.problems(message: try JSONParser.parse(text), answering: method)
     }
 
@@ -57,7 +57,7 @@ struct RejectionTests {
                           at: "items[0].status", mentioning: "is not one of", schemas)
         try expectInvalid(["status": "done"], "protocol/accounts.create.result.json", at: "status", mentioning: "is not one of", schemas)
         // Records are closed, so a misspelt member is caught instead of silently dropped.
-        try expectInvalid(["items": [["id": "1", "usrName": "u"]]], "protocol/page.accounts.json", at: "items[0].usrName", mentioning: "unexpected member", schemas)
+        try expectInvalid(["items": [["id": "1", "usrName": "u"]]], "protocol/page.accounts.json", at: "items[0].usrName", mentioning: "not allowed", schemas)
         let level = try lineProblems(#"{"jsonrpc":"2.0","method":"log","params":{"level":"fatal","message":"m"}}"#)
         #expect(level.contains { $0.path == "params.level" })
         let unknownMethod = try lineProblems(#"{"jsonrpc":"2.0","id":3,"method":"accounts/purge","params":{}}"#)
@@ -99,7 +99,7 @@ struct RejectionTests {
         try expectInvalid(["name": "x", "version": "1", "executable": "x", "capabilities": ["accounts/purge"]], "plugin.schema.json",
                           at: "capabilities[0]", mentioning: "is not one of", schemas)
         try expectInvalid(["name": "x", "version": "1", "executable": "x", "secret": ["token"]], "plugin.schema.json",
-                          at: "secret", mentioning: "unexpected member", schemas)
+                          at: "secret", mentioning: "not allowed", schemas)
     }
 
     @Test func theManifestsInTheRepositoryAreValid() throws {
@@ -116,16 +116,38 @@ struct RejectionTests {
         }
     }
 
+    /// A schema with a rule the validator cannot apply is refused when loaded, never half-checked.
     @Test func theValidatorRefusesWhatItCannotCheck() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-schema-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(#"{"type": "string", "maxLength": 3}"#.utf8).write(to: dir.appendingPathComponent("a.json"))
-        try Data(#"{"$ref": "missing.json#/$defs/X"}"#.utf8).write(to: dir.appendingPathComponent("b.json"))
-        try Data(#"{"$ref": "a.json#/$defs/X"}"#.utf8).write(to: dir.appendingPathComponent("c.json"))
-        let validator = SchemaValidator(store: try SchemaStore(root: dir))
-        #expect(throws: SchemaError.self) { try validator.problems("abcd", against: "a.json") }
-        #expect(throws: SchemaError.self) { try validator.problems("x", against: "b.json") }
-        #expect(throws: SchemaError.self) { try validator.problems("x", against: "c.json") }
+        let unsupported = #expect(throws: JSONSchemaError.self) {
+            try JSONSchemaLibrary(documents: ["a.json": ["type": "array", "items": ["type": "string"], "unevaluatedItems": false]])
+        }
+        #expect(unsupported?.keyword == "unevaluatedItems")
+        #expect(unsupported?.description.hasPrefix("a.json#: keyword \"unevaluatedItems\" is not supported") == true)
+        let missingFile = #expect(throws: JSONSchemaError.self) {
+            try JSONSchemaLibrary(documents: ["b.json": ["$ref": "missing.json#/$defs/X"]])
+        }
+        #expect(missingFile?.message.contains("no schema file missing.json") == true)
+        let missingDefinition = #expect(throws: JSONSchemaError.self) {
+            try JSONSchemaLibrary(documents: ["a.json": ["type": "string"], "c.json": ["$ref": "a.json#/$defs/X"]])
+        }
+        #expect(missingDefinition?.message.contains("a.json has nothing at #/$defs/X") == true)
+    }
+
+    /// Every schema Steward ships, and every shipped manifest's settings schema, uses only
+    /// keywords the validator implements (the library refuses any other when it is built).
+    @Test func everyShippedSchemaUsesOnlyImplementedKeywords() throws {
+        let all = try SchemaFiles.library(root: Repository.schemas)
+        #expect(all.documents.keys.contains("config.schema.json"))
+        #expect(all.documents.keys.contains("rest-app.schema.json"))
+        let plugins = Repository.root.appendingPathComponent("plugins")
+        var checked = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: plugins.path).sorted() {
+            let file = plugins.appendingPathComponent(name).appendingPathComponent("plugin.json")
+            guard FileManager.default.fileExists(atPath: file.path) else { continue }
+            let settingsSchema = try JSONParser.parse(try Repository.text(file))["settingsSchema"]
+            _ = try JSONSchema(settingsSchema)
+            checked += 1
+        }
+        #expect(checked >= 4)
     }
 }

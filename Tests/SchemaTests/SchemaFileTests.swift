@@ -6,7 +6,7 @@ import Testing
 @Suite("Schema files")
 struct SchemaFileTests {
     let schemas: ProtocolSchemas
-    var documents: [String: JSONValue] { schemas.validator.store.documents }
+    var documents: [String: JSONValue] { schemas.library.documents }
 
     init() throws { schemas = try ProtocolSchemas() }
 
@@ -24,7 +24,7 @@ struct SchemaFileTests {
             switch value {
             case .object(let members):
                 if let reference = members["$ref"]?.stringValue {
-                    _ = try schemas.validator.store.resolve(reference, from: document)
+                    _ = try schemas.library.resolve(reference, from: document)
                 }
                 for (key, child) in members { try walk(child, in: document, at: pointer + "/" + key) }
             case .array(let items):
@@ -58,7 +58,7 @@ struct SchemaFileTests {
 
     @Test func enumsMatchTheSwiftTypes() throws {
         func values(_ file: String, _ pointer: String) throws -> [String] {
-            let located = try schemas.validator.store.resolve(file + "#" + pointer, from: "")
+            let located = try schemas.library.resolve(file + "#" + pointer, from: "")
             return try #require(located.value["enum"].arrayValue).compactMap(\.stringValue)
         }
         #expect(try values("protocol/error.json", "/$defs/ErrorKind") == ErrorKind.allCases.map(\.rawValue))

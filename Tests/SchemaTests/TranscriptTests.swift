@@ -39,7 +39,7 @@ struct TranscriptTests {
                     continue
                 }
                 let id = RequestID(json: message["id"])
-                if try !schemas.validator.problems(message, against: "protocol/message.json").isEmpty {
+                if try !schemas.problems(message, against: "protocol/message.json").isEmpty {
                     expectedRejections.append((id, RPCError.Code.invalidRequest.rawValue, line.number))
                     continue
                 }
@@ -83,7 +83,7 @@ struct TranscriptTests {
             var methods: [RequestID: String] = [:]
             for line in block.lines {
                 guard let message = try? JSONParser.parse(line.text),
-                      try schemas.validator.problems(message, against: "protocol/message.json").isEmpty else { continue }
+                      try schemas.problems(message, against: "protocol/message.json").isEmpty else { continue }
                 do {
                     switch try RPCMessage.decode(message) {
                     case .request(let id, let method, let params):
@@ -119,7 +119,7 @@ struct TranscriptTests {
         for (number, text) in examples {
             let value = try JSONParser.parse(text)
             let schema = value["version"].isNull ? "protocol/defs.json#/$defs/Capabilities" : "plugin.schema.json"
-            let problems = try schemas.validator.problems(value, against: schema)
+            let problems = try schemas.problems(value, against: schema)
             #expect(problems.isEmpty, "docs/connector-protocol.md:\(number): \(problems)")
             if schema.hasPrefix("protocol/") { _ = try Capabilities(json: value, path: "capabilities") }
         }
@@ -178,7 +178,7 @@ struct TranscriptTests {
         case Method.accountsDisable, Method.accountsEnable, Method.accountsDelete: _ = try AccountRefParams(json: params, path: "params")
         case Method.grantsAdd, Method.grantsRemove: _ = try GrantChangeParams(json: params, path: "params")
         case Method.notifySend: _ = try NotifyParams(json: params, path: "params")
-        default: throw SchemaError("no Swift type for the params of \(method)")
+        default: throw SchemaTestError("no Swift type for the params of \(method)")
         }
     }
 
@@ -210,7 +210,7 @@ struct TranscriptTests {
         case Notification.progress: _ = try ProgressParams(json: params, path: "params")
         case Notification.rateLimit: _ = try RateLimitParams(json: params, path: "params")
         case Notification.cancel: _ = try CancelParams(json: params, path: "params")
-        default: throw SchemaError("no Swift type for the notification \(method)")
+        default: throw SchemaTestError("no Swift type for the notification \(method)")
         }
     }
 }

@@ -19,10 +19,39 @@ struct SandboxEndToEndTests {
         let check = ConformanceCheck(command: [try Products.executable("steward-connector-scim")],
                                      settings: sandbox.settings, secrets: sandbox.secrets, timeout: 30, pageSize: 40)
         let passed = await check.run { results.add($0) }
-        let failures = results.all.filter { !$0.passed }.map { "\($0.name): \($0.detail)" }
+        let failures = results.all.filter(\.failed).map { "\($0.name): \($0.detail)" }
         #expect(passed, "failed checks: \(failures)")
         #expect(results.all.contains { $0.name == Method.accountsList && $0.detail.contains("150 items in 4 pages") })
-        #expect(results.all.contains { $0.name == Method.accountsGet && $0.passed })
+        for name in [Method.accountsGet, "accounts/get by userName", "accounts/get by email", "accounts/list pageSize",
+                     "accounts/list same cursor", "unknown id answers notFound", "cancel"] {
+            #expect(results.all.first { $0.name == name }?.passed == true, "\(name): \(results.all.map { "\($0.name): \($0.detail)" })")
+        }
+        #expect(try await sandbox.direct.get("/Users?count=1")["totalResults"] == 150, "a read-only check changed the app")
+    }
+
+    /// With --writes: a throwaway user is created, put in a group and taken out, given role
+    /// tiers, disabled and enabled, each effect read back, and deleted.
+    @Test func conformanceCheckWithWritesPassesAndLeavesNothingBehind() async throws {
+        let sandbox = try Sandbox(["--users", "20"])
+        defer { sandbox.stop() }
+        _ = try await sandbox.direct.createGroup("check-team")
+        var settings = sandbox.settings.objectValue ?? [:]
+        settings["roleTiers"] = ["Admin", "User", "Viewer"]
+        let results = ResultsBox()
+        let check = ConformanceCheck(command: [try Products.executable("steward-connector-scim")],
+                                     settings: .object(settings), secrets: sandbox.secrets, timeout: 30, writes: true)
+        let passed = await check.run { results.add($0) }
+        let lines = results.all.map { "\($0.status.rawValue) \($0.name): \($0.detail)" }
+        #expect(passed, "\(lines.filter { $0.hasPrefix("failed") })")
+        for name in ["accounts/create", "accounts/create visible", "grants/add group", "grants/add group visible", "grants/add group again",
+                     "grants/remove group", "grants/remove group visible", "grants/remove group not held", "grants/add role replaces",
+                     "accounts/disable", "accounts/disable visible", "accounts/disable again", "accounts/enable", "accounts/enable visible",
+                     "accounts/delete", "accounts/delete visible"] {
+            #expect(results.all.first { $0.name == name }?.passed == true, "\(name): \(lines)")
+        }
+        let users = try await sandbox.direct.get("/Users?count=100")["Resources"].arrayValue ?? []
+        #expect(users.count == 20)
+        #expect(!users.contains { $0["userName"].stringValue?.hasPrefix("steward-check-") == true })
     }
 
     @Test func declaresWhatTheSandboxSupports() async throws {

@@ -106,7 +106,7 @@ struct ConnectorsThroughHostTests {
         let good = ConformanceCheck(command: [try Products.executable("steward-connector-file")], settings: ["path": "hr.csv"],
                                     baseDirectory: dir.url.path)
         let failures = Failures()
-        #expect(await good.run { if !$0.passed { failures.add("\($0.name): \($0.detail)") } })
+        #expect(await good.run { if $0.failed { failures.add("\($0.name): \($0.detail)") } })
         #expect(failures.all.isEmpty)
 
         let hello = try dir.write("hello.sh", "#!/bin/sh\necho hello\nsleep 30\n")
@@ -114,7 +114,7 @@ struct ConnectorsThroughHostTests {
         let started = Date()
         let bad = ConformanceCheck(command: [hello.path])
         let badFailures = Failures()
-        #expect(await bad.run { if !$0.passed { badFailures.add($0.detail) } } == false)
+        #expect(await bad.run { if $0.failed { badFailures.add($0.detail) } } == false)
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(badFailures.all.first?.contains("\"hello\"") == true)
     }

@@ -19,7 +19,7 @@ struct SupervisorTests {
         let c = try testConnector(settings: ["accounts": 2_345])
         let handshake = try await c.start()
         #expect(handshake.connector.name == "test")
-        #expect(handshake.capabilities.accounts == [.list, .get, .disable])
+        #expect(handshake.capabilities.accounts == [.list, .get, .create, .disable, .enable, .delete])
         #expect(handshake.capabilities.entitlementType("role")?.cardinality == .single)
         let accounts = try await c.listAll(Method.accountsList, params: ListParams(pageSize: 500), of: Account.self)
         #expect(accounts.count == 2_345)

@@ -1,0 +1,154 @@
+// Generated from schemas/config.schema.json by .ci/embed-config-schema. Do not edit: edit the schema and run
+// the script. ConfigSchemaTests check that this text and the file are the same, byte for byte.
+
+/// The text of `schemas/config.schema.json`.
+enum ConfigSchemaText {
+    static let json = #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://steward.dev/schemas/config.schema.json",
+  "title": "steward.json",
+  "description": "Steward's configuration (JSON5 accepted). Paths are relative to this file. Secrets are references (env:NAME or file:PATH), never values.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["source"],
+  "properties": {
+    "$schema": { "type": "string" },
+    "state": { "type": "string", "default": ".steward", "description": "The state directory: journal, snapshots, per-app connector state." },
+    "checkpointKey": { "$ref": "#/$defs/secretReference", "description": "HMAC key for signed journal checkpoints; must be outside the state directory." },
+    "journal": { "type": "object", "description": "Reserved for journal tuning." },
+    "source": {
+      "description": "The HR source connector.",
+      "allOf": [{ "$ref": "#/$defs/connector" }],
+      "properties": {
+        "id": { "type": "string", "default": "hr" },
+        "maxShrinkPercent": { "type": "number", "minimum": 0, "maximum": 100, "default": 20,
+          "description": "Block plans that follow a feed which lost more than this share of its people since the last apply." }
+      },
+      "unevaluatedProperties": false
+    },
+    "apps": {
+      "type": "array",
+      "items": {
+        "allOf": [{ "$ref": "#/$defs/connector" }],
+        "required": ["id", "plugin"],
+        "properties": {
+          "mode": { "enum": ["enforce", "observe"], "default": "enforce", "description": "observe: planned, never applied." },
+          "correlate": { "type": "array", "minItems": 1, "items": { "enum": ["employeeNumber", "externalId", "email", "userName"] },
+            "default": ["employeeNumber", "externalId", "email", "userName"], "description": "How accounts are linked to people, in order." },
+          "deprovision": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+              "action": { "enum": ["disable", "delete"], "default": "disable" },
+              "deleteAfterDays": { "type": "integer", "minimum": 0, "maximum": 36500, "description": "Delete disabled accounts after this many days." },
+              "maxPercent": { "type": "number", "minimum": 0, "maximum": 100, "default": 10,
+                "description": "Block a plan that would disable or delete more than this share of the app's accounts." }
+            }
+          },
+          "orphans": { "enum": ["report", "disable"], "default": "report", "description": "Accounts linked to nobody." },
+          "manage": { "type": "array", "items": { "type": "string" }, "description": "Entitlement types Steward manages here (default: all)." },
+          "userName": { "enum": ["email", "emailLocalPart", "id"], "default": "email", "description": "userName of accounts Steward creates." },
+          "updateAttributes": { "type": "array", "items": { "enum": ["email", "displayName", "givenName", "familyName", "department", "title"] } }
+        },
+        "unevaluatedProperties": false
+      }
+    },
+    "roles": {
+      "type": "object",
+      "description": "Named bundles of app entitlements.",
+      "additionalProperties": { "type": "array", "items": { "$ref": "#/$defs/grantRule" } }
+    },
+    "policies": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id"],
+        "properties": {
+          "id": { "type": "string", "minLength": 1 },
+          "description": { "type": "string" },
+          "when": { "$ref": "#/$defs/condition" },
+          "grant": { "type": "array", "items": { "$ref": "#/$defs/grantRule" } },
+          "roles": { "type": "array", "items": { "type": "string" } }
+        }
+      }
+    },
+    "exceptions": {
+      "type": "array",
+      "description": "Approved access beyond the rules, optionally time-bound.",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["person", "app", "entitlements"],
+        "properties": {
+          "id": { "type": "string" },
+          "person": { "type": "string" },
+          "app": { "type": "string" },
+          "entitlements": { "$ref": "#/$defs/entitlementNames" },
+          "until": { "type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" },
+          "reason": { "type": "string" },
+          "approvedBy": { "type": "string" },
+          "ticket": { "type": "string" }
+        }
+      }
+    }
+  },
+  "$defs": {
+    "secretReference": { "type": "string", "pattern": "^(env:.+|file:.+)$" },
+    "connector": {
+      "type": "object",
+      "required": ["plugin"],
+      "properties": {
+        "id": { "type": "string", "minLength": 1 },
+        "plugin": { "type": "string", "minLength": 1, "description": "A plugin name from `steward plugins list`." },
+        "settings": { "type": "object", "description": "Validated by the plugin's settingsSchema." },
+        "secrets": { "type": "object", "additionalProperties": { "$ref": "#/$defs/secretReference" } },
+        "limits": {
+          "type": "object", "additionalProperties": false,
+          "properties": {
+            "concurrency": { "type": "integer", "minimum": 1, "maximum": 256, "default": 4 },
+            "requestTimeoutSeconds": { "type": "number", "exclusiveMinimum": 0, "default": 120 }
+          }
+        },
+        "description": { "type": "string" },
+        "owner": { "type": "string" }
+      }
+    },
+    "entitlementNames": {
+      "type": "array",
+      "items": { "type": "string", "pattern": "^[^:]+:.+$", "description": "type:name, e.g. role:Admin or group:sales" }
+    },
+    "grantRule": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["app", "entitlements"],
+      "properties": {
+        "app": { "type": "string" },
+        "entitlements": { "$ref": "#/$defs/entitlementNames" },
+        "pin": { "type": "boolean", "description": "For a role tier: this value wins over more privileged ones from other rules." }
+      }
+    },
+    "matcher": {
+      "oneOf": [
+        { "type": "string" },
+        { "type": "array", "items": { "type": "string" } },
+        {
+          "type": "object", "additionalProperties": false, "minProperties": 1, "maxProperties": 1,
+          "properties": {
+            "prefix": { "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+            "not": { "$ref": "#/$defs/matcher" },
+            "present": { "type": "boolean" }
+          }
+        }
+      ]
+    },
+    "condition": {
+      "type": "object",
+      "description": "Every clause must hold; values compare case-insensitively. Keys: department, title, location, employmentType, costCenter, managerId, status, or any HR column.",
+      "additionalProperties": { "$ref": "#/$defs/matcher" }
+    }
+  }
+}
+
+"""#
+}
