@@ -203,3 +203,14 @@ func serverStillServes(_ server: HTTPServer) throws -> Bool {
     let response = try client.readResponse()
     return response.status == 200 && response.text == "hello"
 }
+
+/// Waits until `condition` holds, up to `seconds`; the server closes connections on its own
+/// threads, so a count read the moment a client hangs up may still include it.
+func eventually(within seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() >= deadline { return false }
+        usleep(2_000)
+    }
+    return true
+}
