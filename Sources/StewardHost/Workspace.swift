@@ -16,6 +16,7 @@ public final class Workspace: Sendable {
     public let actor: String
     private let connectors: [String: SupervisedConnector]
     private let problems: [String: String]
+    private let folded = LockedValue<GovernanceState?>(nil)
 
     /// Opens the folder described by the config at `configPath`.
     public static func open(configPath: String, actor: String, events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
@@ -81,8 +82,25 @@ public final class Workspace: Sendable {
         EventDraft(type: type, actor: actor, subjects: subjects, data: data)
     }
 
-    /// The state folded from the journal.
-    public func state() throws -> GovernanceState { try GovernanceState.loadFast(from: journal) }
+    /// The state folded from the journal, up to its head. The first call folds (from the saved
+    /// snapshot); later calls fold only the events appended since, so a command that reads the
+    /// state at several steps folds each event once.
+    public func state() throws -> GovernanceState {
+        try folded.withLock { cached in
+            var state: GovernanceState
+            if let cached = cached {
+                state = cached
+                try journal.forEachEvent(from: state.lastSeq + 1) { event in
+                    state.apply(event)
+                    return true
+                }
+            } else {
+                state = try GovernanceState.loadFast(from: journal)
+            }
+            cached = state
+            return state
+        }
+    }
 
     /// The journal head as text (`size:root`), the staleness stamp of plan files.
     public var journalHead: String {
@@ -138,4 +156,18 @@ func absoluteReference(_ ref: String, base: URL) -> String {
     let path = String(ref.dropFirst(5))
     if path.hasPrefix("/") { return ref }
     return "file:" + URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.path
+}
+
+/// A value behind a lock, for the little mutable state a shared `Workspace` keeps.
+final class LockedValue<Value>: @unchecked Sendable {  // every access to `value` holds `lock`
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }
