@@ -87,6 +87,8 @@ extension Queries {
             if let since, event.time < since { return true }
             if event.subjects["person"] == id {
                 if let entry = hrEntry(event) {
+                    // `person.gone` follows the `person.left` that already says so.
+                    if event.type == EventType.personGone, entries.last?.change == entry.change { return true }
                     entries.append(entry)
                 } else {
                     foldAction(event, into: &entries, open: &openAction)

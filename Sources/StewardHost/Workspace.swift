@@ -18,8 +18,11 @@ public final class Workspace: Sendable {
     private let problems: [String: String]
     private let folded = LockedValue<GovernanceState?>(nil)
 
-    /// Opens the folder described by the config at `configPath`.
-    public static func open(configPath: String, actor: String, events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
+    /// Opens the folder described by the config at `configPath`. `readOnly` opens the journal
+    /// without its writer lock, so questions (`status`, `person show`) can be answered while
+    /// another command writes; recording then fails.
+    public static func open(configPath: String, actor: String, readOnly: Bool = false,
+                            events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
         let config = try StewardConfig.load(configPath)
         let registry = PluginRegistry(configDirectory: config.directory)
         try SettingsCheck(registry: registry).check(config)
@@ -29,7 +32,10 @@ public final class Workspace: Sendable {
             options.checkpointKey = try CheckpointKey.resolve(absoluteReference(ref, base: config.directory), stateDirectory: config.stateDirectory)
             options.checkpointEveryEvents = 10_000
         }
-        let (journal, recovery) = try Journal.open(directory: config.stateDirectory.appendingPathComponent("journal"), options: options)
+        let journalDirectory = config.stateDirectory.appendingPathComponent("journal")
+        // A folder with no journal yet gets one: there is nothing to read without it.
+        options.readOnly = readOnly && FileManager.default.fileExists(atPath: journalDirectory.appendingPathComponent("segments").path)
+        let (journal, recovery) = try Journal.open(directory: journalDirectory, options: options)
         return Workspace(config: config, registry: registry, journal: journal, recovery: recovery, actor: actor, events: events)
     }
 

@@ -201,7 +201,7 @@ let statusCommand = Command(
     summary: "People, apps, accounts linked and orphaned, actions pending, in doubt or unverified, last sync per app.",
     usage: "[--json]",
     run: { inv in
-        try await withWorkspace(inv, actor: "steward status", startConnectors: false) { ws in
+        try await withWorkspace(inv, actor: "steward status", readOnly: true) { ws in
             let status = try await Queries(workspace: ws, now: try commandNow()).status()
             if inv.json { printJSON(status.json) } else { print(status.text) }
             return ExitCode.ok
@@ -218,7 +218,7 @@ let personCommand = Command(
             usage: "ID [--json]",
             run: { inv in
                 let id = try inv.positional(0, "ID (an employee id)")
-                return try await withWorkspace(inv, actor: "steward person show", startConnectors: false) { ws in
+                return try await withWorkspace(inv, actor: "steward person show", readOnly: true) { ws in
                     let queries = try await Queries(workspace: ws, now: try commandNow())
                     guard let access = queries.person(id) else {
                         printError("no person \"\(id)\" in the journal")
@@ -258,7 +258,7 @@ let personCommand = Command(
                     guard let t = parseDay(text) else { throw UsageError("--since: \"\(text)\" is not a date like 2026-12-01 or an RFC 3339 time") }
                     return t
                 }
-                return try await withWorkspace(inv, actor: "steward person history", startConnectors: false) { ws in
+                return try await withWorkspace(inv, actor: "steward person history", readOnly: true) { ws in
                     let queries = try await Queries(workspace: ws, now: try commandNow())
                     guard queries.person(id) != nil else {
                         printError("no person \"\(id)\" in the journal")
@@ -307,7 +307,7 @@ let linkCommand = Command(
     run: { inv in
         let account = try parseAccountRef(try inv.positional(0, "APP:ACCOUNT"))
         let person = try inv.positional(1, "PERSON (an employee id)")
-        return try await withWorkspace(inv, actor: "steward link", startConnectors: false) { ws in
+        return try await withWorkspace(inv, actor: "steward link") { ws in
             let state = try ws.state()
             guard ws.config.app(account.app) != nil else { throw UsageError("no app \"\(account.app)\" in the config") }
             guard state.apps[account.app]?.accounts[account.id] != nil else { throw UsageError("app \(account.app) has no account \"\(account.id)\" (run `steward sync`?)") }
@@ -327,7 +327,7 @@ let ignoreCommand = Command(
     run: { inv in
         let account = try parseAccountRef(try inv.positional(0, "APP:ACCOUNT"))
         guard let reason = inv.value("--reason"), !reason.isEmpty else { throw UsageError("--reason is required") }
-        return try await withWorkspace(inv, actor: "steward ignore", startConnectors: false) { ws in
+        return try await withWorkspace(inv, actor: "steward ignore") { ws in
             let state = try ws.state()
             guard state.apps[account.app]?.accounts[account.id] != nil else { throw UsageError("app \(account.app) has no account \"\(account.id)\" (run `steward sync`?)") }
             try await ws.record([ws.event(EventType.accountIgnored, subjects: ["app": account.app, "account": account.id],
@@ -351,11 +351,11 @@ func commandNow() throws -> Date {
 }
 
 /// Opens the workspace named by the invocation's config, runs `body`, and closes it.
-func withWorkspace(_ inv: Invocation, actor: String, startConnectors: Bool = true,
+func withWorkspace(_ inv: Invocation, actor: String, readOnly: Bool = false,
                    _ body: (Workspace) async throws -> Int32) async throws -> Int32 {
     let ws: Workspace
     do {
-        ws = try Workspace.open(configPath: inv.configPath, actor: actor)
+        ws = try Workspace.open(configPath: inv.configPath, actor: actor, readOnly: readOnly)
     } catch let e as ConfigFileError {
         throw UsageError("\(e)")
     }

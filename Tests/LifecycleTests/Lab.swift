@@ -23,6 +23,11 @@ class StewardFolder: @unchecked Sendable {  // all state is set in init and only
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
 
+    /// A folder some other step made (a demo's), used as it is.
+    init(existing dir: URL) throws {
+        self.dir = dir
+    }
+
     func write(_ name: String, _ text: String) throws {
         let url = dir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import Synchronization
 import Testing
 
 /// Joiner, mover, leaver end to end: the `steward` binary, the file and SCIM connectors, and the
@@ -237,8 +238,36 @@ struct LifecycleTests {
     }
 
     @Test func demoRunsAndLeavesAWorkingFolder() async throws {
+        let demo = try await SharedDemo.run.value
+        #expect(demo.code == 0, "\(demo.output.suffix(2000))")
+        #expect(demo.output.contains("verified intact"))
+        let status = Process()
+        status.executableURL = URL(fileURLWithPath: Lab.stewardPath)
+        status.arguments = ["status", "--json"]
+        status.currentDirectoryURL = demo.dir
+        let sout = Pipe()
+        status.standardOutput = sout
+        try status.run()
+        let doc = try JSONParser.parse(sout.fileHandleForReading.readDataToEndOfFile())
+        status.waitUntilExit()
+        #expect(status.terminationStatus == 0)
+        #expect((doc["people"]["active"].intValue ?? 0) > 190)
+    }
+}
+
+/// One `steward demo` run, shared by the tests that read what it leaves behind (it takes a
+/// minute). Its folder is removed when the test process exits.
+enum SharedDemo {
+    struct Result: Sendable {
+        var dir: URL
+        var code: Int32
+        var output: String
+    }
+
+    static let run = Task<Result, Error> {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-demo-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        atexit { SharedDemo.removeFolders() }
+        folders.withLock { $0.append(dir) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
         p.arguments = ["demo", "--dir", dir.path]
@@ -248,18 +277,12 @@ struct LifecycleTests {
         try p.run()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text.suffix(2000))")
-        #expect(text.contains("verified intact"))
-        let status = Process()
-        status.executableURL = URL(fileURLWithPath: Lab.stewardPath)
-        status.arguments = ["status", "--json"]
-        status.currentDirectoryURL = dir
-        let sout = Pipe()
-        status.standardOutput = sout
-        try status.run()
-        let doc = try JSONParser.parse(sout.fileHandleForReading.readDataToEndOfFile())
-        status.waitUntilExit()
-        #expect(status.terminationStatus == 0)
-        #expect((doc["people"]["active"].intValue ?? 0) > 190)
+        return Result(dir: dir, code: p.terminationStatus, output: text)
+    }
+
+    private static let folders = Mutex<[URL]>([])
+
+    static func removeFolders() {
+        for dir in folders.withLock({ $0 }) { try? FileManager.default.removeItem(at: dir) }
     }
 }
