@@ -86,8 +86,9 @@ public struct GovernanceState: Sendable {
         public var time: String
         public var applied = 0, alreadyApplied = 0, failed = 0, skipped = 0
         public var verified = 0, unverified = 0
-        /// Whether the apply read every touched account back (`--no-verify` turns it off).
-        public var verifiedReads = true
+        /// Whether the apply read every touched account back (`--no-verify` turns it off); nil
+        /// for applies journaled by versions that did not read back.
+        public var verifiedReads: Bool? = true
     }
 
     /// An intent without an outcome.
@@ -172,7 +173,7 @@ public struct GovernanceState: Sendable {
             lastApply = ApplyRecord(time: e.time.description, applied: d["applied"].intValue ?? 0,
                                     alreadyApplied: d["alreadyApplied"].intValue ?? 0, failed: d["failed"].intValue ?? 0,
                                     skipped: d["skipped"].intValue ?? 0, verified: d["verified"].intValue ?? 0,
-                                    unverified: d["unverified"].intValue ?? 0, verifiedReads: d["verify"].boolValue ?? false)
+                                    unverified: d["unverified"].intValue ?? 0, verifiedReads: d["verify"].boolValue)
         default:
             break
         }

@@ -51,7 +51,7 @@ public struct StatusReport: Sendable {
             "ruleErrors": .int(ruleErrors),
             "lastApply": lastApply.map { a in
                 ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied), "failed": .int(a.failed),
-                 "skipped": .int(a.skipped), "verified": .int(a.verified), "unverified": .int(a.unverified), "verify": .bool(a.verifiedReads)]
+                 "skipped": .int(a.skipped), "verified": .int(a.verified), "unverified": .int(a.unverified), "verify": a.verifiedReads.map(JSONValue.bool) ?? .null]
             } ?? .null,
             "journal": ["events": .int(journalEvents), "head": .string(journalHead)],
         ]
@@ -68,7 +68,12 @@ public struct StatusReport: Sendable {
         if ruleErrors > 0 { pending += " (the rules have errors: run `steward plan`)" }
         lines.append(pending + "; in doubt: \(inDoubtActions)")
         if let a = lastApply {
-            let reads = a.verifiedReads ? "\(a.verified) verified, \(a.unverified) UNVERIFIED" : "not read back (--no-verify)"
+            let reads: String
+            switch a.verifiedReads {
+            case true?: reads = "\(a.verified) verified, \(a.unverified) UNVERIFIED"
+            case false?: reads = "not read back (--no-verify)"
+            case nil: reads = "not read back (journaled by a version before read-back)"
+            }
             lines.append("Last apply \(a.time): \(a.applied) applied, \(a.alreadyApplied) already so, \(a.failed) failed, \(a.skipped) skipped; \(reads)")
         }
         lines.append("Journal: \(journalEvents) events")
