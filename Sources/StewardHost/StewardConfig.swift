@@ -1,5 +1,6 @@
 import Foundation
 import StewardCore
+import StewardJournal
 import StewardProtocol
 
 /// `steward.json` (JSON5 accepted): where state lives, which connectors serve the HR source and
@@ -27,6 +28,13 @@ public struct StewardConfig: Sendable {
     }
 
     public var directory: URL { file.deletingLastPathComponent() }
+
+    /// The checkpoint signing key the config names, read now (`file:` paths are relative to the
+    /// config); nil when checkpoints are not signed.
+    public func resolvedCheckpointKey() throws -> CheckpointKey? {
+        guard let ref = checkpointKey else { return nil }
+        return try CheckpointKey.resolve(absoluteReference(ref, base: directory), stateDirectory: stateDirectory)
+    }
 
     public func app(_ id: String) -> ConnectorConfig? { apps.first { $0.id == id } }
 

@@ -28,8 +28,8 @@ public final class Workspace: Sendable {
         try SettingsCheck(registry: registry).check(config)
         try FileManager.default.createDirectory(at: config.stateDirectory, withIntermediateDirectories: true)
         var options = JournalOptions()
-        if let ref = config.checkpointKey {
-            options.checkpointKey = try CheckpointKey.resolve(absoluteReference(ref, base: config.directory), stateDirectory: config.stateDirectory)
+        if let key = try config.resolvedCheckpointKey() {
+            options.checkpointKey = key
             options.checkpointEveryEvents = 10_000
         }
         let journalDirectory = config.stateDirectory.appendingPathComponent("journal")

@@ -308,12 +308,11 @@ let linkCommand = Command(
         let account = try parseAccountRef(try inv.positional(0, "APP:ACCOUNT"))
         let person = try inv.positional(1, "PERSON (an employee id)")
         return try await withWorkspace(inv, actor: "steward link") { ws in
-            let state = try ws.state()
-            guard ws.config.app(account.app) != nil else { throw UsageError("no app \"\(account.app)\" in the config") }
-            guard state.apps[account.app]?.accounts[account.id] != nil else { throw UsageError("app \(account.app) has no account \"\(account.id)\" (run `steward sync`?)") }
-            guard state.people[person] != nil || state.formerPeople[person] != nil else { throw UsageError("no person \"\(person)\"") }
-            try await ws.record([ws.event(EventType.accountLinked, subjects: ["app": account.app, "account": account.id, "person": person],
-                                          data: ["source": "manual"])])
+            do {
+                try await ws.link(app: account.app, account: account.id, to: person)
+            } catch let e as Workspace.ManualLinkError {
+                throw UsageError(e.description)
+            }
             if inv.json { printJSON(["linked": true]) } else { print("Linked \(account.app):\(account.id) to \(person).") }
             return ExitCode.ok
         }
@@ -328,10 +327,11 @@ let ignoreCommand = Command(
         let account = try parseAccountRef(try inv.positional(0, "APP:ACCOUNT"))
         guard let reason = inv.value("--reason"), !reason.isEmpty else { throw UsageError("--reason is required") }
         return try await withWorkspace(inv, actor: "steward ignore") { ws in
-            let state = try ws.state()
-            guard state.apps[account.app]?.accounts[account.id] != nil else { throw UsageError("app \(account.app) has no account \"\(account.id)\" (run `steward sync`?)") }
-            try await ws.record([ws.event(EventType.accountIgnored, subjects: ["app": account.app, "account": account.id],
-                                          data: ["reason": .string(reason)])])
+            do {
+                try await ws.ignore(app: account.app, account: account.id, reason: reason)
+            } catch let e as Workspace.ManualLinkError {
+                throw UsageError(e.description)
+            }
             if inv.json { printJSON(["ignored": true]) } else { print("Ignoring \(account.app):\(account.id): \(reason)") }
             return ExitCode.ok
         }
