@@ -300,6 +300,40 @@ func parseDay(_ text: String) -> Timestamp? {
     return Timestamp(rfc3339: "\(day)T00:00:00Z")
 }
 
+let accountsCommand = Command(
+    name: "accounts",
+    summary: "One app's accounts: whose each is (and how that was decided), orphans, ignored accounts.",
+    usage: "APP [--orphans] [--json]",
+    discussion: "As of the last sync. Orphans are linked to nobody: link them (`steward link`), mark them as nobody's (`steward ignore`), or let the plan remove them.",
+    options: [.flag("--orphans", "Only accounts linked to nobody.")],
+    run: { inv in
+        let app = try inv.positional(0, "APP (an app id)")
+        return try await withWorkspace(inv, actor: "steward accounts", readOnly: true) { ws in
+            guard ws.config.app(app) != nil else { throw UsageError("no app \"\(app)\" in \(ws.config.file.lastPathComponent)") }
+            guard var listing = try await Queries(workspace: ws, now: try commandNow()).accounts(in: app) else {
+                printError("\(app) has not been synced yet: run `steward sync`")
+                return ExitCode.failure
+            }
+            if inv.flag("--orphans") { listing.accounts = listing.orphans }
+            if inv.json {
+                printJSON(listing.json)
+                return ExitCode.ok
+            }
+            for e in listing.accounts {
+                let owner: String
+                switch e.owner {
+                case .person(let id, let how): owner = "\(id) (\(how))"
+                case .ignored(let reason): owner = "nobody's: \(reason)"
+                case .nobody: owner = "ORPHAN"
+                }
+                let held = e.entitlements.isEmpty ? "" : "  " + e.entitlements.joined(separator: ", ")
+                print("\(e.account.id)  \(e.account.userName) (\(e.account.status.rawValue))  \(owner)\(held)")
+            }
+            print("\(listing.accounts.count) account\(listing.accounts.count == 1 ? "" : "s")\(inv.flag("--orphans") ? " linked to nobody" : ", \(listing.orphans.count) linked to nobody")")
+            return ExitCode.ok
+        }
+    })
+
 let linkCommand = Command(
     name: "link",
     summary: "Link an app account to a person by hand (journaled); correlation rules no longer decide for it.",
