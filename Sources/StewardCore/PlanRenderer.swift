@@ -117,6 +117,7 @@ public enum PlanRenderer {
         case .personLeft(.goneFromFeed): return "left (gone from the HR feed)"
         case .noPerson: return "linked to nobody"
         case .hrRecord: return "HR record"
+        case .review(let campaign): return "review \(campaign)"
         }
     }
 

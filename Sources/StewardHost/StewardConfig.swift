@@ -66,7 +66,8 @@ public struct StewardConfig: Sendable {
 
     init(file: URL, root: JSONValue, locate: (String, String) -> ConfigFileError) throws {
         guard case .object(let top) = root else { throw locate("", "the config must be a JSON object") }
-        let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal"]
+        let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal",
+                                  "reviews", "reviewerGroups"]
         for key in top.keys.sorted() where !known.contains(key) {
             throw locate(key, "unknown key (expected one of \(known.filter { $0 != "$schema" }.sorted().joined(separator: ", ")))")
         }
@@ -151,7 +152,8 @@ public struct ConnectorConfig: Sendable {
 
 /// The app keys the planner reads (`AppSettings`); kept here so unknown keys can be refused.
 enum AppSettingsKeys {
-    static let all = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes"]
+    static let all = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes",
+                      "entitlementOwners", "privileged"]
 }
 
 /// A config error with its place in the file.
