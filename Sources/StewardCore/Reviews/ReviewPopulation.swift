@@ -87,7 +87,7 @@ public enum ReviewPopulation {
 
     /// Revoke when nothing justifies it, when it has not been used for the configured days, or
     /// when few peers hold it; keep when a rule justifies it and nothing says otherwise.
-    static func recommend(_ c: ReviewContext, _ settings: RecommendationSettings, _ today: CalendarDay) -> Recommendation {
+    public static func recommend(_ c: ReviewContext, _ settings: RecommendationSettings, _ today: CalendarDay) -> Recommendation {
         if let last = c.lastLoginAt, let day = CalendarDay(iso: String(last.prefix(10))) {
             let idle = today.days(since: day)
             if idle > settings.inactiveDays {
