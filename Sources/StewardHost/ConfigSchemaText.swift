@@ -48,7 +48,17 @@ enum ConfigSchemaText {
           "orphans": { "enum": ["report", "disable"], "default": "report", "description": "Accounts linked to nobody." },
           "manage": { "type": "array", "items": { "type": "string" }, "description": "Entitlement types Steward manages here (default: all)." },
           "userName": { "enum": ["email", "emailLocalPart", "id"], "default": "email", "description": "userName of accounts Steward creates." },
-          "updateAttributes": { "type": "array", "items": { "enum": ["email", "displayName", "givenName", "familyName", "department", "title"] } }
+          "updateAttributes": { "type": "array", "items": { "enum": ["email", "displayName", "givenName", "familyName", "department", "title"] } },
+          "entitlementOwners": {
+            "type": "object",
+            "description": "Who answers for entitlements in reviews (the entitlementOwner reviewer): type:name pattern (* matches anything) → e-mail; the first match wins.",
+            "additionalProperties": { "type": "string", "pattern": "@" }
+          },
+          "privileged": {
+            "type": "array",
+            "description": "Entitlements that count as privileged access: type:name patterns such as role:admin or group:prod-*.",
+            "items": { "type": "string", "pattern": "^[^:]+:.+$" }
+          }
         },
         "unevaluatedProperties": false
       }
@@ -91,6 +101,73 @@ enum ConfigSchemaText {
           "ticket": { "type": "string" }
         }
       }
+    },
+    "reviewerGroups": {
+      "type": "object",
+      "description": "Named groups of reviewers (reviewer: \"group:NAME\"): any member may decide, never on their own access.",
+      "additionalProperties": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "@" } }
+    },
+    "reviews": {
+      "type": "array",
+      "description": "Access review campaigns, started with `steward review start ID`.",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id"],
+        "properties": {
+          "id": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$" },
+          "description": { "type": "string" },
+          "scope": {
+            "description": "\"everything\", or what to cover: apps, entitlement patterns, privileged only, whose access (a when object), and which kinds of item.",
+            "oneOf": [
+              { "const": "everything" },
+              {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "apps": { "type": "array", "items": { "type": "string" } },
+                  "entitlements": { "type": "array", "items": { "type": "string", "pattern": "^[^:]+:.+$" } },
+                  "privileged": { "type": "boolean" },
+                  "people": { "$ref": "#/$defs/condition" },
+                  "include": { "type": "array", "minItems": 1, "items": { "enum": ["access", "orphans", "leavers"] } }
+                }
+              }
+            ]
+          },
+          "stages": {
+            "type": "array", "minItems": 1, "maxItems": 5,
+            "items": {
+              "type": "object", "additionalProperties": false, "required": ["reviewer"],
+              "properties": {
+                "reviewer": { "$ref": "#/$defs/reviewerRule" },
+                "fallback": { "$ref": "#/$defs/reviewerRule" },
+                "days": { "type": "integer", "minimum": 1, "maximum": 365 }
+              }
+            }
+          },
+          "fallback": { "$ref": "#/$defs/reviewerRule" },
+          "days": { "type": "integer", "minimum": 1, "maximum": 365, "default": 14 },
+          "reminders": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+              "before": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 365 }, "default": [7, 3, 1] },
+              "overdueEvery": { "type": "integer", "minimum": 1, "maximum": 365, "default": 1 }
+            }
+          },
+          "escalateAfterDaysOverdue": { "type": "integer", "minimum": 0, "maximum": 365 },
+          "defaultDecision": { "enum": ["none", "keep", "revoke", "recommendation"], "default": "none" },
+          "recommend": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+              "inactiveDays": { "type": "integer", "minimum": 1, "maximum": 3650, "default": 90 },
+              "peerPercent": { "type": "number", "minimum": 0, "maximum": 100, "default": 10 }
+            }
+          },
+          "remediate": { "enum": ["atClose", "immediately"], "default": "atClose" },
+          "maxSyncAgeHours": { "type": "number", "minimum": 0, "maximum": 8760, "default": 24 },
+          "every": { "type": "string", "description": "When `steward serve` launches it: quarter, month, or a five-field cron line." }
+        }
+      }
     }
   },
   "$defs": {
@@ -111,7 +188,7 @@ enum ConfigSchemaText {
           }
         },
         "description": { "type": "string" },
-        "owner": { "type": "string" }
+        "owner": { "type": "string", "description": "Who answers for the app (an e-mail): the appOwner reviewer." }
       }
     },
     "entitlementNames": {
@@ -141,6 +218,11 @@ enum ConfigSchemaText {
           }
         }
       ]
+    },
+    "reviewerRule": {
+      "type": "string",
+      "description": "manager, appOwner, entitlementOwner, group:NAME, or an e-mail address.",
+      "pattern": "^(manager|appOwner|entitlementOwner|group:.+|[^@\\s]+@[^@\\s]+)$"
     },
     "condition": {
       "type": "object",

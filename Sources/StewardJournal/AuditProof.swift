@@ -30,6 +30,13 @@ public struct AuditProof: Sendable, Equatable {
         }
         let event = try journal.event(seq: seq)
         let proof = try journal.inclusionProof(seq: seq, treeSize: checkpoint.size)
+        // Refuse to hand out a proof that cannot hold: the line on disk is not the one hashed
+        // when it was appended.
+        do {
+            try MerkleVerifier.verifyInclusion(proof, leafHash: event.leafHash, root: root)
+        } catch {
+            throw JournalError.proof("event \(seq) on disk is not the event hashed when it was appended: the journal was altered; run `steward audit verify`")
+        }
         return AuditProof(event: event.lineText, leafIndex: seq - 1, treeSize: checkpoint.size, leafHash: event.leafHash.bytes,
                           root: root.bytes, path: proof.hashes.map(\.bytes), checkpoint: checkpoint.serialized)
     }

@@ -424,9 +424,13 @@ func readPlan(_ file: String) throws -> Plan {
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.
 func writeAtomically(_ text: String, to path: String) throws {
+    try writeAtomically(Array(text.utf8), to: path)
+}
+
+func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try Data(text.utf8).write(to: tmp)
+    try Data(bytes).write(to: tmp)
     guard rename(tmp.path, url.path) == 0 else {
         let reason = String(cString: strerror(errno))
         try? FileManager.default.removeItem(at: tmp)

@@ -15,6 +15,7 @@ let root = Command(
         personCommand,
         accountsCommand,
         reviewCommand,
+        reportCommand,
         linkCommand,
         ignoreCommand,
         demoCommand,

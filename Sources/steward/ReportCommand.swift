@@ -1,0 +1,60 @@
+import Foundation
+import StewardHost
+import StewardJournal
+import StewardProtocol
+
+// steward report review ID: the auditor's evidence for a campaign.
+
+let reportCommand = Command(
+    name: "report",
+    summary: "Evidence for auditors.",
+    subcommands: [
+        Command(
+            name: "review",
+            summary: "A campaign's report: scope and population, access at launch, reviewer actions, access after remediation.",
+            usage: "ID --format html|csv|json|pdf --out FILE [--json]",
+            discussion: """
+            Built from the journal alone, against a checkpoint signed for it, with an inclusion proof
+            for every decision (check one with `steward audit verify-proof`). The JSON form follows
+            schemas/review-report.schema.json; see docs/auditor-guide.md for how to read and verify it.
+            """,
+            options: [
+                .value("--format", "FORMAT", "html, csv, json or pdf (default json)."),
+                .value("--out", "FILE", "Where to write it (required)."),
+            ],
+            run: { inv in
+                let id = try inv.positional(0, "ID (a campaign)")
+                guard let out = inv.value("--out") else { throw UsageError("--out FILE is required") }
+                let format = inv.value("--format") ?? "json"
+                guard let kind = ReportFormat(rawValue: format) else { throw UsageError("--format: expected html, csv, json or pdf, got \(format)") }
+                return try await withWorkspace(inv, actor: "steward report review") { ws in
+                    let report: JSONValue
+                    do {
+                        report = try ReviewReportBuilder(workspace: ws, now: try commandNow()).build(id)
+                    } catch let refusal as ReviewEngine.Refusal {
+                        printError(refusal.description)
+                        return ExitCode.usage
+                    }
+                    let bytes = try await render(report, as: kind)
+                    try writeAtomically(bytes, to: out)
+                    if inv.json {
+                        printJSON(["out": .string(out), "format": .string(format), "bytes": .int(bytes.count), "items": report["summary"]["items"]])
+                    } else {
+                        print("Wrote \(out) (\(format), \(bytes.count) bytes, \(report["summary"]["items"].intValue ?? 0) items, \(report["proofs"].arrayValue?.count ?? 0) decision proofs).")
+                    }
+                    return ExitCode.ok
+                }
+            }),
+    ])
+
+enum ReportFormat: String {
+    case html, csv, json, pdf
+}
+
+/// The report in `format`.
+func render(_ report: JSONValue, as format: ReportFormat) async throws -> [UInt8] {
+    switch format {
+    case .json: return Array(JSONWriter.pretty(report).utf8)
+    case .html, .csv, .pdf: throw UsageError("--format \(format.rawValue) is not available in this build yet; use json")
+    }
+}

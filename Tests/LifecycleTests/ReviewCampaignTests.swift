@@ -1,0 +1,218 @@
+import Foundation
+import StewardJournal
+import StewardProtocol
+import Testing
+
+/// Access review campaigns through the real `steward` binary: launch, decisions, routing, the
+/// clock (STEWARD_NOW, never a sleep), remediation read back from the app, and the report with
+/// its proofs.
+@Suite("Access review campaigns end to end", .serialized)
+struct ReviewCampaignTests {
+    /// HR with managers: Mia manages Ann and Bo, Ann manages Cy; the stateful app holds their
+    /// accounts (Cy also holds `ops`, which no rule grants).
+    static func folder(mode: String = "honest", review: String = "") throws -> ApplyTruthTests.StatefulFolder {
+        let folder = try ApplyTruthTests.StatefulFolder(mode: mode)
+        try folder.write("hr.csv", """
+            employee_id,email,first_name,last_name,department,title,manager_id,status
+            E1,ann@example.com,Ann,A,Engineering,Engineer,E9,active
+            E2,bo@example.com,Bo,B,Engineering,Engineer,E9,active
+            E3,cy@example.com,Cy,C,Engineering,Engineer,E1,active
+            E9,mia@example.com,Mia,M,Engineering,Head,,active
+
+            """)
+        let config = try String(contentsOf: folder.dir.appendingPathComponent("steward.json"), encoding: .utf8)
+            .replacingOccurrences(of: "  policies: [", with: """
+                  reviews: [ { id: "eng", scope: { apps: ["app"] }, stages: [ { reviewer: "manager" } ], fallback: "sec@example.com", days: 14,
+                               reminders: { before: [7, 1], overdueEvery: 1 }, escalateAfterDaysOverdue: 2 \(review) } ],
+                  policies: [
+                """)
+        try folder.write("steward.json", config)
+        #expect(try folder.steward(["sync"]).code == 0)
+        return folder
+    }
+
+    func json(_ run: StewardFolder.Run) throws -> JSONValue { try JSONParser.parse(run.out) }
+
+    func items(_ folder: StewardFolder, _ campaign: String) throws -> [JSONValue] {
+        try folder.steward(["review", "items", campaign, "--json"]).out.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+    }
+
+    @Test func thePopulationIsEveryGrantInScopeAndNobodyGetsTheirOwn() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        let start = try folder.steward(["review", "start", "eng", "--json"])
+        #expect(start.code == 0, "\(start.err)")
+        let campaign = try #require(try json(start)["id"].stringValue)
+        #expect(campaign == "eng-1")
+        let items = try items(folder, campaign)
+        // a1, a2 hold eng; a3 holds eng and ops: 4 grants in the app, all of them items.
+        #expect(items.count == 4)
+        #expect(try folder.appState()["grants"].arrayValue?.count == items.count)
+        let launched = try #require(try folder.events("review.launched").first)
+        #expect(launched["data"]["population"]["items"] == 4)
+        #expect(launched["data"]["population"]["apps"].arrayValue?.first?["items"] == 4)
+        #expect(launched["data"]["population"]["sha256"].stringValue?.count == 64)
+        // Ann's and Bo's items go to Mia, Cy's to Ann; nobody reviews their own.
+        for item in items {
+            let reviewer = item["reviewer"].stringValue
+            #expect(reviewer == (item["person"] == "E3" ? "ann@example.com" : "mia@example.com"), "\(item)")
+        }
+        let ops = try #require(items.first { $0["access"] == "group:ops" })
+        #expect(ops["recommendation"]["verdict"] == "revoke" && ops["justifications"].arrayValue?.isEmpty == true)
+    }
+
+    @Test func aReviewerWhoIsNotTheItemsIsRefusedWithNothingRecorded() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        let before = try JSONParser.parse(try folder.steward(["status", "--json"]).out)["journal"]["events"]
+        for (item, who) in [("1", "bo@example.com"), ("1", "ann@example.com"), ("9", "mia@example.com")] {
+            let r = try folder.steward(["review", "decide", "eng-1", item, "keep", "--comment", "x", "--as", who])
+            #expect(r.code == 2, "\(who) on \(item): \(r.out)\(r.err)")
+        }
+        #expect(try folder.steward(["review", "decide", "eng-1", "1", "keep", "--comment", "x"]).code == 2, "--as is required")
+        #expect(try JSONParser.parse(try folder.steward(["status", "--json"]).out)["journal"]["events"] == before, "nothing was journaled")
+        #expect(try folder.events("review.decided").isEmpty)
+    }
+
+    @Test func aRevokeIsVerifiedOnlyWhenTheAppShowsItGoneAndFailsWhenItDoesNot() throws {
+        for (mode, expected) in [("honest", "revoked-verified"), ("lie-about-revokes", "revoke-failed")] {
+            let folder = try Self.folder(mode: mode)
+            defer { folder.remove() }
+            #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+            let ops = try #require(try items(folder, "eng-1").first { $0["access"] == "group:ops" }?["id"].stringValue)
+            let decide = try folder.steward(["review", "decide", "eng-1", ops, "revoke", "--as", "ann@example.com"])
+            #expect(decide.code == 0, "\(decide.err)")
+            #expect(try folder.steward(["review", "accept-recommendations", "eng-1", "--as", "mia@example.com"]).code == 0)
+            let close = try folder.steward(["review", "close", "eng-1", "--json"])
+            #expect(close.code == (mode == "honest" ? 0 : 1), "\(mode): \(close.out)\(close.err)")
+            let outcome = try #require(try folder.events("review.outcome").first { $0["data"]["item"].stringValue == ops })
+            #expect(outcome["data"]["status"].stringValue == expected, "\(mode): \(outcome)")
+            if mode == "honest" {
+                #expect(try folder.groups(of: "a3") == ["eng"], "the app no longer shows ops")
+                #expect(try folder.events("review.closed").count == 1)
+            } else {
+                #expect(try folder.groups(of: "a3") == ["eng", "ops"])
+                #expect(outcome["data"]["error"].stringValue?.contains("still holds group ops") == true, "\(outcome)")
+            }
+            // The remediation ran as an ordinary, journaled and verified action with cause review.
+            let intent = try #require(try folder.events("action.intent").last)
+            #expect(intent["data"]["action"]["cause"] == "review")
+        }
+    }
+
+    @Test func anAppNotSyncedRecentlyBlocksTheLaunch() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 3600))
+        let start = try folder.steward(["review", "start", "eng"], environment: ["STEWARD_NOW": later])
+        #expect(start.code == 1)
+        #expect(start.err.contains("app was last synced") && start.err.contains("maxSyncAgeHours (24)"), "\(start.err)")
+        #expect(try folder.events("review.launched").isEmpty)
+    }
+
+    /// Reminders by the ladder, escalation to the reviewer's manager, and at the deadline the
+    /// default decision, all by moving STEWARD_NOW.
+    @Test func theClockDrivesRemindersEscalationAndTheDefault() throws {
+        let folder = try Self.folder(review: #", defaultDecision: "none""#)
+        defer { folder.remove() }
+        let now = Date()
+        func at(_ days: Double) -> [String: String] { ["STEWARD_NOW": ISO8601DateFormatter().string(from: now.addingTimeInterval(days * 86_400))] }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        #expect(try folder.steward(["review", "remind", "eng-1"], environment: at(3)).out.contains("Nothing is due now"))
+        let seven = try folder.steward(["review", "remind", "eng-1"], environment: at(7.1))
+        #expect(seven.out.contains("remind ann@example.com: 2 open items (7d-before)") && seven.out.contains("remind mia@example.com: 2 open items (7d-before)"), "\(seven.out)")
+        #expect(try folder.steward(["review", "remind", "eng-1"], environment: at(7.2)).out.contains("Nothing is due now"), "sent once")
+        // Two days overdue: Ann's item goes to her manager, Mia; Mia has no manager to go to.
+        let late = try folder.steward(["review", "remind", "eng-1"], environment: at(16.5))
+        #expect(late.out.contains("escalated 2 overdue items of ann@example.com to mia@example.com"), "\(late.out)")
+        #expect(late.out.contains("of mia@example.com to nobody: no manager in HR"))
+        let reassigned = try folder.events("review.reassigned")
+        #expect(reassigned.count == 2 && reassigned.allSatisfy { $0["data"]["to"] == "mia@example.com" && $0["data"]["escalation"] == true })
+        // With no default decision, closing expires what nobody decided.
+        #expect(try folder.steward(["review", "close", "eng-1"], environment: at(17)).code == 0)
+        let outcomes = try folder.events("review.outcome").compactMap { $0["data"]["status"].stringValue }
+        #expect(outcomes == ["expired", "expired", "expired", "expired"])
+    }
+
+    @Test func theDefaultDecisionSettlesUndecidedItemsAtTheDeadline() throws {
+        let folder = try Self.folder(review: #", defaultDecision: "recommendation""#)
+        defer { folder.remove() }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        let deadline = ISO8601DateFormatter().string(from: Date().addingTimeInterval(14 * 86_400 + 60))
+        let remind = try folder.steward(["review", "remind", "eng-1"], environment: ["STEWARD_NOW": deadline])
+        #expect(remind.out.contains("default decision settled"), "\(remind.out)\(remind.err)")
+        let closed = try #require(try folder.events("review.stage-closed").first)
+        #expect(closed["data"]["defaulted"].arrayValue?.count == 4)
+        #expect(try folder.groups(of: "a3") == ["eng"], "the recommended revoke of ops was applied")
+        let statuses = Set(try folder.events("review.outcome").compactMap { $0["data"]["status"].stringValue })
+        #expect(statuses == ["kept", "revoked-verified"])
+    }
+
+    @Test func aReviewerWhoLeavesMidCampaignHasTheirItemsMovedOnTheNextSync() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        // Mia leaves; Ann now manages Bo.
+        try folder.write("hr.csv", """
+            employee_id,email,first_name,last_name,department,title,manager_id,status
+            E1,ann@example.com,Ann,A,Engineering,Engineer,E9,active
+            E2,bo@example.com,Bo,B,Engineering,Engineer,E1,active
+            E3,cy@example.com,Cy,C,Engineering,Engineer,E1,active
+            E9,mia@example.com,Mia,M,Engineering,Head,,terminated
+
+            """)
+        #expect(try folder.steward(["sync"]).code == 0)
+        let moves = try folder.events("review.reassigned")
+        #expect(moves.count == 2, "\(moves)")
+        for move in moves {
+            #expect(move["data"]["from"] == "mia@example.com")
+            #expect(move["data"]["reason"].stringValue?.hasPrefix("the reviewer mia@example.com left") == true)
+            // Bo's new manager is Ann; Ann's own manager left, so hers go to the fallback.
+            let to = move["subjects"]["person"] == "E2" ? "ann@example.com" : "sec@example.com"
+            #expect(move["data"]["to"].stringValue == to, "\(move)")
+        }
+        let now = try items(folder, "eng-1")
+        #expect(now.allSatisfy { $0["reviewer"] != "mia@example.com" })
+    }
+
+    /// The JSON report carries a proof per decision; each verifies alone. Altering a decision in
+    /// the journal makes `audit verify` fail, and that decision can no longer be proved.
+    @Test func theReportProvesEachDecisionAndTamperingShows() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        #expect(try folder.steward(["review", "accept-recommendations", "eng-1", "--as", "mia@example.com"]).code == 0)
+        #expect(try folder.steward(["review", "decide", "eng-1", "3", "4", "keep", "--comment", "needed for on-call", "--as", "ann@example.com"]).code == 0)
+        let report = try folder.steward(["report", "review", "eng-1", "--format", "json", "--out", "report.json"])
+        #expect(report.code == 0, "\(report.err)")
+        let doc = try JSONParser.parse(try Data(contentsOf: folder.dir.appendingPathComponent("report.json")))
+        #expect(doc["format"] == "steward-review-report/1")
+        #expect(doc["summary"]["items"] == 4 && doc["summary"]["decided"] == 4)
+        let proofs = doc["proofs"].arrayValue ?? []
+        #expect(proofs.count == 4)
+        for (i, proof) in proofs.enumerated() {
+            try folder.write("proof-\(i).json", JSONWriter.string(proof))
+            let check = try folder.steward(["audit", "verify-proof", "proof-\(i).json"])
+            #expect(check.code == 0, "\(check.out)\(check.err)")
+        }
+        // Tamper: turn one keep into a revoke in the journal itself.
+        let seq = try #require(proofs.first?["seq"].intValue)
+        let segments = folder.dir.appendingPathComponent(".steward/journal/segments")
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: segments.path).sorted().first)
+        let path = segments.appendingPathComponent(segment)
+        var text = try String(contentsOf: path, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.contains("\"seq\":\(seq),") })
+        let altered = line.replacingOccurrences(of: "\"decision\":\"keep\"", with: "\"decision\":\"revo\"")
+        #expect(altered != line)
+        text = text.replacingOccurrences(of: String(line), with: altered)
+        try text.write(to: path, atomically: false, encoding: .utf8)
+        #expect(try folder.steward(["audit", "verify"]).code == 4)
+        #expect(try folder.steward(["audit", "proof", "--seq", "\(seq)"]).code != 0, "the altered decision cannot be proved")
+        // A proof carrying the altered line fails too.
+        var forged = proofs[0].objectValue ?? [:]
+        forged["event"] = .string(altered)
+        try folder.write("forged.json", JSONWriter.string(.object(forged)))
+        #expect(try folder.steward(["audit", "verify-proof", "forged.json"]).code != 0)
+    }
+}
