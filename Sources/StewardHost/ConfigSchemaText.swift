@@ -165,7 +165,15 @@ enum ConfigSchemaText {
           },
           "remediate": { "enum": ["atClose", "immediately"], "default": "atClose" },
           "maxSyncAgeHours": { "type": "number", "minimum": 0, "maximum": 8760, "default": 24 },
-          "every": { "type": "string", "description": "When `steward serve` launches it: quarter, month, or a five-field cron line." }
+          "every": { "type": "string", "description": "When `steward serve` launches it: quarter, month, or a five-field cron line." },
+          "trigger": {
+            "type": "object", "additionalProperties": false, "required": ["event"],
+            "description": "A micro-certification: a one-item campaign opened by a sync when the event happens.",
+            "properties": {
+              "event": { "enum": ["privilegedGrant", "orphan", "moverLeftovers", "exceptionExpiring"] },
+              "days": { "type": "integer", "minimum": 0, "maximum": 365, "description": "moverLeftovers: days after the move (default 14); exceptionExpiring: days before the end (default 7)." }
+            }
+          }
         }
       }
     }

@@ -73,6 +73,8 @@ public struct GovernanceState: Sendable {
     public var lastApply: ApplyRecord?
     /// Review campaigns launched and not yet closed.
     public var openCampaigns: Set<String> = []
+    /// Day of each person's latest move, for micro-certifications of access a mover kept.
+    public var movedOn: [String: String] = [:]
     public var apps: [String: AppState] = [:]
     public var links: [AccountKey: String] = [:]
     public var ignores: [AccountKey: String] = [:]
@@ -134,6 +136,7 @@ public struct GovernanceState: Sendable {
             if let p = try? Person(json: d["person"]) {
                 people[p.id] = p
                 formerPeople[p.id] = nil
+                if e.type == EventType.personMoved { movedOn[p.id] = dayOf(e) }
             }
         case EventType.personGone:
             if let id = e.subjects["person"], let p = people.removeValue(forKey: id) { formerPeople[id] = p }

@@ -55,6 +55,7 @@ extension GovernanceState {
         o.set("peopleAtLastApply", peopleAtLastApply.map(people))
         o.set("lastApplyTime", lastApplyTime)
         o.set("openCampaigns", .array(openCampaigns.sorted().map(JSONValue.string)))
+        o.set("movedOn", movedOn.json)
         if let a = lastApply {
             o.set("lastApply", ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied),
                                 "failed": .int(a.failed), "skipped": .int(a.skipped), "verified": .int(a.verified),
@@ -87,6 +88,7 @@ extension GovernanceState {
         peopleAtLastApply = s["peopleAtLastApply"].isNull ? nil : try people(s["peopleAtLastApply"])
         lastApplyTime = s["lastApplyTime"].stringValue
         openCampaigns = Set((s["openCampaigns"].arrayValue ?? []).compactMap(\.stringValue))
+        movedOn = (s["movedOn"].objectValue ?? [:]).compactMapValues(\.stringValue)
         let a = s["lastApply"]
         if let time = a["time"].stringValue {
             lastApply = ApplyRecord(time: time, applied: a["applied"].intValue ?? 0, alreadyApplied: a["alreadyApplied"].intValue ?? 0,

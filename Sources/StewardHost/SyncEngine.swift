@@ -29,6 +29,8 @@ public struct SyncEngine: Sendable {
         public var events = 0
         /// Open review items moved to a new reviewer because HR changed.
         public var reviewItemsRerouted = 0
+        /// One-item review campaigns this sync opened (micro-certifications).
+        public var microCertifications: [String] = []
 
         public var failed: Bool { sourceError != nil || apps.contains { $0.error != nil } }
 
@@ -43,6 +45,8 @@ public struct SyncEngine: Sendable {
             o.set("sourceError", sourceError)
             o.set("apps", .array(apps.map(\.json)))
             o.set("events", events)
+            o.set("reviewItemsRerouted", reviewItemsRerouted)
+            o.set("microCertifications", .array(microCertifications.map(JSONValue.string)))
             return o.value
         }
     }
@@ -119,11 +123,28 @@ public struct SyncEngine: Sendable {
         }
         summary.events = drafts.count
         try await workspace.record(drafts)
+        let reviews = ReviewEngine(workspace: workspace, now: takenAt)
         if includeSource, summary.sourceError == nil {
             // HR-aware routing: a reviewer who left, or a subject with a new manager, moves items now.
-            summary.reviewItemsRerouted = try await ReviewEngine(workspace: workspace, now: takenAt).rerouteAfterHRChanges()
+            summary.reviewItemsRerouted = try await reviews.rerouteAfterHRChanges()
         }
+        summary.microCertifications = try await reviews.openMicroCertifications(changes: Self.changes(in: drafts, known: state))
         return summary
+    }
+
+    /// New grants and accounts in apps that had been synced before (a first sync finds
+    /// everything "new", which is not news).
+    static func changes(in drafts: [EventDraft], known state: GovernanceState) -> [String: MicroCertification.Changes] {
+        var changes: [String: MicroCertification.Changes] = [:]
+        for d in drafts {
+            guard let app = d.subjects["app"], state.apps[app]?.lastSync != nil else { continue }
+            if d.type == EventType.grantObserved, let g = try? Grant(json: d.data["grant"]) {
+                changes[app, default: MicroCertification.Changes()].grants.insert(g)
+            } else if d.type == EventType.accountDiscovered, let account = d.subjects["account"] {
+                changes[app, default: MicroCertification.Changes()].accounts.insert(AccountKey(app: app, accountId: account))
+            }
+        }
+        return changes
     }
 
     // MARK: Listing

@@ -41,6 +41,8 @@ func printSyncSummary(_ s: SyncEngine.Summary) {
             print("\(app.id): \(app.accounts) accounts, \(app.entitlements) entitlements, \(app.grants) grants; \(app.changes) changes journaled\(app.retries > 0 ? " (\(app.retries) page retries)" : "")")
         }
     }
+    if s.reviewItemsRerouted > 0 { print("Reviews: \(s.reviewItemsRerouted) open item\(s.reviewItemsRerouted == 1 ? "" : "s") moved to a new reviewer (HR changed)") }
+    if !s.microCertifications.isEmpty { print("Reviews opened: \(s.microCertifications.joined(separator: ", "))") }
 }
 
 let planCommand = Command(

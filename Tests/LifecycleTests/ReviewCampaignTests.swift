@@ -215,4 +215,39 @@ struct ReviewCampaignTests {
         try folder.write("forged.json", JSONWriter.string(.object(forged)))
         #expect(try folder.steward(["audit", "verify-proof", "forged.json"]).code != 0)
     }
+
+    /// Micro-certifications: a privileged grant made outside Steward, and a new orphan, each
+    /// open a one-item review at the next sync, once.
+    @Test func aNewPrivilegedGrantOrOrphanOpensAOneItemReview() throws {
+        let folder = try ApplyTruthTests.StatefulFolder(mode: "honest")
+        defer { folder.remove() }
+        let config = try String(contentsOf: folder.dir.appendingPathComponent("steward.json"), encoding: .utf8)
+            .replacingOccurrences(of: "correlate: [\"email\"],", with: "correlate: [\"email\"], owner: \"owner@example.com\", privileged: [\"group:ops\"],")
+            .replacingOccurrences(of: "  policies: [", with: """
+                  reviews: [ { id: "new-privileged", trigger: { event: "privilegedGrant" }, stages: [ { reviewer: "appOwner" } ], days: 5 },
+                             { id: "new-orphan", trigger: { event: "orphan" }, stages: [ { reviewer: "appOwner" } ], days: 5 } ],
+                  policies: [
+                """)
+        try folder.write("steward.json", config)
+        // The first sync finds Cy's ops as it is: not news.
+        let first = try folder.steward(["sync", "--json"])
+        #expect(first.code == 0, "\(first.err)")
+        #expect(try JSONParser.parse(first.out)["microCertifications"].arrayValue?.isEmpty == true)
+        #expect(try folder.steward(["review", "start", "new-privileged"]).code == 2, "a triggered review is not started by hand")
+
+        // Someone adds Ann to ops in the app, and an account nobody knows appears.
+        var state = try folder.appState().objectValue ?? [:]
+        state["grants"] = .array((state["grants"]?.arrayValue ?? []) + [["accountId": "a1", "type": "group", "entitlementId": "ops"]])
+        state["accounts"] = .array((state["accounts"]?.arrayValue ?? []) + [["id": "a9", "userName": "temp-admin", "status": "active"]])
+        try JSONWriter.string(.object(state)).write(to: folder.stateFile, atomically: true, encoding: .utf8)
+        let second = try JSONParser.parse(try folder.steward(["sync", "--json"]).out)
+        #expect(second["microCertifications"].arrayValue?.compactMap(\.stringValue).sorted() == ["new-orphan-1", "new-privileged-1"], "\(second)")
+        let privileged = try items(folder, "new-privileged-1")
+        #expect(privileged.count == 1 && privileged.first?["access"] == "group:ops" && privileged.first?["person"] == "E1")
+        #expect(privileged.first?["reviewer"] == "owner@example.com")
+        let orphan = try items(folder, "new-orphan-1")
+        #expect(orphan.count == 1 && orphan.first?["account"] == "a9" && orphan.first?["access"] == "account")
+        // Nothing new: nothing opened again.
+        #expect(try JSONParser.parse(try folder.steward(["sync", "--json"]).out)["microCertifications"].arrayValue?.isEmpty == true)
+    }
 }

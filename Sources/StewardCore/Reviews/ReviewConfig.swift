@@ -5,7 +5,7 @@ import StewardProtocol
 
 extension ReviewDefinition {
     static let keys = ["id", "description", "scope", "stages", "fallback", "days", "reminders", "escalateAfterDaysOverdue",
-                       "defaultDecision", "recommend", "remediate", "maxSyncAgeHours", "every"]
+                       "defaultDecision", "recommend", "remediate", "maxSyncAgeHours", "every", "trigger"]
 
     init(config node: ConfigNode, knownApps: Set<String>, groups: [String: [String]]) throws {
         _ = try node.members(allowedKeys: Self.keys)
@@ -29,6 +29,15 @@ extension ReviewDefinition {
                   remediate: try node.child("remediate").optionalChoice(RemediationTiming.self) ?? .atClose,
                   maxSyncAgeHours: try node.child("maxSyncAgeHours").optionalNumber(in: 0...8760) ?? 24,
                   every: try node.child("every").optionalString())
+        let triggerNode = node.child("trigger")
+        if !triggerNode.isMissing {
+            _ = try triggerNode.members(allowedKeys: ["event", "days"])
+            let event = try triggerNode.child("event").nonEmptyString()
+            guard let trigger = ReviewTrigger(name: event, days: try triggerNode.child("days").optionalInt(in: 0...365)) else {
+                throw triggerNode.child("event").error("unknown event \"\(event)\" (expected privilegedGrant, orphan, moverLeftovers or exceptionExpiring)")
+            }
+            self.trigger = trigger
+        }
         let given = stages.compactMap(\.days).reduce(0, +)
         if given > days { throw node.child("days").error("the stages' days add up to \(given), more than the campaign's \(days)") }
     }

@@ -33,6 +33,8 @@ public struct ReviewDefinition: Sendable, Hashable {
     public var maxSyncAgeHours: Double
     /// The calendar it runs on (`quarter`, `month`, or a five-field cron line), for `serve`.
     public var every: String?
+    /// For micro-certifications: the event that opens a one-item campaign by itself.
+    public var trigger: ReviewTrigger?
 
     public init(id: String, description: String? = nil, scope: ReviewScope = ReviewScope(),
                 stages: [ReviewStage] = [ReviewStage(reviewer: .manager)], fallback: ReviewerRule? = nil, days: Int = 14,
@@ -52,6 +54,11 @@ public struct ReviewDefinition: Sendable, Hashable {
         self.remediate = remediate
         self.maxSyncAgeHours = maxSyncAgeHours
         self.every = every
+    }
+
+    public init(id: String, trigger: ReviewTrigger, stages: [ReviewStage], fallback: ReviewerRule? = nil, days: Int = 7) {
+        self.init(id: id, scope: .everything, stages: stages, fallback: fallback, days: days)
+        self.trigger = trigger
     }
 
     /// Each stage's length in days, summing to `days` unless stages give their own.
@@ -143,6 +150,45 @@ public enum ReviewerRule: Sendable, Hashable, CustomStringConvertible {
             } else {
                 return nil
             }
+        }
+    }
+}
+
+/// What opens a micro-certification: a one-item review of one piece of access, right when it
+/// matters instead of at the next quarterly campaign.
+public enum ReviewTrigger: Sendable, Hashable {
+    /// A privileged entitlement appeared on someone's account (granted outside Steward or not).
+    case privilegedGrant
+    /// A new account linked to nobody.
+    case orphan
+    /// Someone moved at least `days` ago and still holds access no rule grants.
+    case moverLeftovers(days: Int)
+    /// An exception ends within `days`: renew it or let it go.
+    case exceptionExpiring(days: Int)
+
+    public var name: String {
+        switch self {
+        case .privilegedGrant: return "privilegedGrant"
+        case .orphan: return "orphan"
+        case .moverLeftovers: return "moverLeftovers"
+        case .exceptionExpiring: return "exceptionExpiring"
+        }
+    }
+
+    public var days: Int? {
+        switch self {
+        case .moverLeftovers(let d), .exceptionExpiring(let d): return d
+        case .privilegedGrant, .orphan: return nil
+        }
+    }
+
+    public init?(name: String, days: Int?) {
+        switch name {
+        case "privilegedGrant": self = .privilegedGrant
+        case "orphan": self = .orphan
+        case "moverLeftovers": self = .moverLeftovers(days: days ?? 14)
+        case "exceptionExpiring": self = .exceptionExpiring(days: days ?? 7)
+        default: return nil
         }
     }
 }

@@ -28,6 +28,7 @@ extension ReviewDefinition {
         o.set("remediate", remediate.rawValue)
         o.set("maxSyncAgeHours", .double(maxSyncAgeHours))
         o.set("every", every)
+        if let trigger { o.set("trigger", ["event": .string(trigger.name), "days": trigger.days.map(JSONValue.int) ?? .null]) }
         return o.value
     }
 
@@ -47,6 +48,7 @@ extension ReviewDefinition {
                                                     peerPercent: d["recommend"]["peerPercent"].doubleValue ?? 10),
                   remediate: d["remediate"].stringValue.flatMap(RemediationTiming.init) ?? .atClose,
                   maxSyncAgeHours: d["maxSyncAgeHours"].doubleValue ?? 24, every: d["every"].stringValue)
+        trigger = d["trigger"]["event"].stringValue.flatMap { ReviewTrigger(name: $0, days: d["trigger"]["days"].intValue) }
     }
 }
 

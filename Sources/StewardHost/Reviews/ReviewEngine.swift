@@ -57,6 +57,9 @@ public struct ReviewEngine: Sendable {
     /// Launches a campaign of `definition`: snapshots the population, routes stage 1, and
     /// journals it all. `due` overrides the definition's length.
     public func launch(_ definition: ReviewDefinition, due: Date? = nil) async throws -> Campaign {
+        if let trigger = definition.trigger {
+            throw Refusal("\(definition.id) opens by itself (trigger \(trigger.name)) after a sync; it is not started by hand")
+        }
         let state = try workspace.state()
         guard state.lastHRSync != nil else { throw Refusal(.stale, "nothing synced yet: run `steward sync` first") }
         let config = workspace.config.governance
@@ -73,17 +76,71 @@ public struct ReviewEngine: Sendable {
         let planned = try await PlanEngine(workspace: workspace).plan(now: now, record: false, state: state)
         let inventories = apps.compactMap { state.inventory(app: $0.id) }
         let items = ReviewPopulation.items(for: definition, config: config, planned: planned, inventories: inventories, today: CalendarDay(now))
+        let id = "\(definition.id)-\(try book().launches(of: definition.id) + 1)"
+        try await record(launchOf: definition, id: id, items: items, due: due, planned: planned, state: state, apps: apps.map(\.id))
+        return try campaign(id)
+    }
+
+    /// After a sync: a one-item campaign for each change a triggered review covers (a new
+    /// privileged grant, a new orphan, a mover's leftover access, an exception about to end).
+    /// Returns the campaigns opened.
+    public func openMicroCertifications(changes: [String: MicroCertification.Changes]) async throws -> [String] {
+        let config = workspace.config.governance
+        let triggered = config.reviews.filter { $0.trigger != nil }
+        guard !triggered.isEmpty else { return [] }
+        let state = try workspace.state()
+        let planned = try await PlanEngine(workspace: workspace).plan(now: now, record: false, state: state)
+        let book = try book()
+        let movedOn = state.movedOn.compactMapValues(CalendarDay.init(iso:))
+        var opened: [String] = []
+        var launches: [String: Int] = [:]
+        for definition in triggered {
+            guard let trigger = definition.trigger else { continue }
+            let apps = config.apps.filter { definition.scope.apps?.contains($0.id) ?? true }
+            var covered: Set<String> = []
+            for campaign in book.order.compactMap({ book.campaigns[$0] }) where campaign.definition.id == definition.id {
+                for item in campaign.items {
+                    let stillCovering: Bool
+                    switch trigger {
+                    case .moverLeftovers:
+                        stillCovering = item.personId.flatMap { movedOn[$0] }.map { CalendarDay(campaign.launchedAt) >= $0 } ?? true
+                    case .exceptionExpiring(let days):
+                        stillCovering = now.timeIntervalSince(campaign.launchedAt) < Double(days + 1) * 86_400
+                    case .privilegedGrant, .orphan:
+                        stillCovering = !campaign.isClosed
+                    }
+                    if stillCovering { covered.insert(MicroCertification.key(item)) }
+                }
+            }
+            let items = MicroCertification.items(for: definition, config: config, planned: planned,
+                                                 inventories: apps.compactMap { state.inventory(app: $0.id) }, today: CalendarDay(now),
+                                                 changes: changes, movedOn: movedOn, covered: covered)
+            for item in items {
+                let n = (launches[definition.id] ?? book.launches(of: definition.id)) + 1
+                launches[definition.id] = n
+                let id = "\(definition.id)-\(n)"
+                try await record(launchOf: definition, id: id, items: [item], due: nil, planned: planned, state: state, apps: [item.app],
+                                 trigger: trigger)
+                opened.append(id)
+            }
+        }
+        return opened
+    }
+
+    private func record(launchOf definition: ReviewDefinition, id: String, items: [ReviewItem], due: Date?, planned: PlanResult,
+                        state: GovernanceState, apps: [String], trigger: ReviewTrigger? = nil) async throws {
+        let config = workspace.config.governance
         let people = ReviewerDirectory(directory: planned.directory)
         let assignments = items.map { item in
             ReviewerAssignment.assign(item, stage: definition.stages[0], definition: definition, app: config.app(item.app),
                                       people: people, groups: config.reviewerGroups)
         }
-        let id = "\(definition.id)-\(try book().launches(of: definition.id) + 1)"
         let deadlines = Self.deadlines(definition, from: now, due: due)
-        let population = populationRecord(items: items, assignments: assignments, apps: apps.map(\.id), state: state, scope: definition.scope)
+        let population = populationRecord(items: items, assignments: assignments, apps: apps, state: state, scope: definition.scope)
         var drafts = [workspace.event(EventType.reviewLaunched, subjects: ["campaign": id], data: [
             "campaign": .string(id), "definition": definition.json, "launchedAt": .string(now.rfc3339),
             "deadlines": .array(deadlines.map { .string($0.rfc3339) }), "population": population,
+            "trigger": trigger.map { .string($0.name) } ?? .null,
         ])]
         for start in stride(from: 0, to: items.count, by: Self.itemsPerEvent) {
             let range = start..<min(start + Self.itemsPerEvent, items.count)
@@ -93,7 +150,6 @@ public struct ReviewEngine: Sendable {
             ]))
         }
         try await workspace.record(drafts)
-        return try campaign(id)
     }
 
     /// Items per `review.items` event: events stay far below the journal's 1 MiB line limit.
