@@ -44,6 +44,8 @@ let package = Package(
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
+        .executableTarget(name: "ReviewBench", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"],
+                          path: "Benchmarks/ReviewBench"),
         .executableTarget(name: "SandboxBench", dependencies: ["StewardHTTP", "StewardJSON"], path: "Benchmarks/SandboxBench"),
 
         // A child process for the journal's crash tests: appends and prints what was acknowledged.

@@ -73,6 +73,8 @@ public struct GovernanceState: Sendable {
     public var lastApply: ApplyRecord?
     /// Review campaigns launched and not yet closed.
     public var openCampaigns: Set<String> = []
+    /// Campaigns launched per review definition, so the next one is numbered without a scan.
+    public var launches: [String: Int] = [:]
     /// Day of each person's latest move, for micro-certifications of access a mover kept.
     public var movedOn: [String: String] = [:]
     public var apps: [String: AppState] = [:]
@@ -186,6 +188,7 @@ public struct GovernanceState: Sendable {
             }
         case EventType.reviewLaunched:
             if let id = d["campaign"].stringValue { openCampaigns.insert(id) }
+            if let definition = d["definition"]["id"].stringValue { launches[definition, default: 0] += 1 }
         case EventType.reviewClosed:
             if let id = d["campaign"].stringValue { openCampaigns.remove(id) }
         case EventType.applyFinished:

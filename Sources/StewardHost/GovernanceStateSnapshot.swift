@@ -56,6 +56,7 @@ extension GovernanceState {
         o.set("lastApplyTime", lastApplyTime)
         o.set("openCampaigns", .array(openCampaigns.sorted().map(JSONValue.string)))
         o.set("movedOn", movedOn.json)
+        o.set("launches", .object(launches.mapValues { .int($0) }))
         if let a = lastApply {
             o.set("lastApply", ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied),
                                 "failed": .int(a.failed), "skipped": .int(a.skipped), "verified": .int(a.verified),
@@ -89,6 +90,7 @@ extension GovernanceState {
         lastApplyTime = s["lastApplyTime"].stringValue
         openCampaigns = Set((s["openCampaigns"].arrayValue ?? []).compactMap(\.stringValue))
         movedOn = (s["movedOn"].objectValue ?? [:]).compactMapValues(\.stringValue)
+        launches = (s["launches"].objectValue ?? [:]).compactMapValues(\.intValue)
         let a = s["lastApply"]
         if let time = a["time"].stringValue {
             lastApply = ApplyRecord(time: time, applied: a["applied"].intValue ?? 0, alreadyApplied: a["alreadyApplied"].intValue ?? 0,

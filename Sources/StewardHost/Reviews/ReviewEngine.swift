@@ -76,9 +76,8 @@ public struct ReviewEngine: Sendable {
         let planned = try await PlanEngine(workspace: workspace).plan(now: now, record: false, state: state)
         let inventories = apps.compactMap { state.inventory(app: $0.id) }
         let items = ReviewPopulation.items(for: definition, config: config, planned: planned, inventories: inventories, today: CalendarDay(now))
-        let id = "\(definition.id)-\(try book().launches(of: definition.id) + 1)"
-        try await record(launchOf: definition, id: id, items: items, due: due, planned: planned, state: state, apps: apps.map(\.id))
-        return try campaign(id)
+        let id = "\(definition.id)-\(state.launches[definition.id, default: 0] + 1)"
+        return try await record(launchOf: definition, id: id, items: items, due: due, planned: planned, state: state, apps: apps.map(\.id))
     }
 
     /// After a sync: a one-item campaign for each change a triggered review covers (a new
@@ -116,19 +115,21 @@ public struct ReviewEngine: Sendable {
                                                  inventories: apps.compactMap { state.inventory(app: $0.id) }, today: CalendarDay(now),
                                                  changes: changes, movedOn: movedOn, covered: covered)
             for item in items {
-                let n = (launches[definition.id] ?? book.launches(of: definition.id)) + 1
+                let n = (launches[definition.id] ?? state.launches[definition.id, default: 0]) + 1
                 launches[definition.id] = n
                 let id = "\(definition.id)-\(n)"
-                try await record(launchOf: definition, id: id, items: [item], due: nil, planned: planned, state: state, apps: [item.app],
-                                 trigger: trigger)
+                _ = try await record(launchOf: definition, id: id, items: [item], due: nil, planned: planned, state: state, apps: [item.app],
+                                     trigger: trigger)
                 opened.append(id)
             }
         }
         return opened
     }
 
+    /// Journals a launch (the launch event, then the items in chunks) and returns the campaign
+    /// as those events fold.
     private func record(launchOf definition: ReviewDefinition, id: String, items: [ReviewItem], due: Date?, planned: PlanResult,
-                        state: GovernanceState, apps: [String], trigger: ReviewTrigger? = nil) async throws {
+                        state: GovernanceState, apps: [String], trigger: ReviewTrigger? = nil) async throws -> Campaign {
         let config = workspace.config.governance
         let people = ReviewerDirectory(directory: planned.directory)
         let assignments = items.map { item in
@@ -136,7 +137,8 @@ public struct ReviewEngine: Sendable {
                                       people: people, groups: config.reviewerGroups)
         }
         let deadlines = Self.deadlines(definition, from: now, due: due)
-        let population = populationRecord(items: items, assignments: assignments, apps: apps, state: state, scope: definition.scope)
+        let itemJSON = items.map(\.json)
+        let population = populationRecord(items: items, json: itemJSON, assignments: assignments, apps: apps, state: state, scope: definition.scope)
         var drafts = [workspace.event(EventType.reviewLaunched, subjects: ["campaign": id], data: [
             "campaign": .string(id), "definition": definition.json, "launchedAt": .string(now.rfc3339),
             "deadlines": .array(deadlines.map { .string($0.rfc3339) }), "population": population,
@@ -146,10 +148,11 @@ public struct ReviewEngine: Sendable {
             let range = start..<min(start + Self.itemsPerEvent, items.count)
             drafts.append(workspace.event(EventType.reviewItems, subjects: ["campaign": id], data: [
                 "campaign": .string(id),
-                "entries": .array(range.map { ["item": items[$0].json, "assignment": assignments[$0].json] }),
+                "entries": .array(range.map { ["item": itemJSON[$0], "assignment": assignments[$0].json] }),
             ]))
         }
         try await workspace.record(drafts)
+        return Campaign(id: id, definition: definition, launchedAt: now, deadlines: deadlines, items: items, firstAssignments: assignments)
     }
 
     /// Items per `review.items` event: events stay far below the journal's 1 MiB line limit.
@@ -169,18 +172,27 @@ public struct ReviewEngine: Sendable {
 
     /// The population as an auditor checks it: per app the count, the sync it came from and a
     /// hash of its items; the whole population's count and hash; the filters; routing counts.
-    func populationRecord(items: [ReviewItem], assignments: [Assignment], apps: [String], state: GovernanceState, scope: ReviewScope) -> JSONValue {
+    ///
+    /// A hash is SHA-256 over the items' JSON (keys sorted, as the journal stores them), one line
+    /// each, in item order: an auditor recomputes it from the `review.items` events.
+    func populationRecord(items: [ReviewItem], json: [JSONValue], assignments: [Assignment], apps: [String], state: GovernanceState,
+                          scope: ReviewScope) -> JSONValue {
         var perApp: [JSONValue] = []
         var all = SHA256()
+        var hashers = Dictionary(uniqueKeysWithValues: apps.map { ($0, SHA256()) })
+        var counts: [String: Int] = [:]
+        var line: [UInt8] = []
+        for (item, value) in zip(items, json) {
+            line.removeAll(keepingCapacity: true)
+            JSONWriter.write(value, into: &line, sortedKeys: true)
+            line.append(0x0A)
+            hashers[item.app]?.update(line)
+            all.update(line)
+            counts[item.app, default: 0] += 1
+        }
         for app in apps {
-            var hasher = SHA256()
-            var count = 0
-            for item in items where item.app == app {
-                let line = JSONWriter.bytes(item.json, sortedKeys: true) + [0x0A]
-                hasher.update(line)
-                all.update(line)
-                count += 1
-            }
+            let hasher = hashers[app] ?? SHA256()
+            let count = counts[app] ?? 0
             perApp.append(["app": .string(app), "items": .int(count), "lastSync": state.apps[app]?.lastSync.map(JSONValue.string) ?? .null,
                            "accounts": .int(state.apps[app]?.accounts.count ?? 0), "grants": .int(state.apps[app]?.grants.count ?? 0),
                            "sha256": .string(hasher.finalize().hex)])

@@ -23,22 +23,25 @@ public struct ReviewReportBuilder: Sendable {
 
     /// Signs a fresh checkpoint and builds the report against it.
     public func build(_ campaignId: String) throws -> JSONValue {
-        let book = try ReviewBook.load(from: workspace.journal)
-        guard let campaign = book.campaigns[campaignId] else {
-            throw ReviewEngine.Refusal("no campaign \"\(campaignId)\"")
-        }
         guard workspace.config.checkpointKey != nil else {
             throw ReviewEngine.Refusal("a report proves its decisions against a signed checkpoint: set checkpointKey in \(workspace.config.file.lastPathComponent)")
         }
-        let checkpoint = try workspace.journal.checkpoint()
-        var actions: [JSONValue] = []
+        // One pass over the campaign's events: fold it, and list its reviewer actions.
+        var book = ReviewBook()
+        var events: [StoredEvent] = []
         var launchSeq: Int?
         try workspace.journal.forEachEvent(matching: EventFilter(type: "review.*")) { e in
             guard e.data["campaign"].stringValue == campaignId else { return true }
             if e.type == EventType.reviewLaunched { launchSeq = e.seq }
-            if let action = Self.action(e, campaign: campaign) { actions.append(action) }
+            book.apply(e)
+            if e.type != EventType.reviewItems { events.append(e) }
             return true
         }
+        guard let campaign = book.campaigns[campaignId] else {
+            throw ReviewEngine.Refusal("no campaign \"\(campaignId)\"")
+        }
+        let actions = events.compactMap { Self.action($0, campaign: campaign) }
+        let checkpoint = try workspace.journal.checkpoint()
         let decisionSeqs = campaign.progress.flatMap { $0.decisions.compactMap(\.seq) }.sorted()
         let proofs = try decisionSeqs.map { try AuditProof.make(journal: workspace.journal, seq: $0, checkpoint: checkpoint).json }
         let items = campaign.items.indices.map { itemJSON(campaign, $0) }
