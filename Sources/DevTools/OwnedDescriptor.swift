@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,19 +13,25 @@ import Glibc
 /// never reach a file that reused it.
 /// (StewardHost and StewardHTTP have the same type for their own descriptors; DevTools stays
 /// free of both.)
-final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is only touched holding `lock`; the rest is immutable
+final class OwnedDescriptor: Sendable {
     private let number: Int32
     private let closeNumber: @Sendable (Int32) -> Void
-    private let lock = NSLock()
-    private var state = State()
+    private let state = Mutex(State())
 
-    private struct State {
+    private struct State: Sendable {
         /// `close()` was called: no new `withDescriptor` call gets the number.
         var closing = false
         /// The number was handed to the kernel's `close`.
         var released = false
         /// `withDescriptor` calls in progress.
         var users = 0
+
+        /// True exactly once: when the number is closing, unused and not yet closed.
+        mutating func takeNumber() -> Bool {
+            guard users == 0, !released else { return false }
+            released = true
+            return true
+        }
     }
 
     /// Takes ownership of `number`, an open descriptor nothing else closes from now on.
@@ -41,11 +47,11 @@ final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is only tou
 
     deinit {
         // Nobody can be inside `withDescriptor` here: each such call holds a reference.
-        if !state.released { closeNumber(number) }
+        if !state.withLock({ $0.released }) { closeNumber(number) }
     }
 
     /// Whether `close()` has been called.
-    var isClosed: Bool { lock.withLock { state.closing } }
+    var isClosed: Bool { state.withLock { $0.closing } }
 
     /// Runs `body` with the descriptor, which stays open until `body` returns even if another
     /// thread calls `close()` meanwhile. Returns nil, without running `body`, once closed.
@@ -69,16 +75,16 @@ final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is only tou
     /// Closes the descriptor now, or as soon as the `withDescriptor` calls in progress return.
     /// Idempotent.
     func close() {
-        let closeNow = lock.withLock {
+        let closeNow = state.withLock { state in
             guard !state.closing else { return false }
             state.closing = true
-            return takeNumberLocked()
+            return state.takeNumber()
         }
         if closeNow { closeNumber(number) }
     }
 
     private func enter() -> Bool {
-        lock.withLock {
+        state.withLock { state in
             guard !state.closing else { return false }
             state.users += 1
             return true
@@ -86,17 +92,10 @@ final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is only tou
     }
 
     private func leave() {
-        let closeNow = lock.withLock {
+        let closeNow = state.withLock { state in
             state.users -= 1
-            return state.closing && takeNumberLocked()
+            return state.closing && state.takeNumber()
         }
         if closeNow { closeNumber(number) }
-    }
-
-    /// True exactly once: when the number is closing, unused and not yet closed.
-    private func takeNumberLocked() -> Bool {
-        guard state.users == 0, !state.released else { return false }
-        state.released = true
-        return true
     }
 }

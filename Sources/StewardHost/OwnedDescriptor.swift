@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,19 +11,25 @@ import Glibc
 /// when the owner goes away is closed then. Calls that may race with `close()` on another
 /// thread go through `withDescriptor`, which keeps the number open until they return, so they
 /// never reach a file that reused it.
-public final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is only touched holding `lock`; the rest is immutable
+public final class OwnedDescriptor: Sendable {
     private let number: Int32
     private let closeNumber: @Sendable (Int32) -> Void
-    private let lock = NSLock()
-    private var state = State()
+    private let state = Mutex(State())
 
-    private struct State {
+    private struct State: Sendable {
         /// `close()` was called: no new `withDescriptor` call gets the number.
         var closing = false
         /// The number was handed to the kernel's `close` (or given away by `releaseOwnership`).
         var released = false
         /// `withDescriptor` calls in progress.
         var users = 0
+
+        /// True exactly once: when the number is closing, unused and not yet released.
+        mutating func takeNumber() -> Bool {
+            guard users == 0, !released else { return false }
+            released = true
+            return true
+        }
     }
 
     /// Takes ownership of `number`, an open descriptor nothing else closes from now on.
@@ -39,11 +45,11 @@ public final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is o
 
     deinit {
         // Nobody can be inside `withDescriptor` here: each such call holds a reference.
-        if !state.released { closeNumber(number) }
+        if !state.withLock({ $0.released }) { closeNumber(number) }
     }
 
     /// Whether `close()` (or `releaseOwnership()`) has been called.
-    public var isClosed: Bool { lock.withLock { state.closing } }
+    public var isClosed: Bool { state.withLock { $0.closing } }
 
     /// Runs `body` with the descriptor, which stays open until `body` returns even if another
     /// thread calls `close()` meanwhile. Returns nil, without running `body`, once closed.
@@ -67,10 +73,10 @@ public final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is o
     /// Closes the descriptor now, or as soon as the `withDescriptor` calls in progress return.
     /// Idempotent.
     public func close() {
-        let closeNow = lock.withLock {
+        let closeNow = state.withLock { state in
             guard !state.closing else { return false }
             state.closing = true
-            return takeNumberLocked()
+            return state.takeNumber()
         }
         if closeNow { closeNumber(number) }
     }
@@ -78,7 +84,7 @@ public final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is o
     /// Gives the descriptor to the caller, who closes it from then on; this owner never will.
     /// Returns the number, the same on every call (for code that still closes raw numbers).
     public func releaseOwnership() -> Int32 {
-        lock.withLock {
+        state.withLock { state in
             state.closing = true
             state.released = true
         }
@@ -86,7 +92,7 @@ public final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is o
     }
 
     private func enter() -> Bool {
-        lock.withLock {
+        state.withLock { state in
             guard !state.closing else { return false }
             state.users += 1
             return true
@@ -94,17 +100,10 @@ public final class OwnedDescriptor: @unchecked Sendable {  // safe: `state` is o
     }
 
     private func leave() {
-        let closeNow = lock.withLock {
+        let closeNow = state.withLock { state in
             state.users -= 1
-            return state.closing && takeNumberLocked()
+            return state.closing && state.takeNumber()
         }
         if closeNow { closeNumber(number) }
-    }
-
-    /// True exactly once: when the number is closing, unused and not yet released.
-    private func takeNumberLocked() -> Bool {
-        guard state.users == 0, !state.released else { return false }
-        state.released = true
-        return true
     }
 }
