@@ -2,9 +2,11 @@
 // Steward: identity governance as a plugin host. No package dependencies, ever (see DESIGN.md).
 import PackageDescription
 
+// Linux only (tested on Debian 12, x86_64): the code calls Glibc directly and uses APIs that
+// need macOS 15 (Synchronization's Mutex and Atomic). `platforms` can only name Apple minimums,
+// so it is left out rather than claiming a macOS version nobody builds or tests on.
 let package = Package(
     name: "Steward",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "steward", targets: ["steward"]),
         .executable(name: "steward-connector-file", targets: ["steward-connector-file"]),

@@ -8,13 +8,15 @@ import Glibc
 /// Foundation's `Process` closes every descriptor from 3 up in the child, so the pipe ends are
 /// mapped to fds 3 and 4 with `posix_spawn`. Every descriptor this type creates is close-on-exec
 /// in the parent, so when the owner dies, however it dies, the kernel closes the command pipe and
-/// Chromium exits on its own.
+/// Chromium exits on its own. Our two ends are owned here and closed through their owners only.
 final class ChromiumProcess: Sendable {
     let pid: pid_t
-    /// Our end of Chromium's fd 3 (commands).
-    let commandFD: Int32
-    /// Our end of Chromium's fd 4 (replies and events).
-    let eventFD: Int32
+    /// Our end of Chromium's fd 3 (commands): the connection writes it and closes it to make
+    /// Chromium exit.
+    let commandPipe: OwnedDescriptor
+    /// Our end of Chromium's fd 4 (replies and events): the connection's reader thread reads it
+    /// and closes it at end of file.
+    let eventPipe: OwnedDescriptor
     let profileDirectory: String
     private let status: Locked<ExitState>
 
@@ -32,46 +34,34 @@ final class ChromiumProcess: Sendable {
         becomeSubreaper
         let profile = try ProfileDirectory.create()
         do {
-            let command = try makePipe()  // [0] Chromium reads, [1] we write
-            let events: [Int32]
-            do { events = try makePipe() } catch {
-                closeAll(command)
-                throw error
-            }
+            // Every end is owned from the start, so whatever is thrown below closes what was opened.
+            let command = try makePipe()  // Chromium reads, we write
+            let events = try makePipe()   // Chromium writes, we read
             // Chromium's ends go above 9 first: dup2(3, 3) would keep close-on-exec set.
-            let childRead = fcntl(command[0], F_DUPFD_CLOEXEC, 10)
-            let childWrite = fcntl(events[1], F_DUPFD_CLOEXEC, 10)
-            close(command[0])
-            close(events[1])
-            defer {
-                if childRead >= 0 { close(childRead) }
-                if childWrite >= 0 { close(childWrite) }
-            }
-            guard childRead >= 0, childWrite >= 0 else {
-                closeAll([command[1], events[0]])
-                throw DevToolsError.launchFailed("could not move the pipe descriptors: \(errnoText())")
-            }
+            let childRead = try duplicateAbove9(command.read)
+            let childWrite = try duplicateAbove9(events.write)
+            command.read.close()
+            events.write.close()
             let argv = [executable, "--user-data-dir=\(profile)"] + arguments
-            let pid: pid_t
-            do {
-                pid = try posixSpawn(executable: executable, argv: argv, environment: environment,
-                                     commandFD: childRead, eventFD: childWrite,
-                                     logPath: profile + "/chromium.log")
-            } catch {
-                closeAll([command[1], events[0]])
-                throw error
+            // Chromium's ends stay open until posix_spawn has duplicated them onto 3 and 4.
+            let spawned = try OwnedDescriptor.withDescriptors([childRead, childWrite]) { ends in
+                try posixSpawn(executable: executable, argv: argv, environment: environment,
+                               commandFD: ends[0], eventFD: ends[1], logPath: profile + "/chromium.log")
             }
-            return ChromiumProcess(pid: pid, commandFD: command[1], eventFD: events[0], profileDirectory: profile)
+            childRead.close()
+            childWrite.close()
+            guard let pid = spawned else { throw DevToolsError.launchFailed("a pipe end was closed before Chromium started") }
+            return ChromiumProcess(pid: pid, commandPipe: command.write, eventPipe: events.read, profileDirectory: profile)
         } catch {
             ProfileDirectory.remove(profile)
             throw error
         }
     }
 
-    private init(pid: pid_t, commandFD: Int32, eventFD: Int32, profileDirectory: String) {
+    private init(pid: pid_t, commandPipe: OwnedDescriptor, eventPipe: OwnedDescriptor, profileDirectory: String) {
         self.pid = pid
-        self.commandFD = commandFD
-        self.eventFD = eventFD
+        self.commandPipe = commandPipe
+        self.eventPipe = eventPipe
         self.profileDirectory = profileDirectory
         self.status = Locked(ExitState())
     }
@@ -230,8 +220,8 @@ private func posixSpawn(executable: String, argv: [String], environment: [String
 
 /// A pipe whose both ends are close-on-exec from the start, so a process spawned concurrently by
 /// another thread cannot inherit them.
-private func makePipe() throws -> [Int32] {
-    var fds: [Int32] = [-1, -1]
+private func makePipe() throws -> (read: OwnedDescriptor, write: OwnedDescriptor) {
+    var fds: [Int32] = [0, 0]
     let result: Int32
     if let pipe2 = pipe2Function {
         result = pipe2(&fds, O_CLOEXEC)
@@ -240,10 +230,18 @@ private func makePipe() throws -> [Int32] {
         if result == 0 { fds.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) } }
     }
     guard result == 0 else { throw DevToolsError.launchFailed("pipe: \(errnoText())") }
-    return fds
+    return (OwnedDescriptor(adopting: fds[0]), OwnedDescriptor(adopting: fds[1]))
 }
 
-private func closeAll(_ fds: [Int32]) { fds.forEach { if $0 >= 0 { close($0) } } }
+/// A close-on-exec copy of `end` numbered 10 or higher, owned by the caller.
+private func duplicateAbove9(_ end: OwnedDescriptor) throws -> OwnedDescriptor {
+    let copy = end.withDescriptor { fd -> Result<Int32, DevToolsError> in
+        let number = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+        return number >= 0 ? .success(number) : .failure(.launchFailed("could not move the pipe descriptors: \(errnoText())"))
+    }
+    guard let copy else { throw DevToolsError.launchFailed("could not move the pipe descriptors: the pipe was closed") }
+    return OwnedDescriptor(adopting: try copy.get())
+}
 
 func errnoText() -> String { String(cString: strerror(errno)) }
 

@@ -11,7 +11,8 @@ import Glibc
 final class Connection: Sendable {
     private let process: ChromiumProcess
     private let state = Locked(State())
-    private let writer: Locked<Int32>
+    /// Held while a command is written, so two commands never interleave on the pipe.
+    private let writing = Locked(())
 
     private struct State {
         var nextID = 1
@@ -28,7 +29,6 @@ final class Connection: Sendable {
 
     init(process: ChromiumProcess) {
         self.process = process
-        self.writer = Locked(process.commandFD)
         let thread = Thread { [self] in readLoop() }
         thread.name = "DevTools reader"
         thread.stackSize = 1 << 20
@@ -112,12 +112,10 @@ final class Connection: Sendable {
     /// Marks the coming EOF as our own doing, so errors say "closed" rather than "crashed".
     func markClosing() { state.withLock { $0.closing = true } }
 
-    /// Closes the command pipe; Chromium exits when it sees EOF on fd 3.
+    /// Closes the command pipe (once a write in progress returns); Chromium exits when it sees
+    /// EOF on fd 3. Idempotent.
     func closeWriter() {
-        writer.withLock { fd in
-            if fd >= 0 { close(fd) }
-            fd = -1
-        }
+        process.commandPipe.close()
     }
 
     // MARK: Writing
@@ -130,24 +128,33 @@ final class Connection: Sendable {
         message.set("sessionId", session)
         var bytes = JSONWriter.bytes(message.value)
         bytes.append(0)
-        return writer.withLock { fd -> DevToolsError? in
-            guard fd >= 0 else { return closedError ?? .browserClosed("the browser was closed") }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { raw -> Int in
-                    guard let base = raw.baseAddress else { return 0 }
-                    return Glibc.write(fd, base + offset, raw.count - offset)
-                }
-                if written > 0 {
-                    offset += written
-                } else if written < 0, errno == EINTR {
-                    continue
-                } else {
-                    return DevToolsError.browserClosed("writing \(method) failed: \(errnoText())")
-                }
-            }
-            return nil
+        // nil: the pipe is closed; .some(nil): every byte went out.
+        let outcome: DevToolsError?? = writing.withLock { _ in
+            process.commandPipe.withDescriptor { fd in Connection.writeAll(bytes, to: fd, method: method) }
         }
+        switch outcome {
+        case .none: return closedError ?? .browserClosed("the browser was closed")
+        case .some(let failure): return failure
+        }
+    }
+
+    /// Writes every byte of `bytes`; the error when the pipe fails.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32, method: String) -> DevToolsError? {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, raw.count - offset)
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno == EINTR {
+                continue
+            } else {
+                return DevToolsError.browserClosed("writing \(method) failed: \(errnoText())")
+            }
+        }
+        return nil
     }
 
     // MARK: Reading
@@ -157,16 +164,20 @@ final class Connection: Sendable {
         pending?.reply.resolve(result)
     }
 
+    /// The reader thread is the event pipe's only user: it holds the descriptor until end of
+    /// file, then closes it.
     private func readLoop() {
-        let reader = NULFramedReader(fd: process.eventFD)
-        while true {
-            let more = reader.next { bytes in
-                guard let message = try? JSONParser.parse(bytes) else { return }
-                dispatch(message)
+        _ = process.eventPipe.withDescriptor { fd in
+            let reader = NULFramedReader(fd: fd)
+            while true {
+                let more = reader.next { bytes in
+                    guard let message = try? JSONParser.parse(bytes) else { return }
+                    dispatch(message)
+                }
+                if !more { break }
             }
-            if !more { break }
         }
-        close(process.eventFD)
+        process.eventPipe.close()
         shutDown()
     }
 

@@ -10,12 +10,10 @@ import StewardProtocol
 /// theirs, residual access, and is disabled.
 public struct AppCorrelation: Sendable {
     public let appId: String
-    /// Per account: directory index of its person, or -1.
-    let personOfAccount: [Int32]
-    /// Per account: how it was linked (see `LinkSource`).
-    let linkSourceOfAccount: [UInt8]
-    /// Per directory person: account index, -1 none, -2 conflicted.
-    let accountOfPerson: [Int32]
+    /// Per account: whose it is and how that was decided; nil when it is linked to nobody.
+    let linkOfAccount: [AccountLink?]
+    /// Per directory person: their account here, none, or a conflict.
+    let accountOfPerson: [PersonAccount]
     /// Indices of accounts linked to nobody and not ignored.
     public let orphans: [Int]
     public let ignored: [IgnoredAccount]
@@ -30,30 +28,43 @@ public struct AppCorrelation: Sendable {
         case rule(CorrelationRule)
     }
 
+    /// A person's account in one app, as correlation left it.
+    enum PersonAccount: Sendable, Hashable {
+        /// No account is theirs.
+        case unlinked
+        /// The account at this index in the inventory is theirs.
+        case linked(Int32)
+        /// Several accounts matched them, so none is linked until a human decides.
+        case conflicted
+    }
+
+    /// An account's person (directory index) and how the link was made.
+    struct AccountLink: Sendable, Hashable {
+        var person: Int32
+        var source: LinkSource
+    }
+
     public struct IgnoredAccount: Sendable, Hashable {
         public var account: Int
         public var reason: String
     }
 
     public func person(ofAccount index: Int) -> Int? {
-        let p = personOfAccount[index]
-        return p >= 0 ? Int(p) : nil
+        linkOfAccount[index].map { Int($0.person) }
     }
 
     public func linkSource(ofAccount index: Int) -> LinkSource? {
-        let s = linkSourceOfAccount[index]
-        if s == 0 { return nil }
-        if s == 1 { return .manual }
-        return .rule(CorrelationRule.allCases[Int(s) - 2])
+        linkOfAccount[index]?.source
     }
 
+    /// The person's account index, or nil when they have none or a conflict.
     public func account(ofPerson index: Int) -> Int? {
-        let a = accountOfPerson[index]
-        return a >= 0 ? Int(a) : nil
+        if case .linked(let a) = accountOfPerson[index] { return Int(a) }
+        return nil
     }
 
     /// The person matched several accounts and must be resolved by a link or an ignore.
-    public func isConflicted(person index: Int) -> Bool { accountOfPerson[index] == -2 }
+    public func isConflicted(person index: Int) -> Bool { accountOfPerson[index] == .conflicted }
 
     /// Accounts that rules matched to this person but that stay unlinked because there were
     /// several. Not a guess when the person has left: they are all theirs, all residual access.
@@ -66,9 +77,8 @@ public struct AppCorrelation: Sendable {
                 directory: PersonDirectory, index: CorrelationIndex) {
         let app = inventory.appId
         let accounts = inventory.accounts
-        var personOfAccount = [Int32](repeating: -1, count: accounts.count)
-        var linkSource = [UInt8](repeating: 0, count: accounts.count)
-        var accountOfPerson = [Int32](repeating: -1, count: directory.count)
+        var linkOfAccount = [AccountLink?](repeating: nil, count: accounts.count)
+        var accountOfPerson = [PersonAccount](repeating: .unlinked, count: directory.count)
         var ignored: [IgnoredAccount] = []
         var conflicts: [CorrelationConflict] = []
         var hasOverrides = !overrides.links.isEmpty || !overrides.ignores.isEmpty
@@ -91,14 +101,13 @@ public struct AppCorrelation: Sendable {
                         conflicts.append(CorrelationConflict(kind: .unknownPerson, app: app, accountIds: [account.id], personIds: [personId], rule: nil))
                         continue
                     }
-                    if accountOfPerson[p] >= 0 {
-                        let other = accounts[Int(accountOfPerson[p])].id
-                        conflicts.append(CorrelationConflict(kind: .multipleAccounts, app: app, accountIds: [other, account.id], personIds: [personId], rule: nil))
+                    if case .linked(let other) = accountOfPerson[p] {
+                        conflicts.append(CorrelationConflict(kind: .multipleAccounts, app: app, accountIds: [accounts[Int(other)].id, account.id],
+                                                             personIds: [personId], rule: nil))
                         continue
                     }
-                    personOfAccount[i] = Int32(p)
-                    linkSource[i] = 1
-                    accountOfPerson[p] = Int32(i)
+                    linkOfAccount[i] = AccountLink(person: Int32(p), source: .manual)
+                    accountOfPerson[p] = .linked(Int32(i))
                 }
             }
         }
@@ -106,36 +115,33 @@ public struct AppCorrelation: Sendable {
         // Rules, in order; the first rule that finds anyone decides.
         var claimedTwice: [Int32: [Int]] = [:]
         var unresolved: [Int32: [Int]] = [:]
-        // Reading through a buffer pointer keeps each account in place rather than copied.
-        accounts.withUnsafeBufferPointer { accounts in
-            for i in accounts.indices {
-                if hasOverrides && decided[i] { continue }
-                for rule in rules {
-                    let match = index.match(rule, in: accounts.baseAddress.map { $0 + i })
-                    if match == CorrelationIndex.none { continue }
-                    if match == CorrelationIndex.ambiguous {
-                        conflicts.append(CorrelationConflict(kind: .ambiguous, app: app, accountIds: [accounts[i].id],
-                                                             personIds: index.candidates(accounts[i], rule: rule, directory: directory), rule: rule))
-                        break
-                    }
-                    let current = accountOfPerson[Int(match)]
-                    if current == -1 {
-                        accountOfPerson[Int(match)] = Int32(i)
-                        personOfAccount[i] = match
-                        linkSource[i] = UInt8(2 + rule.ordinal)
+        for i in accounts.indices {
+            if hasOverrides && decided[i] { continue }
+            for rule in rules {
+                switch index.match(rule, account: i, of: accounts) {
+                case nil:
+                    continue
+                case .ambiguous:
+                    conflicts.append(CorrelationConflict(kind: .ambiguous, app: app, accountIds: [accounts[i].id],
+                                                         personIds: index.candidates(accounts[i], rule: rule, directory: directory), rule: rule))
+                case .person(let p):
+                    if accountOfPerson[Int(p)] == .unlinked {
+                        accountOfPerson[Int(p)] = .linked(Int32(i))
+                        linkOfAccount[i] = AccountLink(person: p, source: .rule(rule))
                     } else {
-                        claimedTwice[match, default: []].append(i)
+                        claimedTwice[p, default: []].append(i)
                     }
-                    break
                 }
+                break
             }
         }
 
         // A person claimed by several accounts: unlink the rule-made links, report, decide nothing.
         for (p, extra) in claimedTwice.sorted(by: { $0.key < $1.key }) {
-            let first = Int(accountOfPerson[Int(p)])
+            guard case .linked(let linked) = accountOfPerson[Int(p)] else { continue }
+            let first = Int(linked)
             let personId = directory.people[Int(p)].id
-            if linkSource[first] == 1 {
+            if linkOfAccount[first]?.source == .manual {
                 // A manual link stands; the other accounts are reported.
                 conflicts.append(CorrelationConflict(kind: .multipleAccounts, app: app, accountIds: [accounts[first].id] + extra.map { accounts[$0].id },
                                                      personIds: [personId], rule: nil))
@@ -143,11 +149,8 @@ public struct AppCorrelation: Sendable {
                 continue
             }
             let all = [first] + extra
-            for a in all {
-                personOfAccount[a] = -1
-                linkSource[a] = 0
-            }
-            accountOfPerson[Int(p)] = -2
+            for a in all { linkOfAccount[a] = nil }
+            accountOfPerson[Int(p)] = .conflicted
             unresolved[p] = all
             conflicts.append(CorrelationConflict(kind: .multipleAccounts, app: app, accountIds: all.map { accounts[$0].id },
                                                  personIds: [personId], rule: nil))
@@ -158,15 +161,14 @@ public struct AppCorrelation: Sendable {
         let conflictedAccounts = Set(conflicts.flatMap(\.accountIds))
         var linked = 0
         for i in accounts.indices {
-            if personOfAccount[i] >= 0 {
+            if linkOfAccount[i] != nil {
                 linked += 1
             } else if !ignoredSet.contains(i) && !(conflicts.isEmpty ? false : conflictedAccounts.contains(accounts[i].id)) {
                 orphans.append(i)
             }
         }
         self.appId = app
-        self.personOfAccount = personOfAccount
-        self.linkSourceOfAccount = linkSource
+        self.linkOfAccount = linkOfAccount
         self.accountOfPerson = accountOfPerson
         self.orphans = orphans
         self.ignored = ignored
@@ -234,34 +236,36 @@ public struct CorrelationConflict: Sendable, Hashable {
 
 /// Lookup tables from account attributes to people, built once and shared by every app.
 public struct CorrelationIndex: Sendable {
-    static let none: Int32 = -1
-    static let ambiguous: Int32 = -2
+    /// Whom an attribute value names: one person, or several, which is a conflict.
+    enum Match: Sendable, Hashable {
+        case person(Int32)
+        case ambiguous
+    }
 
-    private let byId: KeyTable
-    private let byEmail: KeyTable
-    private let byLocalPart: KeyTable
+    private let byId: KeyTable<Int32>
+    private let byEmail: KeyTable<Match>
+    private let byLocalPart: KeyTable<Match>
 
     public init(directory: PersonDirectory) {
-        var byEmail = KeyTable(capacity: directory.count, ignoresCase: true)
-        var byLocalPart = KeyTable(capacity: directory.count, ignoresCase: true)
+        var byEmail = KeyTable<Match>(capacity: directory.count, ignoresCase: true)
+        var byLocalPart = KeyTable<Match>(capacity: directory.count, ignoresCase: true)
         let currentCount = directory.currentCount
         // Current people win over former ones with the same email: a returning address belongs
         // to whoever holds it now. Two current (or two former) people sharing one is ambiguous.
-        func claim(_ existing: Int32, _ person: Int32) -> Int32 {
-            if existing == CorrelationIndex.ambiguous { return existing }
-            let existingIsCurrent = Int(existing) < currentCount, isCurrent = Int(person) < currentCount
-            if existingIsCurrent == isCurrent { return CorrelationIndex.ambiguous }
-            return isCurrent ? person : existing
+        func claim(_ existing: Match, _ person: Int32) -> Match {
+            guard case .person(let holder) = existing else { return existing }
+            let holderIsCurrent = Int(holder) < currentCount, isCurrent = Int(person) < currentCount
+            if holderIsCurrent == isCurrent { return .ambiguous }
+            return isCurrent ? .person(person) : existing
         }
-        directory.people.withUnsafeBufferPointer { people in
-            for i in people.indices {
-                let person = Int32(i)
-                let email = people[i].email
-                guard !email.isEmpty else { continue }
-                byEmail.insert(email, person) { claim($0, person) }
-                if let at = email.utf8.firstIndex(of: UInt8(ascii: "@")) {
-                    byLocalPart.insert(String(email[..<at]), person) { claim($0, person) }
-                }
+        let people = directory.people
+        for i in people.indices {
+            let person = Int32(i)
+            let email = people[i].email
+            guard !email.isEmpty else { continue }
+            byEmail.insert(email, .person(person)) { claim($0, person) }
+            if let at = email.utf8.firstIndex(of: UInt8(ascii: "@")) {
+                byLocalPart.insert(String(email[..<at]), .person(person)) { claim($0, person) }
             }
         }
         self.byId = directory.idTable
@@ -269,25 +273,25 @@ public struct CorrelationIndex: Sendable {
         self.byLocalPart = byLocalPart
     }
 
-    /// The person an account belongs to under `rule`: an index, `none` or `ambiguous`. The
-    /// account is read in place (one field, not a copy of the record).
-    func match(_ rule: CorrelationRule, in account: UnsafePointer<Account>?) -> Int32 {
-        guard let account else { return CorrelationIndex.none }
+    /// The person account `i` of `accounts` belongs to under `rule`, `ambiguous`, or nil when
+    /// the rule finds nobody. Only the field the rule reads is taken from the array: passing
+    /// the whole account would copy it, and this runs for every account of every app.
+    func match(_ rule: CorrelationRule, account i: Int, of accounts: [Account]) -> Match? {
         switch rule {
         case .employeeNumber:
-            guard let n = account.pointee.employeeNumber, !n.isEmpty else { return CorrelationIndex.none }
-            return byId.find(n) ?? CorrelationIndex.none
+            guard let n = accounts[i].employeeNumber, !n.isEmpty else { return nil }
+            return byId.find(n).map(Match.person)
         case .externalId:
-            guard let n = account.pointee.externalId, !n.isEmpty else { return CorrelationIndex.none }
-            return byId.find(n) ?? CorrelationIndex.none
+            guard let n = accounts[i].externalId, !n.isEmpty else { return nil }
+            return byId.find(n).map(Match.person)
         case .email:
-            guard let e = account.pointee.email, !e.isEmpty else { return CorrelationIndex.none }
-            return byEmail.find(e) ?? CorrelationIndex.none
+            guard let e = accounts[i].email, !e.isEmpty else { return nil }
+            return byEmail.find(e)
         case .userName:
-            let u = account.pointee.userName
-            if u.isEmpty { return CorrelationIndex.none }
-            if u.utf8.contains(UInt8(ascii: "@")) { return byEmail.find(u) ?? CorrelationIndex.none }
-            return byLocalPart.find(u) ?? CorrelationIndex.none
+            let u = accounts[i].userName
+            if u.isEmpty { return nil }
+            if u.utf8.contains(UInt8(ascii: "@")) { return byEmail.find(u) }
+            return byLocalPart.find(u)
         }
     }
 
@@ -307,9 +311,4 @@ public struct CorrelationIndex: Sendable {
         }
         return directory.people.filter(key).map(\.id)
     }
-}
-
-extension CorrelationRule {
-    /// Position in `allCases`, for storing a rule in a byte.
-    var ordinal: Int { CorrelationRule.allCases.firstIndex(of: self) ?? 0 }
 }

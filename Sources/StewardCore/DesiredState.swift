@@ -15,8 +15,8 @@ public struct DesiredState: Sendable {
     public let findings: [PlanFinding]
     /// Per app, the entitlements it lists (empty without an inventory).
     let catalogs: [[Entitlement]]
-    /// Per person: profile, or -1 when they should have nothing anywhere (left, or not in scope).
-    let personProfile: [Int32]
+    /// Per person: profile, or nil when they should have nothing anywhere (left, or not in scope).
+    let personProfile: [Int32?]
     let tables: [AppTable]
     /// Per app: people whose exceptions give them their own answer.
     let personal: [[Int32: AppDesire]]
@@ -42,8 +42,8 @@ public struct DesiredState: Sendable {
 
     struct AppTable: Sendable {
         var desires: [AppDesire] = []
-        /// Per profile, index into `desires` or -1.
-        var byProfile: [Int32] = []
+        /// Per profile, index into `desires`, or nil: no account in this app.
+        var byProfile: [Int32?] = []
     }
 
     public init(config: GovernanceConfig, directory: PersonDirectory, inventories: [AppInventory], today: CalendarDay,
@@ -62,7 +62,7 @@ public struct DesiredState: Sendable {
         var resolved = [[[Int]: Int32]](repeating: [:], count: appCount)
         var profileGrants: [[Int]] = []
         profileGrants.reserveCapacity(profiles.count)
-        for t in tables.indices { tables[t].byProfile = [Int32](repeating: -1, count: profiles.count) }
+        for t in tables.indices { tables[t].byProfile = [Int32?](repeating: nil, count: profiles.count) }
         for (profileId, representative) in profiles.representatives.enumerated() {
             let person = directory.people[representative]
             var matched: [Int] = []
@@ -106,9 +106,10 @@ public struct DesiredState: Sendable {
                                          rule: "exception \(exception.id)")
             exceptionGrants[PersonApp(person: Int32(p), app: app), default: []].append(grant)
         }
-        for (key, extra) in exceptionGrants where key.app >= 0 {
-            let profile = profiles.ofPerson[Int(key.person)]
-            let base = profile >= 0 ? profileGrants[Int(profile)].map { compiler.grants[$0] }.filter { $0.app == key.app } : []
+        for (key, extra) in exceptionGrants {
+            let base = profiles.ofPerson[Int(key.person)].map { profile in
+                profileGrants[Int(profile)].map { compiler.grants[$0] }.filter { $0.app == key.app }
+            } ?? []
             personal[key.app][key.person] = compiler.resolve(base + extra, app: key.app)
         }
 
@@ -125,10 +126,8 @@ public struct DesiredState: Sendable {
     /// What person `person` (directory index) should have in app `app` (position); nil: no account.
     public func desire(person: Int, app: Int) -> AppDesire? {
         if !personal[app].isEmpty, let own = personal[app][Int32(person)] { return own }
-        let profile = personProfile[person]
-        guard profile >= 0 else { return nil }
-        let index = tables[app].byProfile[Int(profile)]
-        return index >= 0 ? tables[app].desires[Int(index)] : nil
+        guard let profile = personProfile[person], let index = tables[app].byProfile[Int(profile)] else { return nil }
+        return tables[app].desires[Int(index)]
     }
 
     /// Every app where the person should have an account, with named entitlements and their
@@ -151,7 +150,7 @@ public struct DesiredState: Sendable {
     func view(app: Int) -> AppDesireView {
         var desires = tables[app].desires
         let byProfile = tables[app].byProfile
-        var personDesire = personProfile.map { $0 >= 0 ? byProfile[Int($0)] : -1 }
+        var personDesire = personProfile.map { profile in profile.flatMap { byProfile[Int($0)] } }
         for (p, own) in personal[app].sorted(by: { $0.key < $1.key }) {
             personDesire[Int(p)] = Int32(desires.count)
             desires.append(own)
@@ -168,11 +167,11 @@ public struct DesiredState: Sendable {
 }
 
 /// One app's desired state as a planning worker reads it: per person an index into `desires`
-/// (-1: nothing), and every desire's entitlements in arrays the worker owns, so the per-person
+/// (nil: no account), and every desire's entitlements in arrays the worker owns, so the per-person
 /// loop touches no reference counts shared with other workers.
 struct AppDesireView {
     let desires: [DesiredState.AppDesire]
-    let personDesire: [Int32]
+    let personDesire: [Int32?]
     let entitlementStart: [Int32]
     let entitlements: [Int32]
 
@@ -184,8 +183,8 @@ struct AppDesireView {
 /// People grouped by everything policies can see of them: their standing and the values of the
 /// attributes any `when` reads. Everyone in a group gets the same policy answers.
 struct Profiles {
-    /// Per person: profile, or -1 for people who have left.
-    private(set) var ofPerson: [Int32]
+    /// Per person: profile, or nil for people who have left.
+    private(set) var ofPerson: [Int32?]
     /// Per profile: a person who has it, to evaluate policies on.
     private(set) var representatives: [Int] = []
     /// Per profile: the standing is pending (out of scope for policies that ignore status).
@@ -196,35 +195,34 @@ struct Profiles {
     init(directory: PersonDirectory, attributes: [String]) {
         let fields = Array(Set(attributes)).sorted().map(PersonField.init)
         // Values are interned per attribute, so a profile key is a few integers.
-        var columns = fields.map { _ in KeyTable(ignoresCase: false) }
+        var columns = fields.map { _ in KeyTable<Int32>(ignoresCase: false) }
         var ids: [[Int32]: Int32] = [:]
         var key = [Int32](repeating: 0, count: fields.count + 1)
-        ofPerson = [Int32](repeating: -1, count: directory.count)
-        directory.people.withUnsafeBufferPointer { people in
-            for i in people.indices {
-                switch directory.standings[i] {
-                case .left: continue
-                case .active: key[0] = 0
-                case .onLeave: key[0] = 1
-                case .pending: key[0] = 2
+        ofPerson = [Int32?](repeating: nil, count: directory.count)
+        let people = directory.people
+        for i in people.indices {
+            switch directory.standings[i] {
+            case .left: continue
+            case .active: key[0] = 0
+            case .onLeave: key[0] = 1
+            case .pending: key[0] = 2
+            }
+            for (c, field) in fields.enumerated() {
+                guard let value = field.value(in: people[i]) else {
+                    key[c + 1] = 0
+                    continue
                 }
-                for (c, field) in fields.enumerated() {
-                    guard let value = field.value(in: people[i]) else {
-                        key[c + 1] = 0
-                        continue
-                    }
-                    let next = Int32(columns[c].count)
-                    key[c + 1] = 1 + columns[c].findOrInsert(value, next)
-                }
-                if let id = ids[key] {
-                    ofPerson[i] = id
-                } else {
-                    let id = Int32(representatives.count)
-                    ids[key] = id
-                    representatives.append(i)
-                    isPending.append(key[0] == 2)
-                    ofPerson[i] = id
-                }
+                let next = Int32(columns[c].count)
+                key[c + 1] = 1 + columns[c].findOrInsert(value, next)
+            }
+            if let id = ids[key] {
+                ofPerson[i] = id
+            } else {
+                let id = Int32(representatives.count)
+                ids[key] = id
+                representatives.append(i)
+                isPending.append(key[0] == 2)
+                ofPerson[i] = id
             }
         }
     }
@@ -237,7 +235,8 @@ struct PersonApp: Hashable {
 
 /// A grant rule resolved against an app's inventory.
 struct CompiledGrant: Sendable {
-    var app: Int
+    /// Position of the app in the config; nil when the rule names an app the config lacks.
+    var app: Int?
     var entitlements: [Int32]
     var pinned: Bool
     var justification: Justification
@@ -246,7 +245,9 @@ struct CompiledGrant: Sendable {
 /// Grant indices by app, in app order.
 private func groupByApp(_ indices: [Int], _ grants: [CompiledGrant]) -> [(Int, [Int])] {
     var byApp: [Int: [Int]] = [:]
-    for i in indices where grants[i].app >= 0 { byApp[grants[i].app, default: []].append(i) }
+    for i in indices {
+        if let app = grants[i].app { byApp[app, default: []].append(i) }
+    }
     return byApp.sorted { $0.key < $1.key }
 }
 
@@ -307,9 +308,9 @@ struct RuleCompiler {
     /// Resolves names; an unknown one is reported once per app and name (with every rule that
     /// names it, where each is written, and the closest known values) and left out.
     mutating func compile(_ rule: GrantRule, justification: Justification, rule described: String) -> CompiledGrant {
-        let app = appPosition[rule.app] ?? -1
+        let app = appPosition[rule.app]
         var resolved: [Int32] = []
-        if app >= 0, let inventory = inventories[app] {
+        if let app, let inventory = inventories[app] {
             for (position, name) in rule.entitlements.enumerated() {
                 if let i = inventory.entitlementIndex(named: name) {
                     resolved.append(Int32(i))

@@ -1,16 +1,17 @@
-/// A hash table from strings to small integers (person indices, interned values), for the
-/// millions of lookups a plan makes.
+/// A hash table from strings to small values (person indices, interned values, matches), for
+/// the millions of lookups a plan makes.
 ///
-/// Compared with `Dictionary<String, Int32>` it hashes with a cheap unseeded function over the
+/// Compared with `Dictionary<String, Value>` it hashes with a cheap unseeded function over the
 /// UTF-8 bytes instead of seeded SipHash over normalized text, keeps hashes in one flat array so
 /// a probe rarely touches a key, and can ignore ASCII case without lowercasing (allocating) the
 /// probe. Only values from the HR feed are inserted and the table doubles before it is half
 /// full, so probe chains stay short; account values are only looked up, which cannot lengthen
 /// them.
-struct KeyTable: Sendable {
+struct KeyTable<Value: Sendable>: Sendable {
     /// Hash with the top bit set, or 0 for an empty slot.
     private var hashes: [UInt64]
-    private var values: [Int32]
+    /// nil exactly where `hashes` is 0.
+    private var values: [Value?]
     private var keys: [String]
     private var mask: Int
     let ignoresCase: Bool
@@ -20,14 +21,14 @@ struct KeyTable: Sendable {
         var size = 16
         while size < capacity * 2 { size *= 2 }
         hashes = [UInt64](repeating: 0, count: size)
-        values = [Int32](repeating: 0, count: size)
+        values = [Value?](repeating: nil, count: size)
         keys = [String](repeating: "", count: size)
         mask = size - 1
         self.ignoresCase = ignoresCase
     }
 
     /// The value stored under `key`.
-    func find(_ key: String) -> Int32? {
+    func find(_ key: String) -> Value? {
         let h = KeyTable.hash(key, ignoresCase: ignoresCase)
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -39,36 +40,37 @@ struct KeyTable: Sendable {
     }
 
     /// The value under `key`, inserting `value` first when the key is new.
-    mutating func findOrInsert(_ key: String, _ value: Int32) -> Int32 {
-        let (slot, found) = locate(key)
-        if found { return values[slot] }
+    mutating func findOrInsert(_ key: String, _ value: Value) -> Value {
+        let (slot, existing) = locate(key)
+        if let existing { return existing }
         store(key, value, at: slot)
         return value
     }
 
     /// Sets the value under `key` to `merge(current)`, or to `value` when the key is new.
-    mutating func insert(_ key: String, _ value: Int32, merge: (Int32) -> Int32) {
-        let (slot, found) = locate(key)
-        if found {
-            values[slot] = merge(values[slot])
+    mutating func insert(_ key: String, _ value: Value, merge: (Value) -> Value) {
+        let (slot, existing) = locate(key)
+        if let existing {
+            values[slot] = merge(existing)
         } else {
             store(key, value, at: slot)
         }
     }
 
-    private mutating func locate(_ key: String) -> (slot: Int, found: Bool) {
+    /// The slot holding `key` with its value, or the empty slot where it would go.
+    private mutating func locate(_ key: String) -> (slot: Int, existing: Value?) {
         if (count + 1) * 2 > hashes.count { grow() }
         let h = KeyTable.hash(key, ignoresCase: ignoresCase)
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let stored = hashes[slot]
-            if stored == 0 { return (slot, false) }
-            if stored == h && matches(slot, key) { return (slot, true) }
+            if stored == 0 { return (slot, nil) }
+            if stored == h && matches(slot, key) { return (slot, values[slot]) }
             slot = (slot + 1) & mask
         }
     }
 
-    private mutating func store(_ key: String, _ value: Int32, at slot: Int) {
+    private mutating func store(_ key: String, _ value: Value, at slot: Int) {
         hashes[slot] = KeyTable.hash(key, ignoresCase: ignoresCase)
         keys[slot] = key
         values[slot] = value
@@ -79,7 +81,7 @@ struct KeyTable: Sendable {
         let oldHashes = hashes, oldValues = values, oldKeys = keys
         let size = hashes.count * 2
         hashes = [UInt64](repeating: 0, count: size)
-        values = [Int32](repeating: 0, count: size)
+        values = [Value?](repeating: nil, count: size)
         keys = [String](repeating: "", count: size)
         mask = size - 1
         for i in oldHashes.indices where oldHashes[i] != 0 {

@@ -12,7 +12,7 @@ public struct PersonDirectory: Sendable {
     /// Bad HR data found on the way: duplicate ids, unreadable dates.
     public let findings: [PlanFinding]
     /// Person id → index; correlation's `employeeNumber` and `externalId` rules use it too.
-    let idTable: KeyTable
+    let idTable: KeyTable<Int32>
 
     /// Where a person is in their employment on the planning day.
     public enum Standing: Sendable, Hashable {
@@ -28,7 +28,7 @@ public struct PersonDirectory: Sendable {
     public init(current: [Person], former: [Person] = [], today: CalendarDay) {
         var people: [Person] = []
         var standings: [Standing] = []
-        var index = KeyTable(capacity: current.count + former.count, ignoresCase: false)
+        var index = KeyTable<Int32>(capacity: current.count + former.count, ignoresCase: false)
         var findings: [PlanFinding] = []
         people.reserveCapacity(current.count + former.count)
         standings.reserveCapacity(current.count + former.count)

@@ -181,6 +181,7 @@ struct AppPlanner {
     let grantable: [Bool]
     let revocable: [Bool]
     let refs: [EntitlementRef]
+    let check: ConvergenceCheck
     var actions: [PlanAction] = []
     var lastChangeSet = (subject: "", name: "")
     var findings: [PlanFinding] = []
@@ -201,6 +202,7 @@ struct AppPlanner {
         grantable = inventory.entitlements.map { inventory.capability(ofType: $0.type)?.grant ?? true }
         revocable = inventory.entitlements.map { inventory.capability(ofType: $0.type)?.revoke ?? true }
         refs = inventory.entitlements.map(EntitlementRef.init)
+        check = ConvergenceCheck(people: context.directory.people, inventory: inventory, view: view, attributes: settings.updateAttributes)
     }
 
     mutating func run() -> AppPlanOutput {
@@ -227,28 +229,24 @@ struct AppPlanner {
         let count = context.directory.count
         let start = count == 0 ? 0 : app * count / max(1, context.desired.appIds.count)
         var wrapAt = 0
-        // Buffer pointers let the loop read people and accounts in place instead of copying them.
-        let people = context.directory.people, accounts = inventory.accounts
-        let check = ConvergenceCheck(inventory: inventory, view: view, attributes: settings.updateAttributes)
-        people.withUnsafeBufferPointer { people in
-            accounts.withUnsafeBufferPointer { accounts in
-                for step in 0..<count {
-                    let p = (start + step) % count
-                    if p == 0 { wrapAt = actions.count }
-                    let desire = Int(view.personDesire[p])
-                    let account = Int(correlation.accountOfPerson[p])
-                    if someUnresolved && context.directory.standings[p].hasLeft {
-                        for a in correlation.unresolvedAccounts(ofPerson: p) { planRemoval(p, a) }
-                    }
-                    if desire < 0 && account < 0 || account == -2 { continue }
-                    if desire >= 0 && account >= 0, let person = people.baseAddress.map({ $0 + p }),
-                       let held = accounts.baseAddress.map({ $0 + account }), check.isConverged(person, held, account, desire) { continue }
-                    if desire >= 0 {
-                        if account >= 0 { planHeld(p, account, view.desires[desire]) } else { planCreate(p, view.desires[desire]) }
-                    } else {
-                        planRemoval(p, account)
-                    }
-                }
+        let check = self.check
+        for step in 0..<count {
+            let p = (start + step) % count
+            if p == 0 { wrapAt = actions.count }
+            if someUnresolved && context.directory.standings[p].hasLeft {
+                for a in correlation.unresolvedAccounts(ofPerson: p) { planRemoval(p, a) }
+            }
+            switch (view.personDesire[p], correlation.accountOfPerson[p]) {
+            case (_, .conflicted), (nil, .unlinked):
+                continue
+            case (let desire?, .linked(let account)):
+                let (d, a) = (Int(desire), Int(account))
+                if check.isConverged(person: p, account: a, desire: d) { continue }
+                planHeld(p, a, view.desires[d])
+            case (let desire?, .unlinked):
+                planCreate(p, view.desires[Int(desire)])
+            case (nil, .linked(let account)):
+                planRemoval(p, Int(account))
             }
         }
         if wrapAt > 0 && wrapAt < actions.count { actions = Array(actions[wrapAt...] + actions[..<wrapAt]) }
@@ -292,9 +290,7 @@ struct AppPlanner {
             emit(.enableAccount, person: person, account: a, cause: cause(p) { previous == nil }, desire.accountJustifications)
         }
         if !settings.updateAttributes.isEmpty {
-            let changes = withUnsafePointer(to: person) { person in
-                withUnsafePointer(to: inventory.accounts[a]) { ConvergenceCheck.attributeChanges(person, $0, settings.updateAttributes) }
-            }
+            let changes = check.attributeChanges(person: p, account: a)
             if !changes.isEmpty && supports(.update) {
                 emit(.updateAccount(changes), person: person, account: a, cause: cause(p) { false }, [.hrRecord])
             }
@@ -460,56 +456,74 @@ struct AppPlanner {
 
 /// The per-account test for "nothing to do", kept apart from `AppPlanner` so the hot loop does
 /// not copy the planner for every call.
+///
+/// It runs for every person in every app, so it takes indices and reads each field it needs
+/// straight from the arrays: handing it a whole `Person` or `Account` copies the record (a
+/// dozen reference counts), which made `makePlan` twice as slow in PlanBench.
 struct ConvergenceCheck {
+    let people: [Person]
+    let accounts: [Account]
     let inventory: AppInventory
     let view: AppDesireView
     let attributes: [AccountAttribute]
 
-    /// The account is usable, holds exactly the desired entitlements, and agrees with HR.
-    func isConverged(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>, _ a: Int, _ desire: Int) -> Bool {
-        inventory.grants(ofAccount: a).elementsEqual(view.entitlements(of: desire))
-            && account.pointee.status != .disabled
-            && (attributes.isEmpty || ConvergenceCheck.attributeChanges(person, account, attributes).isEmpty)
+    init(people: [Person], inventory: AppInventory, view: AppDesireView, attributes: [AccountAttribute]) {
+        self.people = people
+        self.accounts = inventory.accounts
+        self.inventory = inventory
+        self.view = view
+        self.attributes = attributes
     }
 
-    /// HR values the app reports differently. Attributes the app does not report are skipped.
-    /// This runs for every account, so both records are read in place through pointers and
-    /// equal values (the common case) are recognised before anything is copied.
-    static func attributeChanges(_ person: UnsafePointer<Person>, _ account: UnsafePointer<Account>,
-                                 _ attributes: [AccountAttribute]) -> [AttributeChange] {
+    /// Account `a` is usable, holds exactly desire `desire`'s entitlements, and agrees with HR
+    /// on person `p`.
+    func isConverged(person p: Int, account a: Int, desire: Int) -> Bool {
+        if !inventory.grants(ofAccount: a).elementsEqual(view.entitlements(of: desire)) { return false }
+        if accounts[a].status == .disabled { return false }
+        return attributes.isEmpty || attributeChanges(person: p, account: a).isEmpty
+    }
+
+    /// HR values the app reports differently. Attributes the app does not report are skipped,
+    /// and equal values (the common case) are recognised before anything is copied.
+    func attributeChanges(person p: Int, account a: Int) -> [AttributeChange] {
         var changes: [AttributeChange] = []
         for attribute in attributes {
             let wanted: String?, held: String?
             switch attribute {
             case .email:
-                if account.pointee.email == nil || account.pointee.email == person.pointee.email { continue }
-                wanted = person.pointee.email
-                held = account.pointee.email
+                if agrees(accounts[a].email, with: people[p].email) { continue }
+                wanted = people[p].email
+                held = accounts[a].email
                 if let wanted, let held, held.equalsIgnoringCase(wanted) { continue }
             case .displayName:
-                if account.pointee.displayName == nil || account.pointee.displayName == person.pointee.displayName { continue }
-                wanted = person.pointee.fullName
-                held = account.pointee.displayName
+                if agrees(accounts[a].displayName, with: people[p].displayName) { continue }
+                wanted = people[p].fullName
+                held = accounts[a].displayName
             case .givenName:
-                if account.pointee.givenName == nil || account.pointee.givenName == person.pointee.firstName { continue }
-                wanted = person.pointee.firstName
-                held = account.pointee.givenName
+                if agrees(accounts[a].givenName, with: people[p].firstName) { continue }
+                wanted = people[p].firstName
+                held = accounts[a].givenName
             case .familyName:
-                if account.pointee.familyName == nil || account.pointee.familyName == person.pointee.lastName { continue }
-                wanted = person.pointee.lastName
-                held = account.pointee.familyName
+                if agrees(accounts[a].familyName, with: people[p].lastName) { continue }
+                wanted = people[p].lastName
+                held = accounts[a].familyName
             case .department:
-                if account.pointee.attributes.isEmpty { continue }
-                wanted = person.pointee.department
-                held = account.pointee.attributes["department"]
+                if accounts[a].attributes.isEmpty { continue }
+                wanted = people[p].department
+                held = accounts[a].attributes["department"]
             case .title:
-                if account.pointee.attributes.isEmpty { continue }
-                wanted = person.pointee.title
-                held = account.pointee.attributes["title"]
+                if accounts[a].attributes.isEmpty { continue }
+                wanted = people[p].title
+                held = accounts[a].attributes["title"]
             }
             guard let wanted, !wanted.isEmpty, let held, held != wanted else { continue }
             changes.append(AttributeChange(attribute: attribute.rawValue, before: held, after: wanted))
         }
         return changes
+    }
+
+    /// The app does not report the value, or reports what HR says.
+    private func agrees(_ held: String?, with wanted: String?) -> Bool {
+        held == nil || held == wanted
     }
 }

@@ -27,7 +27,8 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
         case lingering
     }
 
-    private let fd: Int32
+    /// The client's socket, this connection's alone; closed once Dispatch has let go of it.
+    private let socket: OwnedDescriptor
     private let loop: EventLoop
     private let core: ServerCore
 
@@ -59,8 +60,8 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     private static let lingerTime: UInt64 = 2_000_000_000
     private static let maxLingerDiscard = 1024 * 1024
 
-    init(fd: Int32, loop: EventLoop) {
-        self.fd = fd
+    init(socket: OwnedDescriptor, loop: EventLoop) {
+        self.socket = socket
         self.loop = loop
         core = loop.core
     }
@@ -68,7 +69,7 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     func start() {
         // A fresh connection must start its request within the header timeout.
         deadline = monotonicNanoseconds() &+ core.headerTimeout
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
+        guard let source = socket.withDescriptor({ DispatchSource.makeReadSource(fileDescriptor: $0, queue: loop.queue) }) else { return }
         source.setEventHandler { [self] in onReadable() }
         source.setCancelHandler { [self] in sourceCancelled() }
         readSource = source
@@ -87,7 +88,8 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
         guard let base = loop.scratch.baseAddress else { return }
         var total = 0
         while total < Connection.maxReadPerEvent {
-            let n = recv(fd, base, loop.scratch.count, 0)
+            let call = onSocket { recv($0, base, loop.scratch.count, 0) }
+            let n = call.result
             if n > 0 {
                 inbox.append(contentsOf: UnsafeRawBufferPointer(start: base, count: n))
                 total += n
@@ -95,9 +97,9 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
             } else if n == 0 {
                 peerClosed = true
                 break
-            } else if errno == EINTR {
+            } else if call.error == EINTR {
                 continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+            } else if call.error == EAGAIN || call.error == EWOULDBLOCK {
                 break
             } else {
                 close()
@@ -390,15 +392,18 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     private func flush() -> Bool {
         while outboxStart < outbox.count {
             let start = outboxStart
-            let n = outbox.withUnsafeBytes { bytes -> Int in
-                guard let base = bytes.baseAddress else { return 0 }
-                return send(fd, base + start, bytes.count - start, Socket.sendFlags)
+            let call = outbox.withUnsafeBytes { bytes in
+                onSocket { fd in
+                    guard let base = bytes.baseAddress else { return 0 }
+                    return send(fd, base + start, bytes.count - start, Socket.sendFlags)
+                }
             }
+            let n = call.result
             if n > 0 {
                 outboxStart += n
-            } else if n < 0, errno == EINTR {
+            } else if n < 0, call.error == EINTR {
                 continue
-            } else if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            } else if n < 0, call.error == EAGAIN || call.error == EWOULDBLOCK {
                 // The client is not reading; give it the idle timeout to catch up.
                 if phase != .lingering { deadline = monotonicNanoseconds() &+ core.idleTimeout }
                 waitForWritable()
@@ -431,7 +436,7 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     private func startLingering() {
         guard !lingerStarted else { return }
         lingerStarted = true
-        _ = shutdown(fd, Int32(SHUT_WR))
+        _ = onSocket { Int(shutdown($0, Int32(SHUT_WR))) }
         inbox = []
         inboxStart = 0
         deadline = monotonicNanoseconds() &+ min(core.idleTimeout, Connection.lingerTime)
@@ -445,16 +450,17 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     private func discardInput() {
         guard let base = loop.scratch.baseAddress else { return }
         while true {
-            let n = recv(fd, base, loop.scratch.count, 0)
+            let call = onSocket { recv($0, base, loop.scratch.count, 0) }
+            let n = call.result
             if n > 0 {
                 lingerDiscarded += n
                 if lingerDiscarded > Connection.maxLingerDiscard {
                     close()
                     return
                 }
-            } else if n < 0, errno == EINTR {
+            } else if n < 0, call.error == EINTR {
                 continue
-            } else if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            } else if n < 0, call.error == EAGAIN || call.error == EWOULDBLOCK {
                 return
             } else {
                 close()
@@ -492,7 +498,7 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
             }
             return
         }
-        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
+        guard let source = socket.withDescriptor({ DispatchSource.makeWriteSource(fileDescriptor: $0, queue: loop.queue) }) else { return }
         source.setEventHandler { [self] in onWritable() }
         source.setCancelHandler { [self] in sourceCancelled() }
         writeSource = source
@@ -546,7 +552,22 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
     }
 
     private func releaseDescriptor() {
-        Socket.closeDescriptor(fd)
+        socket.close()
         core.releaseConnection()
+    }
+
+    /// What one system call on the socket returned, with the errno it left.
+    private struct SocketCall {
+        var result: Int
+        var error: Int32
+    }
+
+    /// Runs `call` on the socket and reads errno straight after; a closed socket answers
+    /// -1 with EBADF, as the system would.
+    private func onSocket(_ call: (Int32) -> Int) -> SocketCall {
+        socket.withDescriptor { fd in
+            let result = call(fd)
+            return SocketCall(result: result, error: result < 0 ? errno : 0)
+        } ?? SocketCall(result: -1, error: EBADF)
     }
 }

@@ -33,14 +33,14 @@ final class EventLoop: @unchecked Sendable {  // mutable state is only touched o
     deinit { scratch.deallocate() }
 
     /// Takes ownership of an accepted socket.
-    func adopt(_ fd: Int32) {
+    func adopt(_ socket: OwnedDescriptor) {
         queue.async { [self] in
             guard !stopped else {
-                Socket.closeDescriptor(fd)
+                socket.close()
                 core.releaseConnection()
                 return
             }
-            let connection = Connection(fd: fd, loop: self)
+            let connection = Connection(socket: socket, loop: self)
             connections[ObjectIdentifier(connection)] = connection
             connection.start()
         }

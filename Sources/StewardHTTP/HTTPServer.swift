@@ -59,15 +59,12 @@ public final class HTTPServer: Sendable {
 
     /// Binds, starts accepting, and returns the running server.
     public static func start(_ router: Router, configuration: Configuration = Configuration()) throws -> HTTPServer {
-        let fd = try Socket.makeListener(host: configuration.host, port: configuration.port)
-        let port: Int
-        do { port = try Socket.boundPort(fd) } catch {
-            Socket.closeDescriptor(fd)
-            throw error
-        }
+        let socket = try Socket.makeListener(host: configuration.host, port: configuration.port)
+        // A throw closes the socket: its owner goes away.
+        guard let port = try socket.withDescriptor(Socket.boundPort) else { throw SocketError(call: "getsockname", errno: EBADF) }
         let core = ServerCore(configuration: configuration, routes: RouteTable(router))
         let loops = (0..<max(1, configuration.eventLoops)).map { EventLoop(index: $0, core: core) }
-        let listener = Listener(fd: fd, loops: loops, core: core)
+        let listener = Listener(socket: socket, loops: loops, core: core)
         listener.start()
         return HTTPServer(configuration: configuration, port: port, listener: listener, loops: loops, core: core)
     }
@@ -147,8 +144,11 @@ final class ServerCore: @unchecked Sendable {  // mutable state is guarded by `l
 }
 
 /// Accepts connections and deals them out to the loops.
+///
+/// It owns the listening socket; the socket is closed once Dispatch lets go of it (the read
+/// source's cancel handler), and only then.
 final class Listener: @unchecked Sendable {  // mutable state is only touched on `queue`
-    private let fd: Int32
+    private let socket: OwnedDescriptor
     private let loops: [EventLoop]
     private let core: ServerCore
     private let queue = DispatchQueue(label: "steward.http.accept")
@@ -156,17 +156,16 @@ final class Listener: @unchecked Sendable {  // mutable state is only touched on
     private var nextLoop = 0
     private var paused = false
 
-    init(fd: Int32, loops: [EventLoop], core: ServerCore) {
-        self.fd = fd
+    init(socket: OwnedDescriptor, loops: [EventLoop], core: ServerCore) {
+        self.socket = socket
         self.loops = loops
         self.core = core
     }
 
     func start() {
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        guard let source = socket.withDescriptor({ DispatchSource.makeReadSource(fileDescriptor: $0, queue: queue) }) else { return }
         source.setEventHandler { [self] in acceptPending() }
-        let fd = self.fd
-        source.setCancelHandler { Socket.closeDescriptor(fd) }
+        source.setCancelHandler { [socket] in socket.close() }
         self.source = source
         source.resume()
     }
@@ -182,9 +181,13 @@ final class Listener: @unchecked Sendable {  // mutable state is only touched on
 
     private func acceptPending() {
         for _ in 0..<256 {
-            let client = Socket.acceptConnection(fd)
-            if client < 0 {
-                switch errno {
+            guard let accepted = socket.withDescriptor(Socket.acceptConnection) else { return }
+            let client: OwnedDescriptor
+            switch accepted {
+            case .success(let socket):
+                client = socket
+            case .failure(let failure):
+                switch failure.errno {
                 case EINTR, ECONNABORTED: continue
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     // Out of descriptors: stop polling the listener for a moment instead of
@@ -194,7 +197,7 @@ final class Listener: @unchecked Sendable {  // mutable state is only touched on
                 default: return
                 }
             }
-            Socket.configureAccepted(client)
+            _ = client.withDescriptor(Socket.configureAccepted)
             guard core.reserveConnection() else {
                 Socket.refuse(client)
                 continue

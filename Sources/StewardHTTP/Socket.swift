@@ -22,7 +22,7 @@ enum Socket {
     #endif
 
     /// A non-blocking listening socket bound to `host:port` (IPv4 or IPv6 literal).
-    static func makeListener(host: String, port: Int) throws -> Int32 {
+    static func makeListener(host: String, port: Int) throws -> OwnedDescriptor {
         guard (0...65535).contains(port) else { throw SocketError(call: "bind (port \(port) out of range)", errno: EINVAL) }
         var v4 = sockaddr_in()
         var v6 = sockaddr_in6()
@@ -38,8 +38,23 @@ enum Socket {
         } else {
             throw SocketError(call: "bind (host '\(host)' is not an IP address)", errno: EINVAL)
         }
-        let fd = socket(family, streamType, 0)
-        guard fd >= 0 else { throw SocketError(call: "socket", errno: errno) }
+        let number = socket(family, streamType, 0)
+        guard number >= 0 else { throw SocketError(call: "socket", errno: errno) }
+        // Owned from here on: a throw below closes it.
+        let listener = OwnedDescriptor(adopting: number)
+        let outcome = listener.withDescriptor { fd in
+            bindAndListen(fd, family: family, v4: &v4, v6: &v6, host: host, port: port)
+        }
+        switch outcome {
+        case .some(nil): return listener
+        case .some(let failure?): throw failure
+        case .none: throw SocketError(call: "socket", errno: EBADF)
+        }
+    }
+
+    /// Binds `fd`, listens, and makes it non-blocking and close-on-exec; the failure if any.
+    private static func bindAndListen(_ fd: Int32, family: Int32, v4: inout sockaddr_in, v6: inout sockaddr_in6,
+                               host: String, port: Int) -> SocketError? {
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let bound: Int32
@@ -52,19 +67,11 @@ enum Socket {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
         }
-        guard bound == 0 else {
-            let error = SocketError(call: "bind to \(host):\(port)", errno: errno)
-            _ = close(fd)
-            throw error
-        }
-        guard listen(fd, SOMAXCONN) == 0 else {
-            let error = SocketError(call: "listen", errno: errno)
-            _ = close(fd)
-            throw error
-        }
+        guard bound == 0 else { return SocketError(call: "bind to \(host):\(port)", errno: errno) }
+        guard listen(fd, SOMAXCONN) == 0 else { return SocketError(call: "listen", errno: errno) }
         setNonBlocking(fd)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return fd
+        return nil
     }
 
     static func boundPort(_ fd: Int32) throws -> Int {
@@ -100,20 +107,21 @@ enum Socket {
     }
 
     /// Answers a connection over the cap with 503 and closes it, without blocking.
-    static func refuse(_ fd: Int32) {
+    static func refuse(_ client: OwnedDescriptor) {
         let body = "Too many connections.\n"
         let response = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n\(body)".utf8)
-        _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, sendFlags) }
-        _ = shutdown(fd, Int32(SHUT_WR))
-        closeDescriptor(fd)
+        _ = client.withDescriptor { fd in
+            _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, sendFlags) }
+            _ = shutdown(fd, Int32(SHUT_WR))
+        }
+        client.close()
     }
 
-    static func closeDescriptor(_ fd: Int32) {
-        _ = close(fd)
-    }
-
-    static func acceptConnection(_ fd: Int32) -> Int32 {
-        accept(fd, nil, nil)
+    /// The next pending connection on `listener`, owned by the caller, or the errno of `accept`.
+    static func acceptConnection(_ listener: Int32) -> Result<OwnedDescriptor, SocketError> {
+        let client = accept(listener, nil, nil)
+        guard client >= 0 else { return .failure(SocketError(call: "accept", errno: errno)) }
+        return .success(OwnedDescriptor(adopting: client))
     }
 
     #if canImport(Glibc)

@@ -7,21 +7,34 @@ import Glibc
 ///
 /// Foundation's `Process` cannot put a child in a new process group, and killing the group is
 /// what guarantees that a connector's own children (a browser, an ssh session) go with it.
+/// Our ends of the pipes are `OwnedDescriptor`s: whoever reads or writes one closes it through
+/// its owner (or lets it close when this object goes away), never with a raw `close`.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     /// Write end of the child's stdin.
-    public let stdin: Int32
+    public let input: OwnedDescriptor
     /// Read end of the child's stdout.
-    public let stdout: Int32
+    public let output: OwnedDescriptor
     /// Read end of the child's stderr.
-    public let stderr: Int32
+    public let errorOutput: OwnedDescriptor
 
-    private init(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32) {
+    private init(pid: pid_t, input: OwnedDescriptor, output: OwnedDescriptor, errorOutput: OwnedDescriptor) {
         self.pid = pid
-        self.stdin = stdin
-        self.stdout = stdout
-        self.stderr = stderr
+        self.input = input
+        self.output = output
+        self.errorOutput = errorOutput
     }
+
+    /// The raw write end of the child's stdin, for code that closes it itself: reading this
+    /// hands the descriptor over, and `input` no longer closes it.
+    @available(*, deprecated, message: "takes ownership of the raw descriptor; use `input`, which closes it exactly once")
+    public var stdin: Int32 { input.releaseOwnership() }
+    /// The raw read end of the child's stdout; reading this hands it over (see `stdin`).
+    @available(*, deprecated, message: "takes ownership of the raw descriptor; use `output`, which closes it exactly once")
+    public var stdout: Int32 { output.releaseOwnership() }
+    /// The raw read end of the child's stderr; reading this hands it over (see `stdin`).
+    @available(*, deprecated, message: "takes ownership of the raw descriptor; use `errorOutput`, which closes it exactly once")
+    public var stderr: Int32 { errorOutput.releaseOwnership() }
 
     /// Starts `argv[0]` (an absolute path) with exactly `environment`.
     public static func spawn(_ argv: [String], environment: [String: String]
@@ -30,26 +43,12 @@ public final class ChildProcess: Sendable {
         spawnLock.lock()
         defer { spawnLock.unlock() }
 
-        var pipes: [(read: Int32, write: Int32)] = []
-        for _ in 0..<3 {
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else {
-                for p in pipes { close(p.read); close(p.write) }
-                throw SpawnError(message: "pipe() failed: \(String(cString: strerror(errno)))")
-            }
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-            pipes.append((fds[0], fds[1]))
-        }
-        let (inPipe, outPipe, errPipe) = (pipes[0], pipes[1], pipes[2])
+        // Every end is owned from the start: an early throw closes what was opened.
+        let inPipe = try makePipe(), outPipe = try makePipe(), errPipe = try makePipe()
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe.read, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe.write, 2)
-
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -70,17 +69,32 @@ public final class ChildProcess: Sendable {
             for p in cEnv { free(p) }
         }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, cArgs, cEnv)
-        close(inPipe.read)
-        close(outPipe.write)
-        close(errPipe.write)
-        guard rc == 0 else {
-            close(inPipe.write)
-            close(outPipe.read)
-            close(errPipe.read)
-            throw SpawnError(message: "cannot start \(executable): \(String(cString: strerror(rc)))")
+        // The child's ends stay open until posix_spawn has duplicated them onto 0, 1 and 2.
+        let rc = OwnedDescriptor.withDescriptors([inPipe.read, outPipe.write, errPipe.write]) { ends in
+            posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
+            posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, ends[2], 2)
+            return posix_spawn(&pid, executable, &actions, &attributes, cArgs, cEnv)
         }
-        return ChildProcess(pid: pid, stdin: inPipe.write, stdout: outPipe.read, stderr: errPipe.read)
+        inPipe.read.close()
+        outPipe.write.close()
+        errPipe.write.close()
+        guard rc == 0 else {
+            throw SpawnError(message: "cannot start \(executable): \(rc.map { String(cString: strerror($0)) } ?? "a pipe end was closed")")
+        }
+        return ChildProcess(pid: pid, input: inPipe.write, output: outPipe.read, errorOutput: errPipe.read)
+    }
+
+    /// A pipe whose ends are owned and close-on-exec (set under `spawnLock`, so no child
+    /// spawned meanwhile inherits them).
+    private static func makePipe() throws -> (read: OwnedDescriptor, write: OwnedDescriptor) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw SpawnError(message: "pipe() failed: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return (OwnedDescriptor(adopting: fds[0]), OwnedDescriptor(adopting: fds[1]))
     }
 
     /// Sends `signal` to the child's whole process group.

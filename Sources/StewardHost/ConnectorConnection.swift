@@ -58,7 +58,7 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         self.onUnexpectedClose = onUnexpectedClose
         self.writeQueue = DispatchQueue(label: "steward.connector.\(appId).write")
         self.slots = AsyncSemaphore(options.maxInFlight)
-        _ = fcntl(child.stdin, F_SETFL, fcntl(child.stdin, F_GETFL) | O_NONBLOCK)
+        _ = child.input.withDescriptor { fcntl($0, F_SETFL, fcntl($0, F_GETFL) | O_NONBLOCK) }
         startThreads()
     }
 
@@ -160,15 +160,16 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
     /// own, so a connector that stops reading blocks nobody but that writer.
     private func scheduleWriterLocked() {
         guard !writerScheduled, !writeBuffer.isEmpty else { return }
-        let written = writeBuffer.withUnsafeBytes { write(child.stdin, $0.baseAddress, $0.count) }
-        if written == writeBuffer.count {
+        let attempt = writeBuffer.withUnsafeBytes { writeInput($0) }
+        if attempt.written == writeBuffer.count {
             writeBuffer.removeAll(keepingCapacity: true)
             return
         }
-        if written < 0 && errno != EAGAIN && errno != EINTR {
+        if attempt.mustStop {
             writeBuffer.removeAll()  // the connector is gone; the reader will report how
             return
         }
+        let written = attempt.written
         if written > 0 { writeBuffer.removeFirst(written) }
         writerScheduled = true
         writeQueue.async { [self] in drainWrites() }
@@ -188,15 +189,14 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
                 offset = 0
                 if chunk.isEmpty { return }
             }
-            let n = chunk.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return write(child.stdin, base + offset, raw.count - offset)
-            }
-            if n > 0 {
-                offset += n
-            } else if n < 0 && (errno == EAGAIN || errno == EINTR) {
-                var pfd = pollfd(fd: child.stdin, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&pfd, 1, 1000)
+            let attempt = chunk.withUnsafeBytes { writeInput(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            if attempt.written > 0 {
+                offset += attempt.written
+            } else if !attempt.mustStop {
+                _ = child.input.withDescriptor { fd in
+                    var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    return poll(&pfd, 1, 1000)
+                }
             } else {
                 lock.withLock {
                     writeBuffer.removeAll()
@@ -205,6 +205,21 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
                 return
             }
         }
+    }
+
+    /// What one `write` to the connector's stdin did.
+    private struct WriteAttempt {
+        /// Bytes written; 0 or less when none were.
+        var written: Int
+        /// Nothing more can be written: stdin is closed, or the pipe failed (not EAGAIN/EINTR).
+        var mustStop: Bool
+    }
+
+    private func writeInput(_ bytes: UnsafeRawBufferPointer) -> WriteAttempt {
+        child.input.withDescriptor { fd in
+            let n = write(fd, bytes.baseAddress, bytes.count)
+            return WriteAttempt(written: n, mustStop: n < 0 && errno != EAGAIN && errno != EINTR)
+        } ?? WriteAttempt(written: 0, mustStop: true)
     }
 
     // MARK: Reading
@@ -222,7 +237,16 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
     }
 
     private func readStdout() {
-        let reader = LineReader(fd: child.stdout, maxLine: options.maxLineBytes)
+        // This thread is stdout's only reader: it holds the descriptor until end of file, then
+        // closes it.
+        _ = child.output.withDescriptor { readMessages(from: $0) }
+        child.output.close()
+        connectionEnded()
+        readerDone.signal()
+    }
+
+    private func readMessages(from fd: Int32) {
+        let reader = LineReader(fd: fd, maxLine: options.maxLineBytes)
         do {
             while try reader.nextLine({ line in try handleLine(line) }) {
                 if !isAlive { break }
@@ -239,9 +263,6 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         } catch {
             terminate(.protocolViolation("\(error)"))
         }
-        close(child.stdout)
-        connectionEnded()
-        readerDone.signal()
     }
 
     private struct ProtocolViolation: Error { let message: String }
@@ -323,8 +344,15 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         }
     }
 
+    /// This thread is stderr's only reader: it holds the descriptor until end of file, then
+    /// closes it.
     private func readStderr() {
-        let reader = LineReader(fd: child.stderr, maxLine: 1 << 20)
+        _ = child.errorOutput.withDescriptor { readLog(from: $0) }
+        child.errorOutput.close()
+    }
+
+    private func readLog(from fd: Int32) {
+        let reader = LineReader(fd: fd, maxLine: 1 << 20)
         while true {
             do {
                 let more = try reader.nextLine { line in
@@ -341,7 +369,6 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
                 break
             }
         }
-        close(child.stderr)
     }
 
     private func reap() {
@@ -365,6 +392,7 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         var message = "the connector \(status?.description ?? "ended")"
         if !stderrTail.isEmpty { message += "; its last stderr: \(stderrTail.joined(separator: " | "))" }
         terminate(.crashed(message), kill: false)
+        closeInput()
         guard !wasStopping, let reason = closeReason else { return }
         switch reason {
         case .crashed(let m), .protocolViolation(let m), .unavailable(let m): onUnexpectedClose(m)
@@ -399,7 +427,7 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
         if isAlive {
             _ = try? await call(Method.shutdown, params: [:], timeout: grace)
         }
-        writeQueue.async { [child] in close(child.stdin) }
+        closeInput()
         if await waitForExit(grace) == false {
             child.signalGroup(SIGTERM)
             if await waitForExit(grace) == false {
@@ -421,8 +449,15 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
     public func kill() async {
         lock.withLock { stopping = true }
         child.signalGroup(SIGKILL)
+        closeInput()
         _ = await waitForExit(30)
         terminate(.unavailable("the connector was killed"), kill: false)
+    }
+
+    /// Closes the connector's stdin after whatever the writer queue still holds: end of input
+    /// is the protocol's last word. Idempotent (the descriptor's owner closes it once).
+    private func closeInput() {
+        writeQueue.async { [child] in child.input.close() }
     }
 
     private func waitForExit(_ seconds: Double) async -> Bool {

@@ -214,10 +214,7 @@ struct ActionTests {
         }
     }
 
-    // Disabled after one failure in a full parallel run: navigation to this test's own loopback server was
-    // refused after 66 s, pointing at an fd closed twice somewhere among parallel tests (not yet found).
-    @Test("waitFor network idle waits for requests in flight to finish",
-          .disabled("refused its own loopback server once in a parallel run; see the note on issue 7"))
+    @Test("waitFor network idle waits for requests in flight to finish")
     func waitForNetworkIdle() async throws {
         let server = try TestServer { request in
             if request.path == "/slow" { return TestServer.Response(body: "ok", delay: .milliseconds(600)) }
