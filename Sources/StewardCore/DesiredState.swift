@@ -18,8 +18,9 @@ public struct DesiredState: Sendable {
     /// Per person: profile, or nil when they should have nothing anywhere (left, or not in scope).
     let personProfile: [Int32?]
     let tables: [AppTable]
-    /// Per app: people whose exceptions give them their own answer.
-    let personal: [[Int32: AppDesire]]
+    /// Per app: people whose exceptions or review decisions give them their own answer; nil:
+    /// no account there (a review revoked it).
+    let personal: [[Int32: AppDesire?]]
     /// Per app, the entitlement types Steward manages (see `AppSettings.manage`).
     public let managedTypes: [Set<String>]
 
@@ -32,6 +33,7 @@ public struct DesiredState: Sendable {
         public var justifications: [[Justification]]
 
         public func contains(_ entitlement: Int32) -> Bool { binarySearch(entitlements, entitlement) }
+
     }
 
     /// Entitlement index with the rules granting it, named for people reading.
@@ -47,7 +49,7 @@ public struct DesiredState: Sendable {
     }
 
     public init(config: GovernanceConfig, directory: PersonDirectory, inventories: [AppInventory], today: CalendarDay,
-                extraExceptions: [AccessException] = []) {
+                extraExceptions: [AccessException] = [], reviewDecisions: [ReviewDecisionOverride] = []) {
         var inventoryById: [String: AppInventory] = [:]
         for inventory in inventories { inventoryById[inventory.appId] = inventory }
         var compiler = RuleCompiler(config: config, inventories: config.apps.map { inventoryById[$0.id] })
@@ -85,7 +87,7 @@ public struct DesiredState: Sendable {
         }
 
         // Exceptions: the person's policy grants in that app plus the exception, resolved together.
-        var personal = [[Int32: AppDesire]](repeating: [:], count: appCount)
+        var personal = [[Int32: AppDesire?]](repeating: [:], count: appCount)
         let appPosition = Dictionary(uniqueKeysWithValues: config.apps.enumerated().map { ($1.id, $0) })
         var exceptionGrants: [PersonApp: [CompiledGrant]] = [:]
         for exception in config.exceptions + extraExceptions {
@@ -111,6 +113,21 @@ public struct DesiredState: Sendable {
                 profileGrants[Int(profile)].map { compiler.grants[$0] }.filter { $0.app == key.app }
             } ?? []
             personal[key.app][key.person] = compiler.resolve(base + extra, app: key.app)
+        }
+
+        // Review decisions: applied to whatever the rules gave the person, kept until reviewed again.
+        var decisions: [PersonApp: [ReviewDecisionOverride]] = [:]
+        for d in reviewDecisions {
+            guard let app = appPosition[d.app], let p = directory.index(of: d.personId), !directory.standings[p].hasLeft else { continue }
+            decisions[PersonApp(person: Int32(p), app: app), default: []].append(d)
+        }
+        for (key, overrides) in decisions {
+            let current = personal[key.app][key.person].flatMap { $0 }
+                ?? profiles.ofPerson[Int(key.person)].flatMap { tables[key.app].byProfile[Int($0)] }.map { tables[key.app].desires[Int($0)] }
+                ?? DesiredState.AppDesire(accountJustifications: [], entitlements: [], justifications: [])
+            let inventory = compiler.inventories[key.app]
+            let desire = current.applying(overrides, inventory: inventory)
+            personal[key.app][key.person] = .some(desire.flatMap { $0.accountJustifications.isEmpty && $0.entitlements.isEmpty ? nil : $0 })
         }
 
         self.appIds = config.apps.map(\.id)
@@ -152,6 +169,10 @@ public struct DesiredState: Sendable {
         let byProfile = tables[app].byProfile
         var personDesire = personProfile.map { profile in profile.flatMap { byProfile[Int($0)] } }
         for (p, own) in personal[app].sorted(by: { $0.key < $1.key }) {
+            guard let own else {
+                personDesire[Int(p)] = nil
+                continue
+            }
             personDesire[Int(p)] = Int32(desires.count)
             desires.append(own)
         }

@@ -17,8 +17,10 @@ public struct PlanRequest: Sendable {
     /// The rules the last plan was computed with; when they differ, changes they explain are
     /// `policyChange` rather than `drift`.
     public var previousConfig: GovernanceConfig?
-    /// Approved grants from outside the config file (access requests, review decisions).
+    /// Approved grants from outside the config file (access requests).
     public var extraExceptions: [AccessException]
+    /// Review decisions the desired state follows (kept without a rule; revoked despite one).
+    public var reviewDecisions: [ReviewDecisionOverride] = []
     /// Plan only these apps (`--app`); nil plans all.
     public var onlyApps: Set<String>?
     public var now: Date
@@ -61,14 +63,14 @@ public enum Planner {
         // The desired state and the correlation index only need the directory: build them side by side.
         let (desired, index) = concurrently({
             DesiredState(config: config, directory: directory, inventories: request.inventories, today: today,
-                         extraExceptions: request.extraExceptions)
+                         extraExceptions: request.extraExceptions, reviewDecisions: request.reviewDecisions)
         }, {
             CorrelationIndex(directory: directory)
         })
         var previousDesired: DesiredState?
         if let previous = request.previousConfig, previous != config {
             previousDesired = DesiredState(config: previous, directory: directory, inventories: request.inventories, today: today,
-                                           extraExceptions: request.extraExceptions)
+                                           extraExceptions: request.extraExceptions, reviewDecisions: request.reviewDecisions)
         }
         let context = PlanContext(directory: directory, desired: desired, previousDesired: previousDesired,
                                   previousAppPosition: Dictionary(uniqueKeysWithValues: (request.previousConfig?.apps ?? []).enumerated().map { ($1.id, $0) }),

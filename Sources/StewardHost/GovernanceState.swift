@@ -75,6 +75,8 @@ public struct GovernanceState: Sendable {
     public var openCampaigns: Set<String> = []
     /// Campaigns launched per review definition, so the next one is numbered without a scan.
     public var launches: [String: Int] = [:]
+    /// The latest review outcome per person, app and access, which plans follow.
+    public var reviewDecisions: [String: ReviewDecisionOverride] = [:]
     /// Day of each person's latest move, for micro-certifications of access a mover kept.
     public var movedOn: [String: String] = [:]
     public var apps: [String: AppState] = [:]
@@ -191,6 +193,8 @@ public struct GovernanceState: Sendable {
             if let definition = d["definition"]["id"].stringValue { launches[definition, default: 0] += 1 }
         case EventType.reviewClosed:
             if let id = d["campaign"].stringValue { openCampaigns.remove(id) }
+        case EventType.reviewOutcome:
+            if let o = ReviewDecisionOverride(outcome: d) { reviewDecisions[o.key] = o }
         case EventType.applyFinished:
             peopleAtLastApply = people
             lastApplyTime = d["asOf"].stringValue ?? e.time.description

@@ -8,7 +8,7 @@ import StewardProtocol
 /// from the events, which stay the source of truth.
 extension GovernanceState {
     static let snapshotName = "governance-state"
-    static let snapshotVersion = 2
+    static let snapshotVersion = 3
     /// Fold at least this many events before saving a new snapshot.
     static let snapshotEvery = 5_000
 
@@ -57,6 +57,7 @@ extension GovernanceState {
         o.set("openCampaigns", .array(openCampaigns.sorted().map(JSONValue.string)))
         o.set("movedOn", movedOn.json)
         o.set("launches", .object(launches.mapValues { .int($0) }))
+        o.set("reviewDecisions", .array(reviewDecisions.keys.sorted().compactMap { reviewDecisions[$0]?.outcomeJSON }))
         if let a = lastApply {
             o.set("lastApply", ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied),
                                 "failed": .int(a.failed), "skipped": .int(a.skipped), "verified": .int(a.verified),
@@ -91,6 +92,9 @@ extension GovernanceState {
         openCampaigns = Set((s["openCampaigns"].arrayValue ?? []).compactMap(\.stringValue))
         movedOn = (s["movedOn"].objectValue ?? [:]).compactMapValues(\.stringValue)
         launches = (s["launches"].objectValue ?? [:]).compactMapValues(\.intValue)
+        for v in s["reviewDecisions"].arrayValue ?? [] {
+            if let o = ReviewDecisionOverride(outcome: v) { reviewDecisions[o.key] = o }
+        }
         let a = s["lastApply"]
         if let time = a["time"].stringValue {
             lastApply = ApplyRecord(time: time, applied: a["applied"].intValue ?? 0, alreadyApplied: a["alreadyApplied"].intValue ?? 0,

@@ -30,7 +30,7 @@ public struct PlanEngine: Sendable {
         let lifecycle = LifecycleChanges.between(baseline, HRSnapshot(people: Array(state.people.values), takenAt: now))
         var previousConfig: GovernanceConfig?
         if let doc = state.configAtLastApply { previousConfig = try? GovernanceConfig(json: doc) }
-        let request = PlanRequest(
+        var request = PlanRequest(
             config: workspace.config.governance,
             people: state.people.values.sorted { $0.id < $1.id },
             inventories: workspace.config.apps.compactMap { state.inventory(app: $0.id) },
@@ -41,6 +41,7 @@ public struct PlanEngine: Sendable {
             previousConfig: previousConfig,
             onlyApps: apps,
             allowMassDeprovision: allowMassDeprovision)
+        request.reviewDecisions = state.reviewDecisions.keys.sorted().compactMap { state.reviewDecisions[$0] }
         var result = Planner.makePlan(request)
         result.plan.journalHead = head
         if record {

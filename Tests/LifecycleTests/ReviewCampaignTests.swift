@@ -250,4 +250,28 @@ struct ReviewCampaignTests {
         // Nothing new: nothing opened again.
         #expect(try JSONParser.parse(try folder.steward(["sync", "--json"]).out)["microCertifications"].arrayValue?.isEmpty == true)
     }
+
+    /// A review's decisions stand until the next review: kept access no rule grants is no
+    /// longer revoked by plans, and revoked access a policy grants is not given back.
+    @Test func plansFollowReviewDecisions() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        // Before the review the plan would revoke Cy's ops (no rule grants it).
+        let before = try JSONParser.parse(try folder.steward(["plan", "--json"]).out)["actions"].arrayValue ?? []
+        #expect(before.contains { $0["op"] == "revoke" && $0["entitlement"]["id"] == "ops" && $0["person"] == "E3" }, "\(before)")
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        let all = try items(folder, "eng-1")
+        let ops = try #require(all.first { $0["access"] == "group:ops" }?["id"].stringValue)
+        let annEng = try #require(all.first { $0["person"] == "E1" }?["id"].stringValue)
+        #expect(try folder.steward(["review", "decide", "eng-1", ops, "keep", "--comment", "Cy runs the ops rota", "--as", "ann@example.com"]).code == 0)
+        #expect(try folder.steward(["review", "decide", "eng-1", annEng, "revoke", "--as", "mia@example.com"]).code == 0)
+        let close = try folder.steward(["review", "close", "eng-1"])
+        #expect(close.code == 0, "\(close.out)\(close.err)")
+        #expect(try folder.groups(of: "a1") == [], "Ann's eng was revoked")
+        #expect(try folder.steward(["sync"]).code == 0)
+        let after = try JSONParser.parse(try folder.steward(["plan", "--json"]).out)["actions"].arrayValue ?? []
+        #expect(after.isEmpty, "the plan neither revokes the kept ops nor gives Ann's eng back: \(after)")
+        let cy = try folder.steward(["person", "show", "E3"])
+        #expect(cy.out.contains("group:ops  ← review eng-1"), "\(cy.out)")
+    }
 }

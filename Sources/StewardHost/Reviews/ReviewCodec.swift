@@ -181,3 +181,32 @@ extension Date {
         self = t.date
     }
 }
+
+extension ReviewDecisionOverride {
+    /// From a `review.outcome` event's data: kept items stay, revoked ones stay revoked (also
+    /// when remediation failed: the plan keeps trying); expired ones decide nothing.
+    init?(outcome d: JSONValue) {
+        guard let person = d["person"].stringValue, let app = d["app"].stringValue, let campaign = d["campaign"].stringValue else { return nil }
+        let verdict: Recommendation.Verdict
+        switch d["status"].stringValue {
+        case "kept": verdict = .keep
+        case "revoked-verified", "revoke-failed": verdict = .revoke
+        default: return nil
+        }
+        let e = d["entitlement"]
+        let entitlement = e["type"].stringValue.flatMap { type in
+            e["id"].stringValue.map { EntitlementRef(type: type, id: $0, name: e["name"].stringValue ?? $0) }
+        }
+        self.init(personId: person, app: app, entitlement: entitlement, verdict: verdict, campaign: campaign)
+    }
+
+    /// The same shape, for the state snapshot.
+    var outcomeJSON: JSONValue {
+        var o: [String: JSONValue] = ["person": .string(personId), "app": .string(app), "campaign": .string(campaign),
+                                      "status": .string(verdict == .keep ? "kept" : "revoked-verified")]
+        if let e = entitlement { o["entitlement"] = ["type": .string(e.type), "id": .string(e.id), "name": .string(e.name)] }
+        return .object(o)
+    }
+
+    var key: String { "\(personId)\u{1}\(app)\u{1}\(entitlement?.type ?? "")\u{1}\(entitlement?.id ?? "")" }
+}
