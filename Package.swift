@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
         .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
+        .target(name: "StewardReports", dependencies: ["StewardJSON", "DevTools"]),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
 
         // Executables.
@@ -45,6 +46,7 @@ let package = Package(
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
         .executableTarget(name: "SandboxBench", dependencies: ["StewardHTTP", "StewardJSON"], path: "Benchmarks/SandboxBench"),
+        .executableTarget(name: "ReportBench", dependencies: ["StewardReports", "StewardJSON"], path: "Benchmarks/ReportBench"),
 
         // A child process for the journal's crash tests: appends and prints what was acknowledged.
         .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
         .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
+        .testTarget(name: "StewardReportsTests", dependencies: ["StewardReports", "StewardJSON", "StewardJournal"]),
         .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON"]),
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),
