@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
         .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
+        .target(name: "StewardReports", dependencies: ["StewardJSON", "DevTools"]),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
 
         // Executables.
@@ -49,6 +50,7 @@ let package = Package(
         .executableTarget(name: "ReviewBench", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"],
                           path: "Benchmarks/ReviewBench"),
         .executableTarget(name: "SandboxBench", dependencies: ["StewardHTTP", "StewardJSON"], path: "Benchmarks/SandboxBench"),
+        .executableTarget(name: "ReportBench", dependencies: ["StewardReports", "StewardJSON"], path: "Benchmarks/ReportBench"),
 
         // A child process for the journal's crash tests: appends and prints what was acknowledged.
         .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
         .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
+        .testTarget(name: "StewardReportsTests", dependencies: ["StewardReports", "StewardJSON", "StewardJournal"]),
         .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON"]),
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),

@@ -133,11 +133,14 @@ public final class Page: Sendable {
 
     /// The page printed to PDF, backgrounds included.
     public func pdf(landscape: Bool = false) async throws -> Data {
-        let reply = try await session.send("Page.printToPDF", [
-            "landscape": .bool(landscape),
-            "printBackground": true,
-            "preferCSSPageSize": true,
-        ], timeout: commandTimeout)
+        var options = PDFOptions()
+        options.landscape = landscape
+        return try await pdf(options)
+    }
+
+    /// The page printed to PDF with the paper, margins and footer of `options`.
+    public func pdf(_ options: PDFOptions) async throws -> Data {
+        let reply = try await session.send("Page.printToPDF", options.parameters, timeout: options.timeout ?? commandTimeout)
         return try Self.decodeBase64(reply["data"], method: "Page.printToPDF")
     }
 

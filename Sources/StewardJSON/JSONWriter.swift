@@ -16,10 +16,15 @@ public enum JSONWriter {
 
     /// Human-readable JSON with two-space indentation and sorted keys, for files people edit.
     public static func pretty(_ value: JSONValue) -> String {
+        String(decoding: prettyBytes(value), as: UTF8.self)
+    }
+
+    /// `pretty` as UTF-8, ending in a newline, for large documents written straight to a file.
+    public static func prettyBytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         writePretty(value, into: &out, indent: 0)
         out.append(0x0A)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     public static func write(_ value: JSONValue, into out: inout [UInt8], sortedKeys: Bool = false) {
