@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
 
         // Executables.
-        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardCore"]),
+        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardCore", "StewardReports"]),
         .executableTarget(name: "steward-connector-file", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),
         .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"],
+        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardJSON"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON"],
                     exclude: ["Fixtures"]),

@@ -2,6 +2,7 @@ import Foundation
 import StewardHost
 import StewardJournal
 import StewardProtocol
+import StewardReports
 
 // steward report review ID: the auditor's evidence for a campaign.
 
@@ -26,7 +27,7 @@ let reportCommand = Command(
                 let id = try inv.positional(0, "ID (a campaign)")
                 guard let out = inv.value("--out") else { throw UsageError("--out FILE is required") }
                 let format = inv.value("--format") ?? "json"
-                guard let kind = ReportFormat(rawValue: format) else { throw UsageError("--format: expected html, csv, json or pdf, got \(format)") }
+                guard let kind = ReviewReportFormat(rawValue: format) else { throw UsageError("--format: expected html, csv, json or pdf, got \(format)") }
                 return try await withWorkspace(inv, actor: "steward report review") { ws in
                     let report: JSONValue
                     do {
@@ -35,7 +36,7 @@ let reportCommand = Command(
                         printError(refusal.description)
                         return ExitCode.usage
                     }
-                    let bytes = try await render(report, as: kind)
+                    let bytes = try await renderReport(report, as: kind)
                     try writeAtomically(bytes, to: out)
                     if inv.json {
                         printJSON(["out": .string(out), "format": .string(format), "bytes": .int(bytes.count), "items": report["summary"]["items"]])
@@ -46,15 +47,3 @@ let reportCommand = Command(
                 }
             }),
     ])
-
-enum ReportFormat: String {
-    case html, csv, json, pdf
-}
-
-/// The report in `format`.
-func render(_ report: JSONValue, as format: ReportFormat) async throws -> [UInt8] {
-    switch format {
-    case .json: return Array(JSONWriter.pretty(report).utf8)
-    case .html, .csv, .pdf: throw UsageError("--format \(format.rawValue) is not available in this build yet; use json")
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import StewardJSON
 import StewardJournal
 import StewardProtocol
 import Testing
@@ -188,6 +189,17 @@ struct ReviewCampaignTests {
         #expect(report.code == 0, "\(report.err)")
         let doc = try JSONParser.parse(try Data(contentsOf: folder.dir.appendingPathComponent("report.json")))
         #expect(doc["format"] == "steward-review-report/1")
+        let schemaFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schemas/review-report.schema.json")
+        let schema = try JSONSchema(try JSONParser.parse(try Data(contentsOf: schemaFile)))
+        let problems = schema.problems(doc)
+        #expect(problems.isEmpty, "the report does not follow its schema: \(problems.prefix(5).map { "\($0.path): \($0.message)" })")
+        // Every format renders from the same report.
+        for format in ["html", "csv"] {
+            let r = try folder.steward(["report", "review", "eng-1", "--format", format, "--out", "report.\(format)"])
+            #expect(r.code == 0, "\(format): \(r.err)")
+        }
+        let html = try String(contentsOf: folder.dir.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("needed for on-call") && !html.contains("<script src"))
         #expect(doc["summary"]["items"] == 4 && doc["summary"]["decided"] == 4)
         let proofs = doc["proofs"].arrayValue ?? []
         #expect(proofs.count == 4)

@@ -15,19 +15,19 @@ extension ReviewDefinition {
         o.set("stages", .array(stages.map { s in
             var b = JSONObjectBuilder()
             b.set("reviewer", s.reviewer.description)
-            b.set("fallback", s.fallback?.description)
-            b.set("days", s.days)
+            b.set("fallback", s.fallback.map { .string($0.description) } ?? JSONValue.null)
+            b.set("days", s.days.map { .int($0) } ?? JSONValue.null)
             return b.value
         }))
-        o.set("fallback", fallback?.description)
+        o.set("fallback", fallback.map { .string($0.description) } ?? JSONValue.null)
         o.set("days", days)
         o.set("reminders", ["before": .array(reminders.before.map { .int($0) }), "overdueEvery": reminders.overdueEvery.map { .int($0) } ?? .null])
-        o.set("escalateAfterDaysOverdue", escalateAfterDaysOverdue)
+        o.set("escalateAfterDaysOverdue", escalateAfterDaysOverdue.map { .int($0) } ?? JSONValue.null)
         o.set("defaultDecision", defaultDecision.rawValue)
         o.set("recommend", ["inactiveDays": .int(recommend.inactiveDays), "peerPercent": .double(recommend.peerPercent)])
         o.set("remediate", remediate.rawValue)
         o.set("maxSyncAgeHours", .double(maxSyncAgeHours))
-        o.set("every", every)
+        o.set("every", every.map(JSONValue.string) ?? JSONValue.null)
         if let trigger { o.set("trigger", ["event": .string(trigger.name), "days": trigger.days.map(JSONValue.int) ?? .null]) }
         return o.value
     }
@@ -55,10 +55,10 @@ extension ReviewDefinition {
 extension ReviewScope {
     var json: JSONValue {
         var o = JSONObjectBuilder()
-        o.set("apps", apps.map { .array($0.map(JSONValue.string)) })
+        o.set("apps", apps.map { .array($0.map(JSONValue.string)) } ?? JSONValue.null)
         o.set("entitlements", .array(entitlements.map { .string($0.description) }))
         o.set("privileged", privilegedOnly)
-        o.set("people", people.map(\.json))
+        o.set("people", people.map(\.json) ?? JSONValue.null)
         o.set("include", .array(include.map(\.rawValue).sorted().map(JSONValue.string)))
         return o.value
     }
