@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
-        .executableTarget(name: "ReviewBench", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"],
+        .executableTarget(name: "ReviewBench", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardReports"],
                           path: "Benchmarks/ReviewBench"),
         .executableTarget(name: "SandboxBench", dependencies: ["StewardHTTP", "StewardJSON"], path: "Benchmarks/SandboxBench"),
         .executableTarget(name: "ReportBench", dependencies: ["StewardReports", "StewardJSON"], path: "Benchmarks/ReportBench"),

@@ -40,7 +40,8 @@ public struct ReviewBook: Sendable {
             populations[id] = d["population"]
             return
         }
-        guard var campaign = campaigns[id] else { return }
+        // Taken out while it changes, so its arrays are not copied on every event.
+        guard var campaign = campaigns.removeValue(forKey: id) else { return }
         defer { campaigns[id] = campaign }
         let at = e.time.date
         func positions() -> [Int] {
