@@ -292,7 +292,7 @@ final class Connection: @unchecked Sendable {  // all state is only touched on `
             phase = .handling
             deadline = 0
             updateReadInterest()
-            Task { [self] in
+            Task(executorPreference: core.handlerExecutor) { [self] in
                 let response: HTTPResponse
                 do { response = try await body(request) } catch { response = Connection.response(for: error) }
                 loop.queue.async { [self] in finishAsync(response, to: head) }

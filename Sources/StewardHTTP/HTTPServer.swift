@@ -92,6 +92,8 @@ public final class HTTPServer: Sendable {
 final class ServerCore: @unchecked Sendable {  // mutable state is guarded by `lock`
     let configuration: HTTPServer.Configuration
     let routes: RouteTable
+    /// Where `async` handlers run; see `HandlerExecutor`.
+    let handlerExecutor = HandlerExecutor()
     let headerTimeout: UInt64
     let bodyTimeout: UInt64
     let idleTimeout: UInt64

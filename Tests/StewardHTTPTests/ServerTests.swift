@@ -59,6 +59,20 @@ import Testing
         #expect(server.openConnections == 1)
     }
 
+    /// A host that blocks every thread of Swift's cooperative pool must not stall the
+    /// server's `async` handlers: they run on threads of their own.
+    @Test func asyncHandlersAnswerWhileTheCooperativePoolIsBlocked() throws {
+        try withServer { server throws in
+            let release = BlockingGate()
+            let blockers = ProcessInfo.processInfo.activeProcessorCount
+            for _ in 0..<blockers { Task.detached { release.waitBlocking() } }
+            defer { release.open() }
+            let client = try RawClient(port: server.port, timeout: 10)
+            client.send(get("/slow"))
+            #expect(try client.readResponse().text == "slow")
+        }
+    }
+
     @Test func readsContentLengthBodies() throws {
         try withServer { server throws in
             let client = try RawClient(port: server.port)
@@ -178,5 +192,24 @@ import Testing
         #expect(client.readUntilEnd().end == .closed)
         #expect(server.openConnections == 0)
         server.shutdown()
+    }
+}
+
+/// A gate that blocks its waiters' threads (not just their tasks) until it opens.
+private final class BlockingGate: Sendable {
+    private let condition = NSCondition()
+    nonisolated(unsafe) private var isOpen = false  // guarded by `condition`
+
+    func waitBlocking() {
+        condition.lock()
+        while !isOpen { condition.wait() }
+        condition.unlock()
+    }
+
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
