@@ -25,9 +25,11 @@ let package = Package(
         .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
+        // `steward demo` and the sandbox launcher: for the CLI, benchmarks and tests, never the core.
+        .target(name: "StewardDemo", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"]),
 
         // Executables.
-        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardCore"]),
+        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardDemo", "StewardProtocol", "StewardJournal", "StewardCore"]),
         .executableTarget(name: "steward-connector-file", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),
@@ -40,7 +42,7 @@ let package = Package(
         // Benchmarks: `swift run -c release <Name>`.
         .executableTarget(name: "ProtocolBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ProtocolBench"),
         .executableTarget(name: "JournalBench", dependencies: ["StewardJournal"], path: "Benchmarks/JournalBench"),
-        .executableTarget(name: "LifecycleBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/LifecycleBench"),
+        .executableTarget(name: "LifecycleBench", dependencies: ["StewardDemo", "StewardHost", "StewardProtocol"], path: "Benchmarks/LifecycleBench"),
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
@@ -63,7 +65,7 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),
         .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"]),
+        .testTarget(name: "LifecycleTests", dependencies: ["StewardDemo", "StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"]),
         .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON"],
                     exclude: ["Fixtures"]),
     ],

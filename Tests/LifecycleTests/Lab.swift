@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StewardDemo
 import StewardHost
 import StewardJournal
 import StewardProtocol

@@ -1,4 +1,5 @@
 import Foundation
+import StewardHost
 import StewardProtocol
 
 /// A running `steward-sandbox`: the stand-in apps the demo and the end-to-end tests use.

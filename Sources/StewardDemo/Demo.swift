@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import StewardCore
+import StewardHost
 import StewardJournal
 import StewardProtocol
 
@@ -84,7 +85,8 @@ public struct Demo: Sendable {
         let events = ws.journal.size
         _ = try? ws.journal.checkpoint()
         await ws.close()
-        let key = try? CheckpointKey.resolve(absoluteReference("file:checkpoint.key", base: directory), stateDirectory: ws.config.stateDirectory)
+        // The key the workspace opened the journal with: the config's `file:checkpoint.key`.
+        let key = ws.journal.options.checkpointKey
         let report = JournalVerifier.verify(directory: ws.config.stateDirectory.appendingPathComponent("journal"), key: key)
         say("\n== Journal: \(events) events, \(report.checkpointsChecked) signed checkpoints; verify: \(report.intact ? "intact" : "NOT INTACT at seq \(report.divergence?.seq ?? 0): \(report.divergence.map { "\($0.kind.rawValue)" } ?? "")")")
         await keepSandbox(sandbox)
