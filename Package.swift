@@ -51,22 +51,26 @@ let package = Package(
         // A child process for the journal's crash tests: appends and prints what was acknowledged.
         .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
 
-        // Tests.
+        // Tests, and what the end-to-end ones share: temporary folders, the built products, the
+        // sandbox, a steward folder, a stub HTTP server.
+        .target(name: "StewardTestSupport",
+                dependencies: ["StewardDemo", "StewardHost", "StewardHTTP", "StewardJournal", "StewardProtocol", "StewardJSON"],
+                path: "Tests/StewardTestSupport"),
         .testTarget(name: "StewardJSONTests", dependencies: ["StewardJSON"]),
         .testTarget(name: "StewardProtocolTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ConnectorKitTests", dependencies: ["ConnectorKit", "StewardProtocol"]),
-        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal"],
+        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"], resources: [.copy("TestData")]),
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
-        .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
-        .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON"]),
+        .testTarget(name: "DevToolsTests", dependencies: ["DevTools", "StewardHTTP", "StewardTestSupport"]),
+        .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON", "StewardTestSupport"]),
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
-        .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),
-        .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["StewardDemo", "StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"]),
-        .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON"],
+        .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardTestSupport"]),
+        .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON", "StewardTestSupport"]),
+        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardTestSupport"]),
+        .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON", "StewardTestSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

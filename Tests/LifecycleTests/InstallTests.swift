@@ -1,5 +1,6 @@
 import Foundation
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// `steward install` makes a working Steward outside the checkout: from an unrelated directory,
@@ -7,10 +8,10 @@ import Testing
 @Suite("Install", .serialized)
 struct InstallTests {
     @Test func anInstalledStewardRunsTheDemoFromAnywhere() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("steward-install-\(UUID().uuidString)")
-        let prefix = root.appendingPathComponent("prefix"), elsewhere = root.appendingPathComponent("elsewhere")
+        let root = try TemporaryDirectory(prefix: "steward-install")
+        defer { root.remove() }
+        let prefix = root.file("prefix"), elsewhere = root.file("elsewhere")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
 
         let install = try run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path], in: elsewhere)
         #expect(install.code == 0, "\(install.out)\n\(install.err)")
@@ -41,33 +42,20 @@ struct InstallTests {
 
     /// A binary alone, without its plugins, stops the demo at once and says how to fix it.
     @Test func theDemoStopsAtOnceWhenPluginsAreMissing() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("steward-lone-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("bin"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let lone = root.appendingPathComponent("bin/steward")
+        let root = try TemporaryDirectory(prefix: "steward-lone")
+        defer { root.remove() }
+        try FileManager.default.createDirectory(at: root.file("bin"), withIntermediateDirectories: true)
+        let lone = root.file("bin/steward")
         try FileManager.default.copyItem(atPath: StewardFolder.stewardPath, toPath: lone.path)
-        let demo = try run(lone.path, ["demo", "--dir", root.appendingPathComponent("demo").path], in: root)
+        let demo = try run(lone.path, ["demo", "--dir", root.file("demo").path], in: root.url)
         #expect(demo.code == 1)
         #expect(demo.err.contains("the demo needs the file, scim, rest, browser plugins, not found in"), "\(demo.err)")
         #expect(demo.err.contains("steward install"))
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("demo").path), "nothing was written")
+        #expect(!FileManager.default.fileExists(atPath: root.file("demo").path), "nothing was written")
     }
 
-    private func run(_ program: String, _ args: [String], in dir: URL) throws -> StewardFolder.Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env["STEWARD_PLUGIN_PATH"] = nil
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return StewardFolder.Run(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    /// Runs `program` in `dir` without STEWARD_PLUGIN_PATH, so only an installation's own plugins count.
+    private func run(_ program: String, _ args: [String], in dir: URL) throws -> ProgramRun {
+        try ProgramRun(program, args, in: dir, environment: ["STEWARD_PLUGIN_PATH": nil])
     }
 }

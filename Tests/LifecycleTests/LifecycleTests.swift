@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// Joiner, mover, leaver end to end: the `steward` binary, the file and SCIM connectors, and the
@@ -237,29 +238,15 @@ struct LifecycleTests {
     }
 
     @Test func demoRunsAndLeavesAWorkingFolder() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-demo-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
-        p.arguments = ["demo", "--dir", dir.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.standardError
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text.suffix(2000))")
-        #expect(text.contains("verified intact"))
-        let status = Process()
-        status.executableURL = URL(fileURLWithPath: Lab.stewardPath)
-        status.arguments = ["status", "--json"]
-        status.currentDirectoryURL = dir
-        let sout = Pipe()
-        status.standardOutput = sout
-        try status.run()
-        let doc = try JSONParser.parse(sout.fileHandleForReading.readDataToEndOfFile())
-        status.waitUntilExit()
-        #expect(status.terminationStatus == 0)
+        let parent = try TemporaryDirectory(prefix: "steward-demo")
+        defer { parent.remove() }
+        let dir = parent.file("demo")
+        let demo = try ProgramRun(Lab.stewardPath, ["demo", "--dir", dir.path])
+        #expect(demo.code == 0, "\(demo.out.suffix(2000))\n\(demo.err.suffix(2000))")
+        #expect(demo.out.contains("verified intact"))
+        let status = try Lab.steward(["status", "--json"], in: dir)
+        let doc = try JSONParser.parse(status.out)
+        #expect(status.code == 0)
         #expect((doc["people"]["active"].intValue ?? 0) > 190)
     }
 }
