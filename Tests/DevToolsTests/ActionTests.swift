@@ -1,6 +1,8 @@
 import DevTools
 import Foundation
+import StewardHTTP
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite("Page actions")
@@ -219,8 +221,11 @@ struct ActionTests {
     @Test("waitFor network idle waits for requests in flight to finish",
           .disabled("refused its own loopback server once in a parallel run; see the note on issue 7"))
     func waitForNetworkIdle() async throws {
-        let server = try TestServer { request in
-            if request.path == "/slow" { return TestServer.Response(body: "ok", delay: .milliseconds(600)) }
+        let server = try StubServer { request in
+            if request.path == "/slow" {
+                try? await Task.sleep(for: .milliseconds(600))
+                return .html("ok")
+            }
             return .html("<p>page</p>")
         }
         defer { server.stop() }
