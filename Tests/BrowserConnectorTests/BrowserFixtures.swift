@@ -1,33 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
 import StewardHost
 import StewardJSON
 import StewardProtocol
-import Testing
+import StewardTestSupport
 
-/// Paths of the built executables and of the repository.
-enum Products {
-    static var directory: URL {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent()
-    }
-
-    static func executable(_ name: String) throws -> String {
-        let path = directory.appendingPathComponent(name).path
-        try #require(FileManager.default.isExecutableFile(atPath: path), "\(name) was not built next to the tests (\(path))")
-        return path
-    }
-
-    /// The repository root (this file is Tests/BrowserConnectorTests/Support.swift).
-    static var repoRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
+extension Products {
+    /// The shipped recipe for the sandbox's legacy app.
     static var legacyRecipe: String { repoRoot.appendingPathComponent("plugins/browser/recipes/legacy.json").path }
 }
 
@@ -50,65 +31,19 @@ enum Chromium {
     }
 }
 
-/// A fresh temporary directory, removed by `cleanup()`.
-struct TempDir {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("steward-browser-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    var path: String { url.path }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = url.appendingPathComponent(name)
-        try Data(text.utf8).write(to: file)
-        return file.path
-    }
-
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// A `steward-sandbox --legacy` child, read until its ready line, stopped by `stop()`.
-final class LegacySandbox: @unchecked Sendable {  // immutable after init; `process` is only stopped once
-    let process: Process
+/// The sandbox's legacy admin app (`steward-sandbox --legacy`), as the browser tests use it.
+struct LegacySandbox: Sendable {
+    let sandbox: TestSandbox
     let baseURL: String
-    let token: String
-    private let input = Pipe()
 
     init(_ arguments: [String] = []) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Products.executable("steward-sandbox"))
-        process.arguments = ["--legacy", "--exit-with-stdin"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        process.standardError = FileHandle.standardError
-        try process.run()
-        self.process = process
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = output.fileHandleForReading.readData(ofLength: 1)
-            if chunk.isEmpty || chunk.first == 0x0A { break }
-            bytes.append(contentsOf: chunk)
-        }
-        let line = String(decoding: bytes, as: UTF8.self)
-        let ready = try JSONParser.parse(line)
-        guard let url = ready["apps"]["legacy"].stringValue, let token = ready["token"].stringValue else {
-            process.terminate()
-            throw Failure("unexpected ready line: \(line)")
-        }
-        baseURL = url
-        self.token = token
+        sandbox = try TestSandbox(["--legacy"] + arguments)
+        baseURL = try sandbox.url(of: "legacy")
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
+    var token: String { sandbox.token }
+
+    func stop() { sandbox.stop() }
 
     /// Connector settings for this sandbox with the shipped recipe (or `recipe`).
     func settings(recipe: String = Products.legacyRecipe, extra: [String: JSONValue] = [:]) -> JSONValue {
@@ -121,15 +56,7 @@ final class LegacySandbox: @unchecked Sendable {  // immutable after init; `proc
 
     @discardableResult
     func call(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> JSONValue {
-        guard let url = URL(string: baseURL + path) else { throw Failure("bad path \(path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let body {
-            request.httpBody = Data(JSONWriter.bytes(body))
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, _) = try await URLSession.shared.data(for: request)
+        let (_, data) = try await sandbox.send(method, baseURL + path, body: body)
         return data.isEmpty ? .null : try JSONParser.parse(data)
     }
 
@@ -145,11 +72,6 @@ final class LegacySandbox: @unchecked Sendable {  // immutable after init; `proc
     func user(_ userName: String) async throws -> JSONValue { try await users()[userName] ?? .null }
 }
 
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// The browser connector for one app, through the host's supervisor.
 func browserConnector(settings: JSONValue, secrets: [String: String], stateDirectory: String? = nil) throws -> SupervisedConnector {
     var options = ConnectorConnection.Options()
@@ -160,37 +82,9 @@ func browserConnector(settings: JSONValue, secrets: [String: String], stateDirec
         events: ConnectorEvents(log: { _ in })))
 }
 
-/// The connector error a call failed with.
-func connectorError(_ body: () async throws -> Void) async -> ConnectorError? {
-    do {
-        try await body()
-        return nil
-    } catch let f as ConnectorFailure {
-        return f.connectorError ?? ConnectorError(.internal, "\(f)")
-    } catch {
-        return ConnectorError(.internal, "\(error)")
-    }
-}
-
 /// Browser tests share two cores: at most two Chromiums at a time.
-actor BrowserSlots {
-    static let shared = BrowserSlots(2)
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(_ count: Int) { free = count }
-
-    func acquire() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
-    }
+enum BrowserSlots {
+    static let shared = Slots(2)
 }
 
 /// Runs `body` with a legacy sandbox and a started connector, and always cleans both up.
