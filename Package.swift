@@ -51,11 +51,13 @@ let package = Package(
         // A child process for the journal's crash tests: appends and prints what was acknowledged.
         .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
 
-        // Tests, and what the end-to-end ones share: temporary folders, the built products, the
-        // sandbox, a steward folder, a stub HTTP server.
+        // What the end-to-end tests share (temporary folders, the built products, the sandbox, a
+        // Steward folder run through `steward`, a stub HTTP server); every end-to-end target uses it.
         .target(name: "StewardTestSupport",
                 dependencies: ["StewardDemo", "StewardHost", "StewardHTTP", "StewardJournal", "StewardProtocol", "StewardJSON"],
                 path: "Tests/StewardTestSupport"),
+
+        // Tests.
         .testTarget(name: "StewardJSONTests", dependencies: ["StewardJSON"]),
         .testTarget(name: "StewardProtocolTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ConnectorKitTests", dependencies: ["ConnectorKit", "StewardProtocol"]),
@@ -69,7 +71,8 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardTestSupport"]),
         .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON", "StewardTestSupport"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardTestSupport"]),
+        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON", "StewardTestSupport"],
                     exclude: ["Fixtures"]),
     ],

@@ -18,6 +18,22 @@ public struct AppSettings: Sendable, Hashable {
     /// Account attributes kept equal to HR. Only attributes the app reports are compared, so an
     /// app that does not return one is not updated forever.
     public var updateAttributes: [AccountAttribute]
+    /// Who answers for the app (an e-mail): the `appOwner` reviewer.
+    public var owner: String?
+    /// Who answers for particular entitlements: the `entitlementOwner` reviewer, first match wins.
+    public var entitlementOwners: [EntitlementOwner] = []
+    /// Entitlements that count as privileged access (`role:admin`, `group:prod-*`).
+    public var privileged: [EntitlementPattern] = []
+
+    /// Whether `type:name` is privileged here.
+    public func isPrivileged(type: String, name: String) -> Bool {
+        privileged.contains { $0.matches(type: type, name: name) }
+    }
+
+    /// The entitlement owner of `type:name`, if the app names one.
+    public func entitlementOwner(type: String, name: String) -> String? {
+        entitlementOwners.first { $0.pattern.matches(type: type, name: name) }?.owner
+    }
 
     public enum Mode: String, Sendable, CaseIterable {
         /// Plans are applied.
@@ -53,6 +69,13 @@ public struct AppSettings: Sendable, Hashable {
         self.userName = userName
         self.updateAttributes = updateAttributes
     }
+}
+
+/// Who answers for the entitlements a pattern names, in reviews.
+public struct EntitlementOwner: Sendable, Hashable {
+    public var pattern: EntitlementPattern
+    /// An e-mail address.
+    public var owner: String
 }
 
 /// What happens to accounts nobody should have any more.
@@ -102,7 +125,8 @@ public enum AccountAttribute: String, Sendable, CaseIterable {
 
 extension AppSettings {
     /// Keys of an app entry the planner reads; the host reads the rest.
-    static let plannerKeys = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes"]
+    static let plannerKeys = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes",
+                              "owner", "entitlementOwners", "privileged"]
 
     init(config node: ConfigNode) throws {
         id = try node.child("id").nonEmptyString()
@@ -130,6 +154,17 @@ extension AppSettings {
                 guard let a = try element.optionalChoice(AccountAttribute.self) else { throw element.error("required, expected a string") }
                 return a
             }
+        }
+        let ownerNode = node.child("owner")
+        owner = try ownerNode.optionalString().map { try reviewerEmail($0, at: ownerNode) }
+        for (key, child) in try node.child("entitlementOwners").optionalMembers() {
+            guard let pattern = EntitlementPattern(key) else { throw child.error("expected \"type:name\" (a * matches anything), got \"\(key)\"") }
+            entitlementOwners.append(EntitlementOwner(pattern: pattern, owner: try reviewerEmail(try child.nonEmptyString(), at: child)))
+        }
+        privileged = try node.child("privileged").elements().map { element in
+            let text = try element.nonEmptyString()
+            guard let pattern = EntitlementPattern(text) else { throw element.error("expected \"type:name\" (a * matches anything), got \"\(text)\"") }
+            return pattern
         }
     }
 }

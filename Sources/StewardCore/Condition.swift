@@ -81,6 +81,11 @@ public indirect enum ValueMatcher: Sendable, Hashable {
 // MARK: - Reading from config
 
 extension Condition {
+    /// Reads a `when` object as the config writes it (journals record conditions this way).
+    public init(governanceJSON json: JSONValue) throws {
+        try self.init(config: ConfigNode(json))
+    }
+
     init(config node: ConfigNode) throws {
         if node.isMissing {
             self.init()

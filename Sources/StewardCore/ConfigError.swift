@@ -57,6 +57,11 @@ struct ConfigNode {
         _ = try members(allowedKeys: allowedKeys)
     }
 
+    /// The members of an object; missing counts as empty.
+    func optionalMembers() throws -> [(key: String, node: ConfigNode)] {
+        isMissing ? [] : try members()
+    }
+
     /// The elements of an array; missing counts as empty.
     func elements() throws -> [ConfigNode] {
         if isMissing { return [] }

@@ -23,15 +23,23 @@ public struct GovernanceConfig: Sendable, Hashable {
     public var policies: [Policy]
     public var exceptions: [AccessException]
     public var source: SourceSettings
+    /// Access review campaigns that can be started by name.
+    public var reviews: [ReviewDefinition]
+    /// Named groups of reviewers (`group:NAME`), by e-mail.
+    public var reviewerGroups: [String: [String]]
 
     public init(apps: [AppSettings], roles: [Role] = [], policies: [Policy] = [], exceptions: [AccessException] = [],
-                source: SourceSettings = SourceSettings()) {
+                source: SourceSettings = SourceSettings(), reviews: [ReviewDefinition] = [], reviewerGroups: [String: [String]] = [:]) {
         self.apps = apps
         self.roles = roles.sorted { $0.name < $1.name }
         self.policies = policies
         self.exceptions = exceptions
         self.source = source
+        self.reviews = reviews
+        self.reviewerGroups = reviewerGroups
     }
+
+    public func review(_ id: String) -> ReviewDefinition? { reviews.first { $0.id == id } }
 
     public func app(_ id: String) -> AppSettings? { apps.first { $0.id == id } }
 
@@ -88,7 +96,16 @@ public struct GovernanceConfig: Sendable, Hashable {
         let source = SourceSettings(maxShrinkPercent: try sourceNode.child("maxShrinkPercent").optionalNumber(in: 0...100)
             ?? SourceSettings.defaultMaxShrinkPercent)
 
-        self.init(apps: apps, roles: roles, policies: policies, exceptions: exceptions, source: source)
+        let groups = try StewardCore.reviewerGroups(config: node.child("reviewerGroups"))
+        var reviews: [ReviewDefinition] = []
+        for element in try node.child("reviews").elements() {
+            let review = try ReviewDefinition(config: element, knownApps: knownApps, groups: groups)
+            if reviews.contains(where: { $0.id == review.id }) { throw element.child("id").error("duplicate review id \"\(review.id)\"") }
+            reviews.append(review)
+        }
+
+        self.init(apps: apps, roles: roles, policies: policies, exceptions: exceptions, source: source, reviews: reviews,
+                  reviewerGroups: groups)
     }
 }
 

@@ -178,6 +178,8 @@ public enum Cause: String, Sendable, CaseIterable {
     case drift
     /// An account linked to nobody.
     case orphan
+    /// An access review decided to revoke it.
+    case review
 }
 
 /// The rule behind a desired grant, or why something should go.
@@ -192,6 +194,8 @@ public enum Justification: Sendable, Hashable {
     case noPerson
     /// Account attributes follow the HR record.
     case hrRecord
+    /// A decision in access review campaign `campaign` (`quarterly-admins-1`).
+    case review(String)
 }
 
 /// Something a human should know or fix; never applied.

@@ -88,6 +88,24 @@ public enum PlanRenderer {
         }
     }
 
+    /// The action as a sentence for history: "created account ben.lopez", "revoked group
+    /// sales"; in the imperative ("create account ben.lopez") when it did not happen.
+    public static func sentence(_ operation: PlanOperation, account: String?, done: Bool) -> String {
+        let name = account.map { " " + $0 } ?? ""
+        switch operation {
+        case .createAccount(let spec): return (done ? "created account " : "create account ") + spec.userName
+        case .enableAccount: return (done ? "enabled account" : "enable account") + name
+        case .updateAccount(let changes):
+            return (done ? "updated account" : "update account") + name + ": "
+                + changes.map { "\($0.attribute) \(quoted($0.before)) → \(quoted($0.after))" }.joined(separator: ", ")
+        case .grant(let e): return (done ? "granted " : "grant ") + "\(e.type) \(e.name)"
+        case .changeTier(let from, let to): return (done ? "changed " : "change ") + "\(to.type) \(from.name) → \(to.name)"
+        case .revoke(let e): return (done ? "revoked " : "revoke ") + "\(e.type) \(e.name)"
+        case .disableAccount: return (done ? "disabled account" : "disable account") + name
+        case .deleteAccount: return (done ? "deleted account" : "delete account") + name
+        }
+    }
+
     public static func describe(_ justification: Justification) -> String {
         switch justification {
         case .policy(let id): return "policy \(id)"
@@ -99,6 +117,7 @@ public enum PlanRenderer {
         case .personLeft(.goneFromFeed): return "left (gone from the HR feed)"
         case .noPerson: return "linked to nobody"
         case .hrRecord: return "HR record"
+        case .review(let campaign): return "review \(campaign)"
         }
     }
 

@@ -82,8 +82,7 @@ public struct Demo: Sendable {
         let events = ws.journal.size
         _ = try? ws.journal.checkpoint()
         await ws.close()
-        // The key the workspace opened the journal with: the config's `file:checkpoint.key`.
-        let key = ws.journal.options.checkpointKey
+        let key = try? ws.config.resolvedCheckpointKey()
         let report = JournalVerifier.verify(directory: ws.config.stateDirectory.appendingPathComponent("journal"), key: key)
         say("\n== Journal: \(events) events, \(report.checkpointsChecked) signed checkpoints; verify: \(report.intact ? "intact" : "NOT INTACT at seq \(report.divergence?.seq ?? 0): \(report.divergence.map { "\($0.kind.rawValue)" } ?? "")")")
         await keepSandbox(sandbox)

@@ -63,6 +63,8 @@ public struct Executor: Sendable {
         public var verifies = true
         /// Per app, wall seconds spent running the actions and reading the accounts back.
         public var seconds: [String: AppSeconds] = [:]
+        /// Every action as it went, in no particular order across apps.
+        public var results: [Step] = []
 
         public struct AppSeconds: Sendable {
             public var acting = 0.0, verifying = 0.0
@@ -177,6 +179,7 @@ public struct Executor: Sendable {
             case nil: break
             }
         }
+        summary.results = steps
         try await workspace.record([workspace.event(EventType.applyFinished, data: [
             "applied": .int(summary.applied), "alreadyApplied": .int(summary.alreadyApplied), "failed": .int(summary.failed),
             "skipped": .int(summary.skipped), "verified": .int(summary.verified), "unverified": .int(summary.unverified),
@@ -187,12 +190,19 @@ public struct Executor: Sendable {
     }
 
     /// One action as it went: the action (with the account id a create in its change set
-    /// produced), its journal key, outcome, effect and, after verification, what a read showed.
-    struct Step: Sendable {
-        var action: PlanAction
-        var key: String
-        var outcome: Outcome
-        var verdict: Verdict?
+    /// produced), its journal key, outcome and, after verification, what a read showed.
+    public struct Step: Sendable {
+        public var action: PlanAction
+        public var key: String
+        public var outcome: Outcome
+        public var verdict: Verdict?
+
+        init(action: PlanAction, key: String, outcome: Outcome, verdict: Verdict? = nil) {
+            self.action = action
+            self.key = key
+            self.outcome = outcome
+            self.verdict = verdict
+        }
     }
 
     private func runChangeSet(_ actions: [PlanAction], planId: String, state: GovernanceState) async -> [Step] {

@@ -37,6 +37,19 @@ public enum EventType {
     public static let applyFinished = "apply.finished"
     /// Nothing was applied: a safety rail tripped (`rails`) or the rules have errors (`errors`).
     public static let applyBlocked = "apply.blocked"
+
+    // Access reviews (see docs/audit-journal.md).
+    public static let reviewLaunched = "review.launched"
+    public static let reviewItems = "review.items"
+    public static let reviewDecided = "review.decided"
+    public static let reviewDelegated = "review.delegated"
+    public static let reviewReassigned = "review.reassigned"
+    public static let reviewReminded = "review.reminded"
+    public static let reviewEscalated = "review.escalated"
+    public static let reviewSignedOff = "review.signed-off"
+    public static let reviewStageClosed = "review.stage-closed"
+    public static let reviewOutcome = "review.outcome"
+    public static let reviewClosed = "review.closed"
 }
 
 /// Everything Steward knows, derived from the journal by folding its events in order.
@@ -58,6 +71,8 @@ public struct GovernanceState: Sendable {
     public var lastApplyTime: String?
     /// The last apply's result as journaled, for `steward status`.
     public var lastApply: ApplyRecord?
+    /// Review campaigns launched and not yet closed.
+    public var openCampaigns: Set<String> = []
     public var apps: [String: AppState] = [:]
     public var links: [AccountKey: String] = [:]
     public var ignores: [AccountKey: String] = [:]
@@ -86,8 +101,9 @@ public struct GovernanceState: Sendable {
         public var time: String
         public var applied = 0, alreadyApplied = 0, failed = 0, skipped = 0
         public var verified = 0, unverified = 0
-        /// Whether the apply read every touched account back (`--no-verify` turns it off).
-        public var verifiedReads = true
+        /// Whether the apply read every touched account back (`--no-verify` turns it off); nil
+        /// for applies journaled by versions that did not read back.
+        public var verifiedReads: Bool? = true
     }
 
     /// An intent without an outcome.
@@ -165,6 +181,10 @@ public struct GovernanceState: Sendable {
             if let v = ActionVerification(journal: d), let seen = v.seen, let account = e.subjects["account"] {
                 fold(seen, account: account, app: app, day: dayOf(e))
             }
+        case EventType.reviewLaunched:
+            if let id = d["campaign"].stringValue { openCampaigns.insert(id) }
+        case EventType.reviewClosed:
+            if let id = d["campaign"].stringValue { openCampaigns.remove(id) }
         case EventType.applyFinished:
             peopleAtLastApply = people
             lastApplyTime = d["asOf"].stringValue ?? e.time.description
@@ -172,7 +192,7 @@ public struct GovernanceState: Sendable {
             lastApply = ApplyRecord(time: e.time.description, applied: d["applied"].intValue ?? 0,
                                     alreadyApplied: d["alreadyApplied"].intValue ?? 0, failed: d["failed"].intValue ?? 0,
                                     skipped: d["skipped"].intValue ?? 0, verified: d["verified"].intValue ?? 0,
-                                    unverified: d["unverified"].intValue ?? 0, verifiedReads: d["verify"].boolValue ?? false)
+                                    unverified: d["unverified"].intValue ?? 0, verifiedReads: d["verify"].boolValue)
         default:
             break
         }

@@ -54,10 +54,11 @@ extension GovernanceState {
         o.set("lastHRSyncAsOf", lastHRSyncAsOf)
         o.set("peopleAtLastApply", peopleAtLastApply.map(people))
         o.set("lastApplyTime", lastApplyTime)
+        o.set("openCampaigns", .array(openCampaigns.sorted().map(JSONValue.string)))
         if let a = lastApply {
             o.set("lastApply", ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied),
                                 "failed": .int(a.failed), "skipped": .int(a.skipped), "verified": .int(a.verified),
-                                "unverified": .int(a.unverified), "verify": .bool(a.verifiedReads)])
+                                "unverified": .int(a.unverified), "verify": a.verifiedReads.map(JSONValue.bool) ?? .null])
         }
         o.set("apps", .object(apps))
         o.set("links", .array(links.map { ["app": .string($0.key.app), "account": .string($0.key.accountId), "person": .string($0.value)] }))
@@ -85,12 +86,13 @@ extension GovernanceState {
         lastHRSyncAsOf = s["lastHRSyncAsOf"].stringValue
         peopleAtLastApply = s["peopleAtLastApply"].isNull ? nil : try people(s["peopleAtLastApply"])
         lastApplyTime = s["lastApplyTime"].stringValue
+        openCampaigns = Set((s["openCampaigns"].arrayValue ?? []).compactMap(\.stringValue))
         let a = s["lastApply"]
         if let time = a["time"].stringValue {
             lastApply = ApplyRecord(time: time, applied: a["applied"].intValue ?? 0, alreadyApplied: a["alreadyApplied"].intValue ?? 0,
                                     failed: a["failed"].intValue ?? 0, skipped: a["skipped"].intValue ?? 0,
                                     verified: a["verified"].intValue ?? 0, unverified: a["unverified"].intValue ?? 0,
-                                    verifiedReads: a["verify"].boolValue ?? false)
+                                    verifiedReads: a["verify"].boolValue)
         }
         for (id, a) in s["apps"].objectValue ?? [:] {
             var app = AppState()

@@ -14,8 +14,8 @@ public struct PlanEngine: Sendable {
 
     /// The plan for `apps` (all when nil) as of `now`. Records a `plan.computed` event.
     public func plan(apps: Set<String>? = nil, allowMassDeprovision: Bool = false, now: Date = Date(),
-                     record: Bool = true) async throws -> PlanResult {
-        let state = try workspace.state()
+                     record: Bool = true, state known: GovernanceState? = nil) async throws -> PlanResult {
+        let state = try known ?? workspace.state()
         for id in apps ?? [] where workspace.config.app(id) == nil {
             throw WorkspaceError(message: "no app \"\(id)\" in \(workspace.config.file.lastPathComponent)")
         }

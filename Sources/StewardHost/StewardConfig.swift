@@ -1,5 +1,6 @@
 import Foundation
 import StewardCore
+import StewardJournal
 import StewardProtocol
 
 /// `steward.json` (JSON5 accepted): where state lives, which connectors serve the HR source and
@@ -27,6 +28,13 @@ public struct StewardConfig: Sendable {
     }
 
     public var directory: URL { file.deletingLastPathComponent() }
+
+    /// The checkpoint signing key the config names, read now (`file:` paths are relative to the
+    /// config); nil when checkpoints are not signed.
+    public func resolvedCheckpointKey() throws -> CheckpointKey? {
+        guard let ref = checkpointKey else { return nil }
+        return try CheckpointKey.resolve(absoluteReference(ref, base: directory), stateDirectory: stateDirectory)
+    }
 
     public func app(_ id: String) -> ConnectorConfig? { apps.first { $0.id == id } }
 
@@ -58,7 +66,8 @@ public struct StewardConfig: Sendable {
 
     init(file: URL, root: JSONValue, locate: (String, String) -> ConfigFileError) throws {
         guard case .object(let top) = root else { throw locate("", "the config must be a JSON object") }
-        let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal"]
+        let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal",
+                                  "reviews", "reviewerGroups"]
         for key in top.keys.sorted() where !known.contains(key) {
             throw locate(key, "unknown key (expected one of \(known.filter { $0 != "$schema" }.sorted().joined(separator: ", ")))")
         }
@@ -143,7 +152,8 @@ public struct ConnectorConfig: Sendable {
 
 /// The app keys the planner reads (`AppSettings`); kept here so unknown keys can be refused.
 enum AppSettingsKeys {
-    static let all = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes"]
+    static let all = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes",
+                      "entitlementOwners", "privileged"]
 }
 
 /// A config error with its place in the file.

@@ -27,6 +27,8 @@ public struct SyncEngine: Sendable {
         public var sourceError: String?
         public var apps: [AppSummary] = []
         public var events = 0
+        /// Open review items moved to a new reviewer because HR changed.
+        public var reviewItemsRerouted = 0
 
         public var failed: Bool { sourceError != nil || apps.contains { $0.error != nil } }
 
@@ -117,6 +119,10 @@ public struct SyncEngine: Sendable {
         }
         summary.events = drafts.count
         try await workspace.record(drafts)
+        if includeSource, summary.sourceError == nil {
+            // HR-aware routing: a reviewer who left, or a subject with a new manager, moves items now.
+            summary.reviewItemsRerouted = try await ReviewEngine(workspace: workspace, now: takenAt).rerouteAfterHRChanges()
+        }
         return summary
     }
 

@@ -16,19 +16,26 @@ public final class Workspace: Sendable {
     public let actor: String
     private let connectors: [String: SupervisedConnector]
     private let problems: [String: String]
+    private let folded = LockedValue<GovernanceState?>(nil)
 
-    /// Opens the folder described by the config at `configPath`.
-    public static func open(configPath: String, actor: String, events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
+    /// Opens the folder described by the config at `configPath`. `readOnly` opens the journal
+    /// without its writer lock, so questions (`status`, `person show`) can be answered while
+    /// another command writes; recording then fails.
+    public static func open(configPath: String, actor: String, readOnly: Bool = false,
+                            events: ConnectorEvents = ConnectorEvents()) throws -> Workspace {
         let config = try StewardConfig.load(configPath)
         let registry = PluginRegistry(configDirectory: config.directory)
         try SettingsCheck(registry: registry).check(config)
         try FileManager.default.createDirectory(at: config.stateDirectory, withIntermediateDirectories: true)
         var options = JournalOptions()
-        if let ref = config.checkpointKey {
-            options.checkpointKey = try CheckpointKey.resolve(absoluteReference(ref, base: config.directory), stateDirectory: config.stateDirectory)
+        if let key = try config.resolvedCheckpointKey() {
+            options.checkpointKey = key
             options.checkpointEveryEvents = 10_000
         }
-        let (journal, recovery) = try Journal.open(directory: config.stateDirectory.appendingPathComponent("journal"), options: options)
+        let journalDirectory = config.stateDirectory.appendingPathComponent("journal")
+        // A folder with no journal yet gets one: there is nothing to read without it.
+        options.readOnly = readOnly && FileManager.default.fileExists(atPath: journalDirectory.appendingPathComponent("segments").path)
+        let (journal, recovery) = try Journal.open(directory: journalDirectory, options: options)
         return Workspace(config: config, registry: registry, journal: journal, recovery: recovery, actor: actor, events: events)
     }
 
@@ -81,8 +88,25 @@ public final class Workspace: Sendable {
         EventDraft(type: type, actor: actor, subjects: subjects, data: data)
     }
 
-    /// The state folded from the journal.
-    public func state() throws -> GovernanceState { try GovernanceState.loadFast(from: journal) }
+    /// The state folded from the journal, up to its head. The first call folds (from the saved
+    /// snapshot); later calls fold only the events appended since, so a command that reads the
+    /// state at several steps folds each event once.
+    public func state() throws -> GovernanceState {
+        try folded.withLock { cached in
+            var state: GovernanceState
+            if let cached = cached {
+                state = cached
+                try journal.forEachEvent(from: state.lastSeq + 1) { event in
+                    state.apply(event)
+                    return true
+                }
+            } else {
+                state = try GovernanceState.loadFast(from: journal)
+            }
+            cached = state
+            return state
+        }
+    }
 
     /// The journal head as text (`size:root`), the staleness stamp of plan files.
     public var journalHead: String {
@@ -138,4 +162,18 @@ func absoluteReference(_ ref: String, base: URL) -> String {
     let path = String(ref.dropFirst(5))
     if path.hasPrefix("/") { return ref }
     return "file:" + URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.path
+}
+
+/// A value behind a lock, for the little mutable state a shared `Workspace` keeps.
+final class LockedValue<Value>: @unchecked Sendable {  // every access to `value` holds `lock`
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }

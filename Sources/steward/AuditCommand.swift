@@ -210,16 +210,10 @@ private struct AuditContext {
         }
         configFile = config.file.path
         journal = config.stateDirectory.appendingPathComponent("journal")
-        if let reference = config.checkpointKey {
-            var absolute = reference
-            if reference.hasPrefix("file:"), !reference.dropFirst(5).hasPrefix("/") {
-                absolute = "file:" + URL(fileURLWithPath: String(reference.dropFirst(5)), relativeTo: config.directory).standardizedFileURL.path
-            }
-            do {
-                key = try CheckpointKey.resolve(absolute, stateDirectory: config.stateDirectory)
-            } catch {
-                throw UsageError("\(config.file.path): checkpointKey: \(error)")
-            }
+        do {
+            key = try config.resolvedCheckpointKey()
+        } catch {
+            throw UsageError("\(config.file.path): checkpointKey: \(error)")
         }
     }
 

@@ -198,63 +198,19 @@ let applyCommand = Command(
 
 let statusCommand = Command(
     name: "status",
-    summary: "People, apps, accounts linked and orphaned, actions in doubt, last sync per app.",
+    summary: "People, apps, accounts linked and orphaned, actions pending, in doubt or unverified, last sync per app.",
     usage: "[--json]",
     run: { inv in
-        try await withWorkspace(inv, actor: "steward status", startConnectors: false) { ws in
-            let state = try ws.state()
-            let now = try commandNow()
-            let result = state.lastHRSync == nil ? nil : try await PlanEngine(workspace: ws).plan(now: now, record: false)
-            let today = CalendarDay(now)
-            let active = state.people.values.filter { !PersonDirectory.standing(of: $0, on: today).0.hasLeft }.count
-            var apps: [JSONValue] = []
-            for app in ws.config.apps {
-                let s = state.apps[app.id]
-                let summary = result?.plan.apps.first { $0.id == app.id }
-                var o = JSONObjectBuilder()
-                o.set("id", app.id)
-                o.set("mode", ws.config.governance.app(app.id)?.mode.rawValue)
-                o.set("accounts", s?.accounts.count ?? 0)
-                o.set("linked", summary?.linked)
-                o.set("orphans", summary?.orphans)
-                o.set("lastSync", s?.lastSync)
-                o.set("pendingActions", result?.plan.actions.filter { $0.app == app.id }.count)
-                apps.append(o.value)
-            }
-            let doc: JSONValue = [
-                "people": ["active": .int(active), "left": .int(state.people.count - active + state.formerPeople.count)],
-                "lastHRSync": state.lastHRSync.map(JSONValue.string) ?? .null,
-                "apps": .array(apps),
-                "inDoubtActions": .int(state.inDoubt.count),
-                "lastApply": state.lastApply.map { a in
-                    ["time": .string(a.time), "applied": .int(a.applied), "alreadyApplied": .int(a.alreadyApplied), "failed": .int(a.failed),
-                     "skipped": .int(a.skipped), "verified": .int(a.verified), "unverified": .int(a.unverified), "verify": .bool(a.verifiedReads)]
-                } ?? .null,
-                "pendingActions": .int(result?.plan.actions.count ?? 0),
-                "blocked": .bool(result?.plan.isBlocked ?? false),
-                "journal": ["events": .int(ws.journal.size), "head": .string(ws.journalHead)],
-            ]
-            if inv.json {
-                printJSON(doc)
-                return ExitCode.ok
-            }
-            print("People: \(active) active, \(state.people.count - active + state.formerPeople.count) left (HR synced \(state.lastHRSync ?? "never"))")
-            for app in apps {
-                print("\(app["id"].stringValue ?? ""): \(app["mode"].stringValue ?? "") — \(app["accounts"].intValue ?? 0) accounts, \(app["linked"].intValue ?? 0) linked, \(app["orphans"].intValue ?? 0) orphaned; \(app["pendingActions"].intValue ?? 0) pending actions; last sync \(app["lastSync"].stringValue ?? "never")")
-            }
-            print("Pending actions: \(result?.plan.actions.count ?? 0)\(result?.plan.isBlocked == true ? " (BLOCKED by a safety rail)" : "")\(result?.plan.hasErrors == true ? " (the rules have errors: run `steward plan`)" : ""); in doubt: \(state.inDoubt.count)")
-            if let a = state.lastApply {
-                let reads = a.verifiedReads ? "\(a.verified) verified, \(a.unverified) UNVERIFIED" : "not read back (--no-verify)"
-                print("Last apply \(a.time): \(a.applied) applied, \(a.alreadyApplied) already so, \(a.failed) failed, \(a.skipped) skipped; \(reads)")
-            }
-            print("Journal: \(ws.journal.size) events")
+        try await withWorkspace(inv, actor: "steward status", readOnly: true) { ws in
+            let status = try await Queries(workspace: ws, now: try commandNow()).status()
+            if inv.json { printJSON(status.json) } else { print(status.text) }
             return ExitCode.ok
         }
     })
 
 let personCommand = Command(
     name: "person",
-    summary: "One person's access across apps.",
+    summary: "One person's access across apps, and their history.",
     subcommands: [
         Command(
             name: "show",
@@ -262,69 +218,121 @@ let personCommand = Command(
             usage: "ID [--json]",
             run: { inv in
                 let id = try inv.positional(0, "ID (an employee id)")
-                return try await withWorkspace(inv, actor: "steward person show", startConnectors: false) { ws in
-                    let state = try ws.state()
-                    guard let person = state.people[id] ?? state.formerPeople[id] else {
+                return try await withWorkspace(inv, actor: "steward person show", readOnly: true) { ws in
+                    let queries = try await Queries(workspace: ws, now: try commandNow())
+                    guard let access = queries.person(id) else {
                         printError("no person \"\(id)\" in the journal")
                         return ExitCode.failure
                     }
-                    let result = try await PlanEngine(workspace: ws).plan(now: try commandNow(), record: false)
-                    var access: [JSONValue] = []
-                    for (appIndex, app) in ws.config.apps.enumerated() {
-                        guard let correlation = result.correlations.first(where: { $0.appId == app.id }),
-                              let p = result.directory.index(of: id), let inventory = state.inventory(app: app.id) else { continue }
-                        _ = appIndex
-                        guard let a = correlation.account(ofPerson: p), a >= 0 else { continue }
-                        let account = inventory.accounts[a]
-                        let desired = result.desired.desiredAccess(ofPerson: id).first { $0.app == app.id }
-                        let held = inventory.grants(ofAccount: a).map { inventory.entitlements[Int($0)] }
-                        access.append([
-                            "app": .string(app.id), "account": account.json,
-                            "entitlements": .array(held.map { e in
-                                let why = desired?.entitlements.first(where: { $0.entitlement.type == e.type && $0.entitlement.id == e.id })
-                                return ["type": .string(e.type), "name": .string(e.name),
-                                        "justification": .array((why?.justifications ?? []).map { .string(PlanRenderer.describe($0)) })]
-                            }),
-                        ])
-                    }
-                    let history = try ws.journal.events(matching: EventFilter(person: id)).map { e -> JSONValue in
-                        ["seq": .int(e.seq), "time": .string(e.time.description), "type": .string(e.type), "app": e.subjects["app"].map(JSONValue.string) ?? .null]
-                    }
-                    let pending = result.plan.actions.filter { $0.personId == id }
-                    let standing: String
-                    if state.people[id] == nil {
-                        standing = "left (\(LeaveReason.goneFromFeed.explanation))"
-                    } else {
-                        switch PersonDirectory.standing(of: person, on: CalendarDay(try commandNow())).0 {
-                        case .active: standing = "active"
-                        case .onLeave: standing = "on leave"
-                        case .pending: standing = "pending (starts \(person.startDate ?? "later"))"
-                        case .left(let reason): standing = "left (\(reason.explanation))"
-                        }
-                    }
+                    let history = try queries.history(of: id)
                     if inv.json {
-                        printJSON(["person": person.json, "standing": .string(standing), "access": .array(access),
-                                   "pending": .array(pending.map(\.json)), "history": .array(history)])
+                        var doc = access.json.objectValue ?? [:]
+                        doc["history"] = .array(history.map(\.json))
+                        printJSON(.object(doc))
                         return ExitCode.ok
                     }
-                    print("\(person.fullName ?? person.id) <\(person.email)> \(person.id): \(person.department ?? "-"), \(person.title ?? "-"), \(standing)")
-                    for item in access {
-                        print("  \(item["app"].stringValue ?? ""): \(item["account"]["userName"].stringValue ?? "") (\(item["account"]["status"].stringValue ?? ""))")
-                        for e in item["entitlements"].arrayValue ?? [] {
-                            let why = (e["justification"].arrayValue ?? []).compactMap(\.stringValue).joined(separator: "; ")
-                            print("    \(e["type"].stringValue ?? ""):\(e["name"].stringValue ?? "")\(why.isEmpty ? "  (not justified by any rule)" : "  ← \(why)")")
-                        }
-                    }
-                    if !pending.isEmpty {
-                        print("  pending:")
-                        for a in pending { print("    \(PlanRenderer.line(a))") }
-                    }
+                    print(personText(access))
                     print("  history:")
-                    for h in history { print("    #\(h["seq"].intValue ?? 0) \(h["time"].stringValue ?? "") \(h["type"].stringValue ?? "")\(h["app"].stringValue.map { " (\($0))" } ?? "")") }
+                    for entry in history { print("    " + entry.line) }
+                    return ExitCode.ok
+                }
+            }),
+        Command(
+            name: "history",
+            summary: "What changed for a person, one line per change: what, where, why, by whom, and how it ended.",
+            usage: "ID [--app APP] [--since DATE] [--json]",
+            discussion: """
+            Each line is one change: HR events (joined, moved, left), every action Steward took for the
+            person with its cause and the rule behind it, the outcome and whether a read of the app
+            showed it, and what syncs saw change on the person's accounts. With --json, one JSON
+            object per line, carrying the journal sequence numbers (seqs) so `steward audit proof
+            --seq N` can prove each.
+            """,
+            options: [
+                .value("--app", "APP", "Only this app (or the HR source's id for HR events)."),
+                .value("--since", "DATE", "Only changes on or after this day or RFC 3339 time."),
+            ],
+            run: { inv in
+                let id = try inv.positional(0, "ID (an employee id)")
+                let since = try inv.value("--since").map { text -> Timestamp in
+                    guard let t = parseDay(text) else { throw UsageError("--since: \"\(text)\" is not a date like 2026-12-01 or an RFC 3339 time") }
+                    return t
+                }
+                return try await withWorkspace(inv, actor: "steward person history", readOnly: true) { ws in
+                    let queries = try await Queries(workspace: ws, now: try commandNow())
+                    guard queries.person(id) != nil else {
+                        printError("no person \"\(id)\" in the journal")
+                        return ExitCode.failure
+                    }
+                    if let app = inv.value("--app"), ws.config.app(app) == nil, app != ws.config.source.id {
+                        throw UsageError("--app: no app \"\(app)\" in \(ws.config.file.lastPathComponent)")
+                    }
+                    for entry in try queries.history(of: id, app: inv.value("--app"), since: since) {
+                        if inv.json { printJSON(entry.json) } else { print(entry.line) }
+                    }
                     return ExitCode.ok
                 }
             }),
     ])
+
+/// A person's access as text: who they are, then each account and what it holds and why.
+func personText(_ access: PersonAccess) -> String {
+    let p = access.person
+    var lines = ["\(p.fullName ?? p.id) <\(p.email)> \(p.id): \(p.department ?? "-"), \(p.title ?? "-"), \(access.standing)"]
+    for held in access.accounts {
+        lines.append("  \(held.app): \(held.account.userName) (\(held.account.status.rawValue))")
+        for e in held.entitlements {
+            let why = e.justifications.map(PlanRenderer.describe).joined(separator: "; ")
+            lines.append("    \(e.entitlement.type):\(e.entitlement.name)\(why.isEmpty ? "  (not justified by any rule)" : "  ← \(why)")")
+        }
+    }
+    if !access.pending.isEmpty {
+        lines.append("  pending:")
+        for a in access.pending { lines.append("    \(PlanRenderer.line(a))") }
+    }
+    return lines.joined(separator: "\n")
+}
+
+/// `2026-12-01` (the start of that day, UTC) or an RFC 3339 time.
+func parseDay(_ text: String) -> Timestamp? {
+    if let t = Timestamp(rfc3339: text) { return t }
+    guard let day = CalendarDay(iso: text) else { return nil }
+    return Timestamp(rfc3339: "\(day)T00:00:00Z")
+}
+
+let accountsCommand = Command(
+    name: "accounts",
+    summary: "One app's accounts: whose each is (and how that was decided), orphans, ignored accounts.",
+    usage: "APP [--orphans] [--json]",
+    discussion: "As of the last sync. Orphans are linked to nobody: link them (`steward link`), mark them as nobody's (`steward ignore`), or let the plan remove them.",
+    options: [.flag("--orphans", "Only accounts linked to nobody.")],
+    run: { inv in
+        let app = try inv.positional(0, "APP (an app id)")
+        return try await withWorkspace(inv, actor: "steward accounts", readOnly: true) { ws in
+            guard ws.config.app(app) != nil else { throw UsageError("no app \"\(app)\" in \(ws.config.file.lastPathComponent)") }
+            guard var listing = try await Queries(workspace: ws, now: try commandNow()).accounts(in: app) else {
+                printError("\(app) has not been synced yet: run `steward sync`")
+                return ExitCode.failure
+            }
+            if inv.flag("--orphans") { listing.accounts = listing.orphans }
+            if inv.json {
+                printJSON(listing.json)
+                return ExitCode.ok
+            }
+            for e in listing.accounts {
+                let owner: String
+                switch e.owner {
+                case .person(let id, let how): owner = "\(id) (\(how))"
+                case .ignored(let reason): owner = "nobody's: \(reason)"
+                case .nobody: owner = "ORPHAN"
+                }
+                let held = e.entitlements.isEmpty ? "" : "  " + e.entitlements.joined(separator: ", ")
+                print("\(e.account.id)  \(e.account.userName) (\(e.account.status.rawValue))  \(owner)\(held)")
+            }
+            print("\(listing.accounts.count) account\(listing.accounts.count == 1 ? "" : "s")\(inv.flag("--orphans") ? " linked to nobody" : ", \(listing.orphans.count) linked to nobody")")
+            return ExitCode.ok
+        }
+    })
 
 let linkCommand = Command(
     name: "link",
@@ -333,13 +341,12 @@ let linkCommand = Command(
     run: { inv in
         let account = try parseAccountRef(try inv.positional(0, "APP:ACCOUNT"))
         let person = try inv.positional(1, "PERSON (an employee id)")
-        return try await withWorkspace(inv, actor: "steward link", startConnectors: false) { ws in
-            let state = try ws.state()
-            guard ws.config.app(account.app) != nil else { throw UsageError("no app \"\(account.app)\" in the config") }
-            guard state.apps[account.app]?.accounts[account.id] != nil else { throw UsageError("app \(account.app) has no account \"\(account.id)\" (run `steward sync`?)") }
-            guard state.people[person] != nil || state.formerPeople[person] != nil else { throw UsageError("no person \"\(person)\"") }
-            try await ws.record([ws.event(EventType.accountLinked, subjects: ["app": account.app, "account": account.id, "person": person],
-                                          data: ["source": "manual"])])
+        return try await withWorkspace(inv, actor: "steward link") { ws in
+            do {
+                try await ws.link(app: account.app, account: account.id, to: person)
+            } catch let e as Workspace.ManualLinkError {
+                throw UsageError(e.description)
+            }
             if inv.json { printJSON(["linked": true]) } else { print("Linked \(account.app):\(account.id) to \(person).") }
             return ExitCode.ok
         }
@@ -353,11 +360,12 @@ let ignoreCommand = Command(
     run: { inv in
         let account = try parseAccountRef(try inv.positional(0, "APP:ACCOUNT"))
         guard let reason = inv.value("--reason"), !reason.isEmpty else { throw UsageError("--reason is required") }
-        return try await withWorkspace(inv, actor: "steward ignore", startConnectors: false) { ws in
-            let state = try ws.state()
-            guard state.apps[account.app]?.accounts[account.id] != nil else { throw UsageError("app \(account.app) has no account \"\(account.id)\" (run `steward sync`?)") }
-            try await ws.record([ws.event(EventType.accountIgnored, subjects: ["app": account.app, "account": account.id],
-                                          data: ["reason": .string(reason)])])
+        return try await withWorkspace(inv, actor: "steward ignore") { ws in
+            do {
+                try await ws.ignore(app: account.app, account: account.id, reason: reason)
+            } catch let e as Workspace.ManualLinkError {
+                throw UsageError(e.description)
+            }
             if inv.json { printJSON(["ignored": true]) } else { print("Ignoring \(account.app):\(account.id): \(reason)") }
             return ExitCode.ok
         }
@@ -377,11 +385,11 @@ func commandNow() throws -> Date {
 }
 
 /// Opens the workspace named by the invocation's config, runs `body`, and closes it.
-func withWorkspace(_ inv: Invocation, actor: String, startConnectors: Bool = true,
+func withWorkspace(_ inv: Invocation, actor: String, readOnly: Bool = false,
                    _ body: (Workspace) async throws -> Int32) async throws -> Int32 {
     let ws: Workspace
     do {
-        ws = try Workspace.open(configPath: inv.configPath, actor: actor)
+        ws = try Workspace.open(configPath: inv.configPath, actor: actor, readOnly: readOnly)
     } catch let e as ConfigFileError {
         throw UsageError("\(e)")
     }

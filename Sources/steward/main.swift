@@ -13,6 +13,7 @@ let root = Command(
         applyCommand,
         statusCommand,
         personCommand,
+        accountsCommand,
         linkCommand,
         ignoreCommand,
         demoCommand,

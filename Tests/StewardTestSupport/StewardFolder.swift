@@ -7,21 +7,27 @@ import Testing
 /// `steward` commands in it, read its journal.
 ///
 /// Open so a test can make a folder with its own config (a sandbox app, a test connector).
-open class StewardFolder: @unchecked Sendable {  // `directory` is its only stored property and never changes; subclasses add only constants
-    public let directory: TemporaryDirectory
+open class StewardFolder: @unchecked Sendable {  // `dir` is its only stored property and never changes; subclasses add only constants
+    public let dir: URL
 
     /// The `steward` executable beside the tests.
     public static var stewardPath: String { Products.path("steward") }
 
+    /// A new, empty folder under the temporary directory.
     public init() throws {
-        directory = try TemporaryDirectory(prefix: "steward-lab")
+        dir = try TemporaryDirectory(prefix: "steward-lab").url
     }
 
-    public var dir: URL { directory.url }
+    /// A folder some other step made (a demo's), used as it is.
+    public init(existing dir: URL) throws {
+        self.dir = dir
+    }
 
-    /// Writes `text` to `name`, a path relative to the folder.
+    /// Writes `text` to `name`, a path relative to the folder; missing folders are created.
     public func write(_ name: String, _ text: String) throws {
-        try directory.write(name, text)
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
     }
 
     /// Writes the HR export: rows of (id, email, department, title, status).
@@ -64,6 +70,6 @@ open class StewardFolder: @unchecked Sendable {  // `directory` is its only stor
 
     /// Deletes the folder.
     open func remove() {
-        directory.remove()
+        try? FileManager.default.removeItem(at: dir)
     }
 }
