@@ -223,7 +223,7 @@ struct ActionTests {
     func waitForNetworkIdle() async throws {
         let server = try StubServer { request in
             if request.path == "/slow" {
-                try? await Task.sleep(for: .milliseconds(600))
+                Thread.sleep(forTimeInterval: 0.6)
                 return .html("ok")
             }
             return .html("<p>page</p>")

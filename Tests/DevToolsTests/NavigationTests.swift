@@ -8,12 +8,12 @@ import Testing
 /// A "legacy admin" stand-in: a user page with a Deactivate button behind confirm(), a login
 /// form, a slow page and a paginated user list.
 final class LegacyApp: Sendable {
-    private let state = Guarded<[String: String]>([:])
+    private let state = Locked<[String: String]>([:])
     static let users = (1...7).map { "user\($0)" }
 
     func status(_ user: String) -> String { state.withLock { $0[user] ?? "active" } }
 
-    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch (request.method, request.path) {
         case (.get, "/login"):
             return .html("""
@@ -30,7 +30,7 @@ final class LegacyApp: Sendable {
         case (.get, "/home"):
             return .html("<h1>Welcome \(status("login") == "active" ? "" : state.withLock { $0["login"] ?? "" })</h1><a href=\"/slow\">Reports</a>")
         case (.get, "/slow"):
-            try? await Task.sleep(for: .milliseconds(800))
+            Thread.sleep(forTimeInterval: 0.8)
             return .html("<h1>Reports</h1>")
         case (.get, "/users"):
             let page = Int(request.queryValue("page") ?? "1") ?? 1
@@ -195,19 +195,5 @@ struct NavigationTests {
             let table = try await page.extractTable("#t", nextPage: "#more")
             #expect(table == Table(headers: ["Name", "Enabled"], rows: [["a", "true"], ["b", "false"], ["c", "true"]], pages: 2))
         }
-    }
-}
-
-/// A value behind a lock, for server handlers running on their own threads.
-final class Guarded<Value: Sendable>: @unchecked Sendable { // safe: `value` is only touched under `lock`
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
     }
 }

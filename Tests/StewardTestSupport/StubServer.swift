@@ -4,9 +4,12 @@ import StewardJSON
 /// A throwaway HTTP server on 127.0.0.1 for one test, on `StewardHTTP`: every request, whatever
 /// its method and path, is recorded and answered by one closure.
 ///
-/// Answers without a `Cache-Control` field get `no-store`, so a browser asks again every time.
+/// The closure runs on the server's own event loops, not in a task, so the stub answers even
+/// while the tests keep every thread of the concurrency pool busy. A closure that sleeps (a slow
+/// page) holds up only the connections of its loop, and the stub runs eight. Answers without a
+/// `Cache-Control` field get `no-store`, so a browser asks again every time.
 public final class StubServer: Sendable {
-    public typealias Respond = @Sendable (HTTPRequest) async -> HTTPResponse
+    public typealias Respond = @Sendable (HTTPRequest) -> HTTPResponse
 
     private let server: HTTPServer
     private let log: Locked<[HTTPRequest]>
@@ -39,14 +42,18 @@ public final class StubServer: Sendable {
     private init(answer: Answer) throws {
         let log = Locked<[HTTPRequest]>([])
         let release = Gate()
-        let handler = HTTPHandler.async { request in
-            log.withLock { $0.append(request) }
-            switch answer {
-            case .with(let respond):
-                var response = await respond(request)
+        let handler: HTTPHandler
+        switch answer {
+        case .with(let respond):
+            handler = .sync { request in
+                log.withLock { $0.append(request) }
+                var response = respond(request)
                 if !response.headers.contains("Cache-Control") { response.headers.add("Cache-Control", "no-store") }
                 return response
-            case .never:
+            }
+        case .never:
+            handler = .async { request in
+                log.withLock { $0.append(request) }
                 await release.wait()
                 return HTTPResponse(status: .serviceUnavailable)
             }
@@ -54,7 +61,9 @@ public final class StubServer: Sendable {
         var router = Router()
         router.add(nil, "/", handler)
         router.add(nil, "/*", handler)
-        server = try HTTPServer.start(router)
+        var configuration = HTTPServer.Configuration()
+        configuration.eventLoops = 8
+        server = try HTTPServer.start(router, configuration: configuration)
         self.log = log
         self.release = release
     }
