@@ -262,7 +262,7 @@ enum SharedDemo {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-demo-\(UUID().uuidString)")
         atexit { SharedDemo.removeFolders() }
         folders.withLock { $0.append(dir) }
-        let demo = try ProgramRun(Lab.stewardPath, ["demo", "--dir", dir.path])
+        let demo = try await ProgramRun.run(Lab.stewardPath, ["demo", "--dir", dir.path])
         FileHandle.standardError.write(Data(demo.err.utf8))
         return Result(dir: dir, code: demo.code, output: demo.out)
     }

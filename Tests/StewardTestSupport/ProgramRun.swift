@@ -31,6 +31,17 @@ public struct ProgramRun: Sendable {
         self.out = String(decoding: outData, as: UTF8.self)
         self.err = errText.wait()
     }
+
+    /// The same, waited for on a thread of its own: an async test that runs a long program (the
+    /// demo) this way does not hold one of the concurrency pool's few threads while it runs.
+    public static func run(_ program: String, _ arguments: [String], in directory: URL? = nil,
+                           environment: [String: String?] = [:]) async throws -> ProgramRun {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try ProgramRun(program, arguments, in: directory, environment: environment) })
+            }
+        }
+    }
 }
 
 /// Everything a pipe delivers until its end, read on a thread of its own.
