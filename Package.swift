@@ -28,9 +28,11 @@ let package = Package(
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
         .target(name: "StewardReports", dependencies: ["StewardJSON", "DevTools"]),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
+        // `steward demo` and the sandbox launcher: for the CLI, benchmarks and tests, never the core.
+        .target(name: "StewardDemo", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"]),
 
         // Executables.
-        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardCore", "StewardReports"]),
+        .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardDemo", "StewardProtocol", "StewardJournal", "StewardCore", "StewardReports"]),
         .executableTarget(name: "steward-connector-file", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),
@@ -43,7 +45,7 @@ let package = Package(
         // Benchmarks: `swift run -c release <Name>`.
         .executableTarget(name: "ProtocolBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ProtocolBench"),
         .executableTarget(name: "JournalBench", dependencies: ["StewardJournal"], path: "Benchmarks/JournalBench"),
-        .executableTarget(name: "LifecycleBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/LifecycleBench"),
+        .executableTarget(name: "LifecycleBench", dependencies: ["StewardDemo", "StewardHost", "StewardProtocol"], path: "Benchmarks/LifecycleBench"),
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
@@ -55,24 +57,30 @@ let package = Package(
         // A child process for the journal's crash tests: appends and prints what was acknowledged.
         .executableTarget(name: "journal-crash-child", dependencies: ["StewardJournal"], path: "Tests/Fixtures/JournalCrashChild"),
 
+        // What the end-to-end tests share (temporary folders, the built products, the sandbox, a
+        // Steward folder run through `steward`, a stub HTTP server); every end-to-end target uses it.
+        .target(name: "StewardTestSupport",
+                dependencies: ["StewardDemo", "StewardHost", "StewardHTTP", "StewardJournal", "StewardProtocol", "StewardJSON"],
+                path: "Tests/StewardTestSupport"),
+
         // Tests.
         .testTarget(name: "StewardJSONTests", dependencies: ["StewardJSON"]),
         .testTarget(name: "StewardProtocolTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ConnectorKitTests", dependencies: ["ConnectorKit", "StewardProtocol"]),
-        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal"],
+        .testTarget(name: "StewardHostTests", dependencies: ["StewardHost", "StewardProtocol", "StewardJournal", "StewardTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"], resources: [.copy("TestData")]),
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
-        .testTarget(name: "DevToolsTests", dependencies: ["DevTools"]),
+        .testTarget(name: "DevToolsTests", dependencies: ["DevTools", "StewardHTTP", "StewardTestSupport"]),
         .testTarget(name: "StewardReportsTests", dependencies: ["StewardReports", "StewardJSON", "StewardJournal"]),
-        .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON"]),
+        .testTarget(name: "SandboxTests", dependencies: ["StewardHTTP", "StewardJSON", "StewardTestSupport"]),
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
-        .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit"]),
-        .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardJSON"],
+        .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardTestSupport"]),
+        .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON", "StewardTestSupport"]),
+        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardJSON", "StewardTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON"],
+        .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON", "StewardTestSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import StewardDemo
 import StewardHost
 
 // LifecycleBench: wall time of sync → plan → apply against the sandbox (the SCIM app, the

@@ -1,4 +1,5 @@
 import Foundation
+import StewardDemo
 import StewardHost
 
 let demoCommand = Command(

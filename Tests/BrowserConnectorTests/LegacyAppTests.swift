@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 /// The sandbox's legacy app without a browser: what its forms refuse, and its test hooks.
@@ -55,8 +56,8 @@ struct LegacyAppTests {
     }
 
     @Test func usersSurviveARestartWithAStateFile() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let state = dir.url.appendingPathComponent("state.json").path
         let first = try LegacySandbox(["--state", state])
         try await first.call("PUT", "/_sandbox/users", ["users": [["userName": "carl", "role": "editor"]]])
@@ -86,12 +87,12 @@ private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Se
 private let plainSession = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
 
 func get(_ url: String) async throws -> RawResponse {
-    guard let address = URL(string: url) else { throw Failure("bad URL \(url)") }
+    guard let address = URL(string: url) else { throw TestFailure("bad URL \(url)") }
     return try await send(URLRequest(url: address))
 }
 
 func post(_ url: String, _ form: [String: String]) async throws -> RawResponse {
-    guard let address = URL(string: url) else { throw Failure("bad URL \(url)") }
+    guard let address = URL(string: url) else { throw TestFailure("bad URL \(url)") }
     var request = URLRequest(url: address)
     request.httpMethod = "POST"
     request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")

@@ -2,6 +2,7 @@ import Foundation
 import StewardHost
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// The shipped legacy recipe through the host, against the sandbox's legacy app in real

@@ -5,6 +5,7 @@ import Glibc
 import StewardHost
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// Sign-in with a second factor, UI changes, steps that cannot succeed, and a killed connector.
@@ -18,7 +19,7 @@ struct RobustnessTests {
         defer { sandbox.stop() }
         let check = ConformanceCheck(command: [try Products.executable("steward-connector-browser")],
                                      settings: sandbox.settings(), secrets: sandbox.secrets, timeout: 60)
-        let failures = Failures()
+        let failures = Collected<String>()
         let passed = await check.run { result in if result.failed { failures.add("\(result.name): \(result.detail)") } }
         await BrowserSlots.shared.release()
         #expect(passed, "\(failures.all)")
@@ -60,8 +61,8 @@ struct RobustnessTests {
     }
 
     @Test func aStepThatCannotSucceedFailsWithEvidence() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         var recipe = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Products.legacyRecipe))))
         let broken: JSONValue = [
             "steps": [
@@ -74,7 +75,7 @@ struct RobustnessTests {
             root["accounts"] = .object(accounts)
             recipe = .object(root)
         }
-        let path = try dir.write("broken.json", JSONWriter.string(recipe))
+        let path = try dir.write("broken.json", JSONWriter.string(recipe)).path
         let state = dir.url.appendingPathComponent("state").path
         try await withLegacy(recipe: path, stateDirectory: state) { sandbox, connector in
             let error = await connectorError {
@@ -101,8 +102,8 @@ struct RobustnessTests {
 
     @Test func theConfirmationDialogGuardsDeactivation() async throws {
         // Without "dialog": "accept" the connector answers Cancel, so the form is never sent.
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         var recipe = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Products.legacyRecipe))))
         let cancelling: JSONValue = [
             "steps": [
@@ -116,7 +117,7 @@ struct RobustnessTests {
             root["accounts"] = .object(accounts)
             recipe = .object(root)
         }
-        let path = try dir.write("cancelling.json", JSONWriter.string(recipe))
+        let path = try dir.write("cancelling.json", JSONWriter.string(recipe)).path
         try await withLegacy(recipe: path, stateDirectory: dir.url.appendingPathComponent("state").path) { sandbox, connector in
             let error = await connectorError {
                 _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k1", id: "1").json)
@@ -129,8 +130,8 @@ struct RobustnessTests {
     }
 
     @Test func keepsProofOfChangesWhenAsked() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         try await withLegacy(settings: ["evidence": "all"], stateDirectory: dir.path) { _, connector in
             _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k1", id: "2").json)
             let files = try FileManager.default.contentsOfDirectory(atPath: dir.url.appendingPathComponent("evidence").path)
@@ -171,12 +172,12 @@ struct RobustnessTests {
     }
 
     @Test func aBrokenRecipeIsRefusedAtInitializeNamingTheMember() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let path = try dir.write("bad.json", """
             {"app": "x", "login": {"url": "/login", "loggedOutWhen": {"urlContains": "/login"},
               "steps": [{"action": "click", "selector": "role=button[name="}]}}
-            """)
+            """).path
         let connector = try browserConnector(settings: ["recipe": .string(path), "baseURL": "http://127.0.0.1:9/x", "username": "admin"],
                                              secrets: ["password": "pw-123456"])
         let error = await connectorError { _ = try await connector.start() }
@@ -188,20 +189,13 @@ struct RobustnessTests {
         let typo = try dir.write("typo.json", """
             {"app": "x", "login": {"url": "/login", "loggedOutWhen": {"urlContains": "/login"},
               "steps": [{"action": "clik", "selector": "#go"}]}}
-            """)
+            """).path
         let second = try browserConnector(settings: ["recipe": .string(typo), "baseURL": "http://127.0.0.1:9/x", "username": "admin"],
                                           secrets: ["password": "pw-123456"])
         let unknown = await connectorError { _ = try await second.start() }
         await second.stop()
         #expect(unknown?.message.contains("login.steps[0].action: unknown action \"clik\"") == true, "\(unknown?.message ?? "")")
     }
-}
-
-final class Failures: @unchecked Sendable {  // `items` is guarded by `lock`
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ item: String) { lock.withLock { items.append(item) } }
-    var all: [String] { lock.withLock { items } }
 }
 
 /// Reads /proc.

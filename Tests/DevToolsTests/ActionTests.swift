@@ -1,6 +1,8 @@
 import DevTools
 import Foundation
+import StewardHTTP
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite("Page actions")
@@ -216,8 +218,11 @@ struct ActionTests {
 
     @Test("waitFor network idle waits for requests in flight to finish")
     func waitForNetworkIdle() async throws {
-        let server = try TestServer { request in
-            if request.path == "/slow" { return TestServer.Response(body: "ok", delay: .milliseconds(600)) }
+        let server = try StubServer { request in
+            if request.path == "/slow" {
+                Thread.sleep(forTimeInterval: 0.6)
+                return .html("ok")
+            }
             return .html("<p>page</p>")
         }
         defer { server.stop() }

@@ -1,6 +1,7 @@
 @testable import DevTools
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -140,7 +141,7 @@ struct BrowserLifecycleTests {
 
     @Test("browser contexts do not share cookies")
     func contextsAreIsolated() async throws {
-        let server = try TestServer(pages: ["/": "<p>cookies</p>"])
+        let server = try StubServer(pages: ["/": "<p>cookies</p>"])
         defer { server.stop() }
         try await Harness.withBrowser { (browser: Browser) async throws in
             let first = try await browser.newContext()
@@ -173,15 +174,10 @@ struct BrowserLifecycleTests {
 
     // MARK: Helpers
 
-    /// BrowserBench sits next to the test bundle in the build directory.
+    /// BrowserBench sits next to the test binary in the build directory.
     static func browserBenchBinary() -> String? {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("BrowserBench").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
+        let path = Products.path("BrowserBench")
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 
     static func firstLine(of handle: FileHandle) -> String? {

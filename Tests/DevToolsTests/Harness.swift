@@ -1,5 +1,6 @@
 import DevTools
 import Foundation
+import StewardTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,30 +42,6 @@ enum Harness {
         try await withPage { page in
             try await page.setContent(html)
             try await body(page)
-        }
-    }
-}
-
-/// A counting semaphore for async code.
-actor Slots {
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(_ count: Int) { free = count }
-
-    func acquire() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty {
-            free += 1
-        } else {
-            waiting.removeFirst().resume()
         }
     }
 }

@@ -1,19 +1,21 @@
 import DevTools
 import Foundation
+import StewardHTTP
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 /// A "legacy admin" stand-in: a user page with a Deactivate button behind confirm(), a login
 /// form, a slow page and a paginated user list.
 final class LegacyApp: Sendable {
-    private let state = Guarded<[String: String]>([:])
+    private let state = Locked<[String: String]>([:])
     static let users = (1...7).map { "user\($0)" }
 
     func status(_ user: String) -> String { state.withLock { $0[user] ?? "active" } }
 
-    func handle(_ request: TestServer.Request) -> TestServer.Response {
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch (request.method, request.path) {
-        case ("GET", "/login"):
+        case (.get, "/login"):
             return .html("""
                 <form method="post" action="/login">
                   <label>Username <input name="username"></label>
@@ -21,16 +23,17 @@ final class LegacyApp: Sendable {
                   <button>Sign in</button>
                 </form>
                 """)
-        case ("POST", "/login"):
-            let fields = formFields(request.body)
+        case (.post, "/login"):
+            let fields = URLEncodedForm(parsing: request.body)
             state.withLock { $0["login"] = fields["username"] ?? "" }
-            return .redirect("/home")
-        case ("GET", "/home"):
+            return .redirect(to: "/home")
+        case (.get, "/home"):
             return .html("<h1>Welcome \(status("login") == "active" ? "" : state.withLock { $0["login"] ?? "" })</h1><a href=\"/slow\">Reports</a>")
-        case ("GET", "/slow"):
-            return TestServer.Response(body: "<h1>Reports</h1>", delay: .milliseconds(800))
-        case ("GET", "/users"):
-            let page = Int(request.query["page"] ?? "1") ?? 1
+        case (.get, "/slow"):
+            Thread.sleep(forTimeInterval: 0.8)
+            return .html("<h1>Reports</h1>")
+        case (.get, "/users"):
+            let page = Int(request.queryValue("page") ?? "1") ?? 1
             let rows = Self.users.dropFirst((page - 1) * 3).prefix(3)
                 .map { "<tr><td>\($0)</td><td>\($0)@example.com</td><td>\(status($0))</td></tr>" }.joined()
             let next = page * 3 < Self.users.count
@@ -40,7 +43,7 @@ final class LegacyApp: Sendable {
                 <table id="users"><thead><tr><th>User</th><th>Email</th><th>Status</th></tr></thead>
                 <tbody>\(rows)</tbody></table>\(next)
                 """)
-        case ("GET", let path) where path.hasPrefix("/users/"):
+        case (.get, let path) where path.hasPrefix("/users/"):
             let user = String(path.dropFirst("/users/".count))
             return .html("""
                 <h1>\(user)</h1><p id="status">Status: <b>\(status(user))</b></p>
@@ -48,12 +51,12 @@ final class LegacyApp: Sendable {
                   <button id="deactivate">Deactivate</button>
                 </form>
                 """)
-        case ("POST", let path) where path.hasSuffix("/deactivate"):
+        case (.post, let path) where path.hasSuffix("/deactivate"):
             let user = path.split(separator: "/")[1]
             state.withLock { $0[String(user)] = "disabled" }
-            return .redirect("/users/\(user)")
+            return .redirect(to: "/users/\(user)")
         default:
-            return TestServer.Response(status: 404, body: "<h1>Not found</h1>")
+            return .html("<h1>Not found</h1>", status: .notFound)
         }
     }
 }
@@ -63,7 +66,7 @@ struct NavigationTests {
     @Test("goto reports the HTTP status; a refused connection is a navigation error naming the URL")
     func gotoStatus() async throws {
         let app = LegacyApp()
-        let server = try TestServer(app.handle)
+        let server = try StubServer(app.handle)
         defer { server.stop() }
         try await Harness.withPage { (page: Page) async throws in
             #expect(try await page.goto(server.url("/login")).status == 200)
@@ -72,7 +75,7 @@ struct NavigationTests {
             #expect(try await page.url() == server.url("/login"))
             #expect(try await page.content().contains("Sign in"))
         }
-        let closed = try TestServer(pages: [:])
+        let closed = try StubServer(pages: [:])
         let unused = closed.url("/")
         closed.stop()
         try await Harness.withPage { (page: Page) async throws in
@@ -89,7 +92,7 @@ struct NavigationTests {
     @Test("a login form: fill by label, submit with Enter, land on the next page")
     func loginFlow() async throws {
         let app = LegacyApp()
-        let server = try TestServer(app.handle)
+        let server = try StubServer(app.handle)
         defer { server.stop() }
         try await Harness.withPage { (page: Page) async throws in
             try await page.goto(server.url("/login"))
@@ -107,7 +110,7 @@ struct NavigationTests {
     @Test("deactivate through a confirm() dialog: accepted changes the server, dismissed does not")
     func deactivateWithConfirm() async throws {
         let app = LegacyApp()
-        let server = try TestServer(app.handle)
+        let server = try StubServer(app.handle)
         defer { server.stop() }
         try await Harness.withPage { (page: Page) async throws in
             try await page.goto(server.url("/users/user2"))
@@ -155,7 +158,7 @@ struct NavigationTests {
     @Test("extractTable follows the next-page link until it is disabled")
     func paginatedTable() async throws {
         let app = LegacyApp()
-        let server = try TestServer(app.handle)
+        let server = try StubServer(app.handle)
         defer { server.stop() }
         try await Harness.withPage { (page: Page) async throws in
             try await page.goto(server.url("/users"))
@@ -192,19 +195,5 @@ struct NavigationTests {
             let table = try await page.extractTable("#t", nextPage: "#more")
             #expect(table == Table(headers: ["Name", "Enabled"], rows: [["a", "true"], ["b", "false"], ["c", "true"]], pages: 2))
         }
-    }
-}
-
-/// A value behind a lock, for server handlers running on their own threads.
-final class Guarded<Value: Sendable>: @unchecked Sendable { // safe: `value` is only touched under `lock`
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
     }
 }

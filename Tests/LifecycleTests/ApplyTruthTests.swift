@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// `applied` in the journal means the app shows it: lost answers are settled by reading, what
@@ -16,7 +17,7 @@ struct ApplyTruthTests {
         init(mode: String, concurrency: Int = 1, verifyFlags: String = "") throws {
             stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("stateful-\(UUID().uuidString).json")
             try super.init()
-            let connector = StewardFolder.productsDirectory.appendingPathComponent("steward-test-connector").path
+            let connector = Products.path("steward-test-connector")
             try write("plugins/stateful/plugin.json", """
                 {"name": "stateful", "version": "0.0.1", "command": ["\(connector)", "stateful", "\(mode)"]}
                 """)

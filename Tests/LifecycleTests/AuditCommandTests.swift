@@ -1,5 +1,6 @@
 import Foundation
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// `steward audit` as auditors run it: verify (exit 0 / 4 with the position), proofs checked with
@@ -20,18 +21,11 @@ struct AuditCommandTests {
         let proof = try lab.steward(["audit", "proof", "--seq", "3", "--out", "proof.json"])
         #expect(proof.code == 0, "\(proof.err)")
         // The proof stands on its own: checked from another directory, without the journal.
-        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("steward-proof-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: elsewhere) }
-        try FileManager.default.copyItem(at: lab.dir.appendingPathComponent("proof.json"), to: elsewhere.appendingPathComponent("proof.json"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
-        p.arguments = ["audit", "verify-proof", "proof.json"]
-        p.currentDirectoryURL = elsewhere
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let elsewhere = try TemporaryDirectory(prefix: "steward-proof")
+        defer { elsewhere.remove() }
+        try FileManager.default.copyItem(at: lab.dir.appendingPathComponent("proof.json"), to: elsewhere.file("proof.json"))
+        let verified = try Lab.steward(["audit", "verify-proof", "proof.json"], in: elsewhere.url)
+        #expect(verified.code == 0, "\(verified.err)")
 
         let log = try lab.steward(["audit", "log", "--person", "E1", "--json"])
         let lines = log.out.split(separator: "\n")

@@ -1,5 +1,6 @@
 import Foundation
 import StewardHost
+import StewardTestSupport
 import Testing
 
 /// The real `steward` binary refuses a config whose settings break their plugin's schema, or
@@ -9,24 +10,23 @@ import Testing
 struct ConfigCheckTests {
     /// A folder with an HR file and `config` as steward.json, removed by `cleanup()`.
     struct Folder {
-        let dir: URL
+        let directory: TemporaryDirectory
 
         init(_ config: String) throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-config-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            directory = try TemporaryDirectory(prefix: "steward-config")
             try write("hr.csv", "employee_id,email\nE1,ann@example.com\n")
             try write("steward.json", config)
         }
 
+        var dir: URL { directory.url }
+
         func write(_ name: String, _ text: String) throws {
-            let file = dir.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: file)
+            try directory.write(name, text)
         }
 
         var nothingWritten: Bool { !FileManager.default.fileExists(atPath: dir.appendingPathComponent(".steward").path) }
 
-        func cleanup() { try? FileManager.default.removeItem(at: dir) }
+        func cleanup() { directory.remove() }
     }
 
     @Test func aBogusAppSettingExits2NamingFileLineAndPathBeforeAnythingRuns() throws {
@@ -102,17 +102,8 @@ struct ConfigCheckTests {
         let bin = folder.dir.appendingPathComponent("prefix/bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Lab.stewardPath, toPath: bin.appendingPathComponent("steward").path)
-        let p = Process()
-        p.executableURL = bin.appendingPathComponent("steward")
-        p.arguments = ["status"]
-        p.currentDirectoryURL = folder.dir
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 2)
-        #expect(text.contains("steward: steward.json:4: apps[0].limits.requestTimeoutSeconds: expected number, got string"), "\(text)")
+        let run = try ProgramRun(bin.appendingPathComponent("steward").path, ["status"], in: folder.dir)
+        #expect(run.code == 2)
+        #expect(run.err.contains("steward: steward.json:4: apps[0].limits.requestTimeoutSeconds: expected number, got string"), "\(run.err)")
     }
 }

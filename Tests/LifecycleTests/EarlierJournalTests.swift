@@ -1,5 +1,6 @@
 import Foundation
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// A journal written by an earlier version must still open, verify and answer: its events are

@@ -1,18 +1,19 @@
 import Foundation
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// `steward install` makes a working Steward outside the checkout: from an unrelated directory,
 /// with no STEWARD_PLUGIN_PATH, the installed binary finds its plugins and runs the demo.
 @Suite("Install", .serialized)
 struct InstallTests {
-    @Test func anInstalledStewardRunsTheDemoFromAnywhere() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("steward-install-\(UUID().uuidString)")
-        let prefix = root.appendingPathComponent("prefix"), elsewhere = root.appendingPathComponent("elsewhere")
+    @Test func anInstalledStewardRunsTheDemoFromAnywhere() async throws {
+        let root = try TemporaryDirectory(prefix: "steward-install")
+        defer { root.remove() }
+        let prefix = root.file("prefix"), elsewhere = root.file("elsewhere")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
 
-        let install = try run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path], in: elsewhere)
+        let install = try await run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path], in: elsewhere)
         #expect(install.code == 0, "\(install.out)\n\(install.err)")
         for program in ["steward", "steward-connector-file", "steward-connector-scim", "steward-connector-rest",
                         "steward-connector-browser", "steward-sandbox"] {
@@ -21,17 +22,17 @@ struct InstallTests {
         }
         #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("share/steward/plugins/rest/apps/github.json").path))
         // Installing again over the earlier install works and writes the same files.
-        let again = try run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path, "--json"], in: elsewhere)
+        let again = try await run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path, "--json"], in: elsewhere)
         #expect(again.code == 0, "\(again.err)")
         #expect(try JSONParser.parse(again.out)["written"].arrayValue?.count == 11)
 
         let installed = prefix.appendingPathComponent("bin/steward").path
-        let plugins = try run(installed, ["plugins", "list", "--json"], in: elsewhere)
+        let plugins = try await run(installed, ["plugins", "list", "--json"], in: elsewhere)
         let listed = try JSONParser.parse(plugins.out)["plugins"].arrayValue ?? []
         #expect(Set(listed.compactMap { $0["name"].stringValue }) == ["browser", "file", "rest", "scim"])
         #expect(listed.allSatisfy { $0["manifest"].stringValue?.hasPrefix(prefix.path) == true }, "plugins come from the prefix, not the checkout")
 
-        let demo = try run(installed, ["demo"], in: elsewhere)
+        let demo = try await run(installed, ["demo"], in: elsewhere)
         #expect(demo.code == 0, "\(demo.out.suffix(3000))\n\(demo.err.suffix(2000))")
         #expect(demo.out.contains("verified intact"))
         let config = try String(contentsOf: elsewhere.appendingPathComponent("steward-demo/steward.json"), encoding: .utf8)
@@ -40,34 +41,21 @@ struct InstallTests {
     }
 
     /// A binary alone, without its plugins, stops the demo at once and says how to fix it.
-    @Test func theDemoStopsAtOnceWhenPluginsAreMissing() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("steward-lone-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("bin"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let lone = root.appendingPathComponent("bin/steward")
+    @Test func theDemoStopsAtOnceWhenPluginsAreMissing() async throws {
+        let root = try TemporaryDirectory(prefix: "steward-lone")
+        defer { root.remove() }
+        try FileManager.default.createDirectory(at: root.file("bin"), withIntermediateDirectories: true)
+        let lone = root.file("bin/steward")
         try FileManager.default.copyItem(atPath: StewardFolder.stewardPath, toPath: lone.path)
-        let demo = try run(lone.path, ["demo", "--dir", root.appendingPathComponent("demo").path], in: root)
+        let demo = try await run(lone.path, ["demo", "--dir", root.file("demo").path], in: root.url)
         #expect(demo.code == 1)
         #expect(demo.err.contains("the demo needs the file, scim, rest, browser plugins, not found in"), "\(demo.err)")
         #expect(demo.err.contains("steward install"))
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("demo").path), "nothing was written")
+        #expect(!FileManager.default.fileExists(atPath: root.file("demo").path), "nothing was written")
     }
 
-    private func run(_ program: String, _ args: [String], in dir: URL) throws -> StewardFolder.Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env["STEWARD_PLUGIN_PATH"] = nil
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return StewardFolder.Run(code: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    /// Runs `program` in `dir` without STEWARD_PLUGIN_PATH, so only an installation's own plugins count.
+    private func run(_ program: String, _ args: [String], in dir: URL) async throws -> ProgramRun {
+        try await ProgramRun.run(program, args, in: dir, environment: ["STEWARD_PLUGIN_PATH": nil])
     }
 }

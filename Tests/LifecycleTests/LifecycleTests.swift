@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Synchronization
 import Testing
 
@@ -241,16 +242,9 @@ struct LifecycleTests {
         let demo = try await SharedDemo.run.value
         #expect(demo.code == 0, "\(demo.output.suffix(2000))")
         #expect(demo.output.contains("verified intact"))
-        let status = Process()
-        status.executableURL = URL(fileURLWithPath: Lab.stewardPath)
-        status.arguments = ["status", "--json"]
-        status.currentDirectoryURL = demo.dir
-        let sout = Pipe()
-        status.standardOutput = sout
-        try status.run()
-        let doc = try JSONParser.parse(sout.fileHandleForReading.readDataToEndOfFile())
-        status.waitUntilExit()
-        #expect(status.terminationStatus == 0)
+        let status = try Lab.steward(["status", "--json"], in: demo.dir)
+        let doc = try JSONParser.parse(status.out)
+        #expect(status.code == 0)
         #expect((doc["people"]["active"].intValue ?? 0) > 190)
     }
 }
@@ -268,16 +262,9 @@ enum SharedDemo {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-demo-\(UUID().uuidString)")
         atexit { SharedDemo.removeFolders() }
         folders.withLock { $0.append(dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Lab.stewardPath)
-        p.arguments = ["demo", "--dir", dir.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.standardError
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return Result(dir: dir, code: p.terminationStatus, output: text)
+        let demo = try await ProgramRun.run(Lab.stewardPath, ["demo", "--dir", dir.path])
+        FileHandle.standardError.write(Data(demo.err.utf8))
+        return Result(dir: dir, code: demo.code, output: demo.out)
     }
 
     private static let folders = Mutex<[URL]>([])

@@ -1,5 +1,6 @@
 import Foundation
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// `steward person history` on a demo journal: an auditor answers "when did this person get

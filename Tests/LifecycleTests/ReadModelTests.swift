@@ -1,5 +1,6 @@
 import Foundation
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// The read model's other answers on the shared demo folder: an app's accounts with whose each

@@ -2,6 +2,7 @@ import Foundation
 import StewardJSON
 import StewardJournal
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// Access review campaigns through the real `steward` binary: launch, decisions, routing, the
@@ -32,7 +33,7 @@ struct ReviewCampaignTests {
         return folder
     }
 
-    func json(_ run: StewardFolder.Run) throws -> JSONValue { try JSONParser.parse(run.out) }
+    func json(_ run: ProgramRun) throws -> JSONValue { try JSONParser.parse(run.out) }
 
     func items(_ folder: StewardFolder, _ campaign: String) throws -> [JSONValue] {
         try folder.steward(["review", "items", campaign, "--json"]).out.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }

@@ -3,6 +3,7 @@ import StewardHost
 import StewardHTTP
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// Contract tests for the shipped app definitions: each fixture in `Fixtures/` replays
@@ -40,7 +41,7 @@ struct ContractTests {
             if let text = value.stringValue, text.contains("{origin}") { settings[key] = .string(text.replacingOccurrences(of: "{origin}", with: server.baseURL)) }
         }
         let secrets = (fixture["secrets"].objectValue ?? [:]).compactMapValues(\.stringValue)
-        let logs = LogLines()
+        let logs = Collected<String>()
         let connector = try restConnector(definition: Products.appDefinition(definition), settings: settings, secrets: secrets,
                                           events: ConnectorEvents(log: { logs.add($0.message) }))
         var previousCursor: String?
@@ -78,33 +79,44 @@ struct ContractTests {
     }
 }
 
-/// Answers requests with a fixture's exchanges, in order, and notes where a request differs
-/// from the one the fixture expects.
-final class ReplayServer: @unchecked Sendable {  // `next` and `problems` are guarded by `lock`
-    private let lock = NSLock()
-    private let exchanges: [JSONValue]
-    private var next = 0
-    private var problems: [String] = []
-    private var server: HTTPServer?
+/// A stub server that answers requests with a fixture's exchanges, in order, and notes where a
+/// request differs from the one the fixture expects.
+final class ReplayServer: Sendable {
+    private let script: ReplayScript
+    private let server: StubServer
 
     init(_ exchanges: [JSONValue]) throws {
-        self.exchanges = exchanges
-        var router = Router()
-        router.add(nil, "/*", .sync { [weak self] request in self?.answer(request) ?? HTTPResponse(status: .internalServerError) })
-        server = try HTTPServer.start(router)
+        let script = ReplayScript(exchanges)
+        let server = try StubServer { request in script.answer(request) }
+        script.origin.withLock { $0 = server.baseURL }
+        self.script = script
+        self.server = server
     }
 
-    var baseURL: String { server?.baseURL ?? "" }
-    var mismatches: [String] { lock.withLock { problems } }
-    var remaining: Int { lock.withLock { exchanges.count - next } }
+    var baseURL: String { server.baseURL }
+    var mismatches: [String] { script.problems.withLock { $0 } }
+    var remaining: Int { script.exchanges.count - script.next.withLock { $0 } }
 
-    func stop() { server?.shutdown() }
+    func stop() { server.stop() }
+}
 
-    private func answer(_ request: HTTPRequest) -> HTTPResponse {
-        let (index, exchange): (Int, JSONValue?) = lock.withLock {
-            defer { next += 1 }
-            return (next, next < exchanges.count ? exchanges[next] : nil)
+/// The exchanges of a fixture and how far the replay has got.
+private final class ReplayScript: Sendable {
+    let exchanges: [JSONValue]
+    let next = Locked(0)
+    let problems = Locked<[String]>([])
+    /// The server's address, for `{origin}` in answers.
+    let origin = Locked("")
+
+    init(_ exchanges: [JSONValue]) { self.exchanges = exchanges }
+
+    func answer(_ request: HTTPRequest) -> HTTPResponse {
+        let index = next.withLock { n in
+            defer { n += 1 }
+            return n
         }
+        let exchange: JSONValue? = index < exchanges.count ? exchanges[index] : nil
+        let baseURL = origin.withLock { $0 }
         guard let exchange else {
             note("unexpected request \(index): \(request.method) \(request.target)")
             return HTTPResponse(status: HTTPStatus(code: 599), body: Array("no more exchanges".utf8))
@@ -150,7 +162,7 @@ final class ReplayServer: @unchecked Sendable {  // `next` and `problems` are gu
         return HTTPResponse(status: HTTPStatus(code: response["status"].intValue ?? 200), headers: headers, body: body)
     }
 
-    private func note(_ problem: String) { lock.withLock { problems.append(problem) } }
+    private func note(_ problem: String) { problems.withLock { $0.append(problem) } }
 }
 
 /// Where `actual` differs from `expected`, read as a subset: objects may have more members,
@@ -179,14 +191,6 @@ func subsetMismatch(_ expected: JSONValue, _ actual: JSONValue, at path: String)
     default:
         return expected == actual ? nil : "\(path): \(actual) instead of \(expected)"
     }
-}
-
-/// Log messages from the connector, for checking secrets never reach them.
-final class LogLines: @unchecked Sendable {  // `lines` is guarded by `lock`
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func add(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
 }
 
 extension JSONValue {

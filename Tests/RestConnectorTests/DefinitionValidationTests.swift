@@ -2,6 +2,7 @@ import Foundation
 import StewardHost
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// A definition with a mistake is refused at `initialize` with a configuration error that
@@ -34,8 +35,8 @@ struct DefinitionValidationTests {
     /// Starts the connector on `definition` (pretty-printed, so mistakes have distinct lines)
     /// and returns the initialize error, or nil when it starts.
     static func initializeError(_ definition: JSONValue, settings: [String: JSONValue] = ["tenant": "acme"]) async throws -> ConnectorError? {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let path = try dir.write("demo.json", JSONWriter.pretty(definition)).path
         let c = try restConnector(definition: path, settings: settings, secrets: ["token": "t0k3n-secret"])
         let error = await connectorError { try await c.start() }
@@ -105,8 +106,8 @@ struct DefinitionValidationTests {
     }
 
     @Test func aSyntaxErrorNamesTheLine() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let path = try dir.write("broken.json", "{\n  \"name\": \"x\",\n  \"capabilities\": {,\n}\n").path
         let c = try restConnector(definition: path)
         let error = await connectorError { try await c.start() }
@@ -123,8 +124,8 @@ struct DefinitionValidationTests {
     }
 
     @Test func theDefinitionPathIsRelativeToTheConfigFile() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("apps"), withIntermediateDirectories: true)
         try dir.write("apps/demo.json", JSONWriter.pretty(Self.valid))
         let c = try restConnector(definition: "apps/demo.json", settings: ["tenant": "acme"], secrets: ["token": "t"], baseDirectory: dir.url.path)

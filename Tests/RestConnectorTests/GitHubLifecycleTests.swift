@@ -3,6 +3,7 @@ import StewardCore
 import StewardHost
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// The whole loop (HR file → sync → plan → apply) with the GitHub definition against the
@@ -50,8 +51,8 @@ private enum UserNames {
 private func runScenario(sandboxArguments: [String], phases: Phases, userNames: UserNames = .login) async throws -> JSONValue {
     let sandbox = try GitHubSandbox(sandboxArguments)
     defer { sandbox.stop() }
-    let dir = try TempDir()
-    defer { dir.cleanup() }
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
     try dir.write("github-token", sandbox.token + "\n")
     try dir.write("steward.json", """
         {

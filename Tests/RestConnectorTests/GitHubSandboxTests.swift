@@ -2,6 +2,7 @@ import Foundation
 import StewardHost
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// The GitHub definition against the sandbox's GitHub-shaped app, through the host's
@@ -15,7 +16,7 @@ struct GitHubSandboxTests {
         settings["definition"] = .string(Products.appDefinition("github"))
         let check = ConformanceCheck(command: [try Products.executable("steward-connector-rest")], settings: .object(settings),
                                      secrets: sandbox.secrets, timeout: 20, pageSize: 2)
-        let failures = Failures()
+        let failures = Collected<String>()
         let passed = await check.run { result in
             if result.failed { failures.add("\(result.name): \(result.detail)") }
         }
@@ -194,9 +195,3 @@ private func runLifecycle(_ github: SupervisedConnector, _ sandbox: GitHubSandbo
 }
 
 /// Failed conformance checks, collected from the report callback.
-final class Failures: @unchecked Sendable {  // `items` is guarded by `lock`
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ s: String) { lock.withLock { items.append(s) } }
-    var all: [String] { lock.withLock { items } }
-}

@@ -3,6 +3,7 @@ import StewardHost
 import StewardHTTP
 import StewardJSON
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// Values inserted by templates reach the app as data: whatever they contain, the request
@@ -43,9 +44,9 @@ struct TemplateInjectionTests {
         """
 
     /// The recording server, the connector, and the temporary directory holding the definition.
-    private func setUp() throws -> (RecordingServer, SupervisedConnector, TempDir) {
-        let server = try RecordingServer { _ in .json(["id": "42"], status: .created) }
-        let dir = try TempDir()
+    private func setUp() throws -> (StubServer, SupervisedConnector, TemporaryDirectory) {
+        let server = try StubServer { _ in .json(["id": "42"], status: .created) }
+        let dir = try TemporaryDirectory()
         let path = try writeDefinition(dir, Self.definition)
         let connector = try restConnector(definition: path, settings: ["baseURL": .string(server.baseURL)], secrets: ["token": "tok-123456"])
         return (server, connector, dir)
@@ -53,7 +54,7 @@ struct TemplateInjectionTests {
 
     @Test func valuesReachPathQueryHeaderAndBodyAsData() async throws {
         let (server, connector, dir) = try setUp()
-        defer { server.stop(); dir.cleanup() }
+        defer { server.stop(); dir.remove() }
         let display = "Ann \"{{settings.secretish}}\" ?#/ O'Brien"
         let spec = AccountSpec(userName: Self.hostile, email: Self.hostile, displayName: display, title: "x\"\n}, \"evil\": {")
         let result = try await connector.call(Method.accountsCreate, params: AccountCreateParams(idempotencyKey: "k", account: spec).json,
@@ -89,7 +90,7 @@ struct TemplateInjectionTests {
 
     @Test func aLineBreakCannotStartANewHeader() async throws {
         let (server, connector, dir) = try setUp()
-        defer { server.stop(); dir.cleanup() }
+        defer { server.stop(); dir.remove() }
         let spec = AccountSpec(userName: "ann", displayName: "Ann\r\nX-Injected: yes")
         let error = await connectorError {
             _ = try await connector.call(Method.accountsCreate, params: AccountCreateParams(idempotencyKey: "k", account: spec).json)
@@ -104,7 +105,7 @@ struct TemplateInjectionTests {
     @Test(arguments: ["..", "."])
     func aValueCannotClimbThePath(id: String) async throws {
         let (server, connector, dir) = try setUp()
-        defer { server.stop(); dir.cleanup() }
+        defer { server.stop(); dir.remove() }
         let error = await connectorError {
             _ = try await connector.call(Method.accountsUpdate, params: AccountUpdateParams(idempotencyKey: "k", id: id, changes: ["email": "e@x"]).json)
         }
@@ -116,7 +117,7 @@ struct TemplateInjectionTests {
 
     @Test func updateSendsOnlyTheChangedAttributesAndNullClears() async throws {
         let (server, connector, dir) = try setUp()
-        defer { server.stop(); dir.cleanup() }
+        defer { server.stop(); dir.remove() }
         _ = try await connector.call(Method.accountsUpdate, params: AccountUpdateParams(
             idempotencyKey: "k", id: "u/1", changes: ["title": .null]).json, as: MutationResult.self)
         let refused = await connectorError {

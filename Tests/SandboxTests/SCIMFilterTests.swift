@@ -1,11 +1,12 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SCIMFilterTests {
     /// One sandbox with a small, varied directory shared by the filter tests.
-    static func directory() throws -> (SandboxProcess, HTTPTestClient) {
-        let sandbox = try SandboxProcess(["--scim"])
+    static func directory() throws -> (TestSandbox, HTTPTestClient) {
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         _ = try SCIM.createUser(client, "ann", externalId: "E-1", department: "Sales")
         _ = try SCIM.createUser(client, "Bob", externalId: "e-1", active: false)
@@ -81,7 +82,7 @@ import Testing
     }
 
     @Test func rejectsBadFiltersWithInvalidFilter() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         for filter in ["userName", "userName eq", "userName zz \"a\"", "(userName eq \"a\"", "shoeSize eq 3",
                        "active co \"t\"", "active eq \"yes\"", "userName eq \"unterminated", "meta.created gt \"yesterday\"",
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func filtersGroupsByDisplayNameAndMember() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         _ = try SCIM.createGroup(client, "Admins", members: [ann])

@@ -1,10 +1,11 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SCIMGroupTests {
     @Test func groupsListMembersAndUsersShowTheirGroups() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         let bob = try SCIM.createUser(client, "bob")
@@ -29,7 +30,7 @@ import Testing
     }
 
     @Test func membersAreAddedAndRemovedByPatch() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         let bob = try SCIM.createUser(client, "bob")
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func deletingAUserOrGroupRemovesItsMemberships() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         let inner = try SCIM.createGroup(client, "Inner", members: [ann])
@@ -83,7 +84,7 @@ import Testing
     }
 
     @Test func groupsNeedADisplayNameAndCannotContainThemselves() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let missing = try client.post("/Groups", ["schemas": [.string(SCIM.group)]])
         #expect(missing.status == 400)

@@ -1,10 +1,11 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SCIMListTests {
     @Test func pagesWithStartIndexAndCount() throws {
-        let sandbox = try SandboxProcess(["--scim", "--users", "250"])
+        let sandbox = try TestSandbox(["--scim", "--users", "250"])
         let client = sandbox.scim()
         var seen: [String] = []
         var start = 1
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func pagingStaysRightAcrossManyDeletes() throws {
-        let sandbox = try SandboxProcess(["--scim", "--users", "1300"])
+        let sandbox = try TestSandbox(["--scim", "--users", "1300"])
         let client = sandbox.scim()
         let ids = try (0..<13).flatMap { page in
             try client.get("/Users?startIndex=\(page * 100 + 1)&count=100").json["Resources"].arrayValue?.compactMap { $0["id"].stringValue } ?? []
@@ -62,7 +63,7 @@ import Testing
     }
 
     @Test func sortsByAnyAttribute() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         for name in ["delta", "Alpha", "charlie", "bravo"] { _ = try SCIM.createUser(client, name) }
         let ascending = try client.get("/Users?sortBy=userName").json["Resources"].arrayValue?.compactMap { $0["userName"].stringValue }
@@ -74,7 +75,7 @@ import Testing
     }
 
     @Test func searchesWithAPostedQuery() throws {
-        let sandbox = try SandboxProcess(["--scim", "--users", "30"])
+        let sandbox = try TestSandbox(["--scim", "--users", "30"])
         let client = sandbox.scim()
         let reply = try client.post("/Users/.search", [
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func findsOneUserAmongOneHundredThousandByIndex() throws {
-        let sandbox = try SandboxProcess(["--scim", "--users", "100000"])
+        let sandbox = try TestSandbox(["--scim", "--users", "100000"])
         let client = sandbox.scim()
         #expect(try SCIM.userNames(client, filter: "userName eq \"USER099999@example.com\"") == ["user099999@example.com"])
         #expect(try SCIM.userNames(client, filter: "externalId eq \"emp-054321\"") == ["user054321@example.com"])

@@ -1,12 +1,13 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 /// `--scim-profile minimal`: the SCIM app behaves like the many real providers that implement
 /// only the common subset of RFC 7643/7644.
 @Suite struct SCIMMinimalProfileTests {
     @Test func declaresGroupsOnUsersButNeverFillsThem() throws {
-        let sandbox = try SandboxProcess(["--scim", "--scim-profile", "minimal"])
+        let sandbox = try TestSandbox(["--scim", "--scim-profile", "minimal"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         let group = try SCIM.createGroup(client, "Admins", members: [ann])
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func membersAreBareIdsAndCannotBeFilteredOn() throws {
-        let sandbox = try SandboxProcess(["--scim", "--scim-profile", "minimal"])
+        let sandbox = try TestSandbox(["--scim", "--scim-profile", "minimal"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         _ = try SCIM.createGroup(client, "Admins", members: [ann])
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func patchRefusesValueFilterPathsAndTakesTheCommonForms() throws {
-        let sandbox = try SandboxProcess(["--scim", "--scim-profile", "minimal"])
+        let sandbox = try TestSandbox(["--scim", "--scim-profile", "minimal"])
         let client = sandbox.scim()
         let ann = try SCIM.createUser(client, "ann")
         let bob = try SCIM.createUser(client, "bob")
@@ -78,7 +79,7 @@ import Testing
     }
 
     @Test func hasNoETags() throws {
-        let sandbox = try SandboxProcess(["--scim", "--scim-profile", "minimal"])
+        let sandbox = try TestSandbox(["--scim", "--scim-profile", "minimal"])
         let client = sandbox.scim()
         #expect(try client.get("/ServiceProviderConfig").json["etag"]["supported"] == false)
         let created = try client.post("/Users", SCIM.user("ann"))
@@ -103,30 +104,30 @@ import Testing
     }
 
     @Test func theDefaultProfileIsFullAndBadProfilesAreRefused() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         #expect(try client.get("/ServiceProviderConfig").json["etag"]["supported"] == true)
-        let full = try SandboxProcess(["--scim", "--scim-profile=full"])
+        let full = try TestSandbox(["--scim", "--scim-profile=full"])
         #expect(try full.scim().get("/ServiceProviderConfig").json["etag"]["supported"] == true)
 
-        let help = try SandboxProcess.run(["--help"])
-        #expect(help.stdout.contains("--scim-profile"))
-        #expect(help.stdout.contains("minimal"))
-        let bad = try SandboxProcess.run(["--scim-profile", "tiny"])
-        #expect(bad.status == 2)
-        #expect(bad.stderr.contains("--scim-profile must be full or minimal, not 'tiny'"))
+        let help = try TestSandbox.run(["--help"])
+        #expect(help.out.contains("--scim-profile"))
+        #expect(help.out.contains("minimal"))
+        let bad = try TestSandbox.run(["--scim-profile", "tiny"])
+        #expect(bad.code == 2)
+        #expect(bad.err.contains("--scim-profile must be full or minimal, not 'tiny'"))
     }
 
     @Test func savedStateLoadsUnderEitherProfile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("scim-profile-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let full = try SandboxProcess(["--scim", "--state", path])
+        let full = try TestSandbox(["--scim", "--state", path])
         let client = full.scim()
         let ann = try SCIM.createUser(client, "ann")
         let group = try SCIM.createGroup(client, "Team", members: [ann])
-        full.stop()
+        full.terminate()
 
-        let minimal = try SandboxProcess(["--scim", "--scim-profile", "minimal", "--state", path])
+        let minimal = try TestSandbox(["--scim", "--scim-profile", "minimal", "--state", path])
         let again = minimal.scim()
         #expect(try again.get("/Groups/\(group)").json["members"] == [["value": .string(ann), "type": "User"]])
         #expect(try again.get("/Users/\(ann)").json["groups"].isNull)

@@ -1,10 +1,11 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SCIMPatchTests {
     @Test func addReplaceAndRemoveSimpleAndComplexAttributes() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "hank")
         let reply = try client.patch("/Users/\(id)", [
@@ -36,7 +37,7 @@ import Testing
     }
 
     @Test func valueFiltersSelectElementsOfMultiValuedAttributes() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "ivy")
         var reply = try client.patch("/Users/\(id)", [
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func operationsWithoutAPathNameTheirTargetsInTheValue() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "jack")
         // The shape Entra ID sends, with string booleans and dotted keys.
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func aFailingOperationLeavesTheResourceUntouched() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "kate")
         let reply = try client.patch("/Users/\(id)", [
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func rejectsMalformedPatches() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "leo")
         let cases: [(JSONValue, String)] = [
@@ -123,7 +124,7 @@ import Testing
     }
 
     @Test func aRemoveByValueTakesTheElementsWithTheGivenSubAttributes() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "nia")
         _ = try client.patch("/Users/\(id)", [["op": "add", "path": "roles", "value": [
@@ -139,7 +140,7 @@ import Testing
     }
 
     @Test func aPatchThatChangesNothingKeepsTheVersion() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "mia")
         let reply = try client.patch("/Users/\(id)", [

@@ -1,10 +1,11 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SCIMResourceTests {
     @Test func discoveryDescribesWhatTheProviderDoes() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let config = try client.get("/ServiceProviderConfig").json
         #expect(config["patch"]["supported"] == true)
@@ -36,7 +37,7 @@ import Testing
     }
 
     @Test func createsReadsReplacesAndDeletesUsers() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let created = try client.post("/Users", SCIM.user("bjensen", externalId: "E1", department: "Sales", extra: [
             "password": "hunter2", "roles": [["value": "admin", "primary": true]], "entitlements": [["value": "license-a"]],
@@ -80,7 +81,7 @@ import Testing
     }
 
     @Test func userNamesAreUniqueIgnoringCase() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let first = try SCIM.createUser(client, "alice")
         let duplicate = try client.post("/Users", SCIM.user("ALICE"))
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func versionsDriveConditionalRequests() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "carol")
         let notModified = try client.get("/Users/\(id)", headers: ["If-None-Match": "W/\"1\""])
@@ -116,7 +117,7 @@ import Testing
     }
 
     @Test func badInputGetsSCIMErrorsNamingTheField() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let noSchemas = try client.post("/Users", ["userName": "x"])
         #expect(noSchemas.status == 400)
@@ -150,7 +151,7 @@ import Testing
     }
 
     @Test func readOnlyAttributesFromClientsAreIgnored() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let reply = try client.post("/Users", SCIM.user("frank", extra: [
             "id": "chosen-by-client", "meta": ["version": "W/\"99\""], "groups": [["value": "g"]],
@@ -162,7 +163,7 @@ import Testing
     }
 
     @Test func attributesAndExcludedAttributesShapeResponses() throws {
-        let sandbox = try SandboxProcess(["--scim"])
+        let sandbox = try TestSandbox(["--scim"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "gina", department: "Legal")
         let only = try client.get("/Users/\(id)?attributes=userName,emails.value,\(SCIM.enterprise):department").json

@@ -1,19 +1,20 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SandboxCommandTests {
     @Test func printsOneReadyLineWithEveryAppAndAToken() throws {
-        let sandbox = try SandboxProcess()
-        let apps = try #require(sandbox.ready["apps"].objectValue)
-        #expect(apps["scim"]?.stringValue == "http://127.0.0.1:\(sandbox.port)/scim/v2")
+        let sandbox = try TestSandbox()
+        let apps = sandbox.apps
+        #expect(apps["scim"] == "http://127.0.0.1:\(sandbox.port)/scim/v2")
         #expect(sandbox.token.count == 32)
-        let other = try SandboxProcess(["--scim"])
+        let other = try TestSandbox(["--scim"])
         #expect(other.token != sandbox.token)
     }
 
     @Test func acceptsAGivenTokenOnlyInBearerForm() throws {
-        let sandbox = try SandboxProcess(["--scim", "--token", "s3cret"])
+        let sandbox = try TestSandbox(["--scim", "--token", "s3cret"])
         #expect(sandbox.token == "s3cret")
         let client = sandbox.scim()
         #expect(try client.get("/Users").status == 200)
@@ -32,21 +33,21 @@ import Testing
     }
 
     @Test func helpAndBadFlags() throws {
-        let help = try SandboxProcess.run(["--help"])
-        #expect(help.status == 0)
-        #expect(help.stdout.contains("--fail-rate"))
-        #expect(help.stdout.contains("--scim"))
+        let help = try TestSandbox.run(["--help"])
+        #expect(help.code == 0)
+        #expect(help.out.contains("--fail-rate"))
+        #expect(help.out.contains("--scim"))
 
-        let bad = try SandboxProcess.run(["--fail-rate", "2"])
-        #expect(bad.status == 2)
-        #expect(bad.stderr.contains("--fail-rate"))
-        let unknown = try SandboxProcess.run(["--github-ish"])
-        #expect(unknown.status == 2)
-        #expect(unknown.stderr.contains("--github-ish"))
+        let bad = try TestSandbox.run(["--fail-rate", "2"])
+        #expect(bad.code == 2)
+        #expect(bad.err.contains("--fail-rate"))
+        let unknown = try TestSandbox.run(["--github-ish"])
+        #expect(unknown.code == 2)
+        #expect(unknown.err.contains("--github-ish"))
     }
 
     @Test func generatesUsersOnRequest() throws {
-        let sandbox = try SandboxProcess(["--users", "250", "--seed", "3"])
+        let sandbox = try TestSandbox(["--users", "250", "--seed", "3"])
         let client = sandbox.scim()
         let page = try client.get("/Users?count=2")
         #expect(page.json["totalResults"] == 250)

@@ -1,11 +1,12 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SandboxFaultTests {
     /// The statuses of a fixed sequence of reads.
     static func statuses(seed: Int) throws -> [Int] {
-        let sandbox = try SandboxProcess(["--scim", "--fail-rate", "0.3", "--seed", String(seed)])
+        let sandbox = try TestSandbox(["--scim", "--fail-rate", "0.3", "--seed", String(seed)])
         let client = sandbox.scim()
         return try (0..<60).map { _ in try client.get("/Users?count=1").status }
     }
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func aFailedWriteIsNeverHalfApplied() throws {
-        let sandbox = try SandboxProcess(["--scim", "--fail-rate", "0.5", "--seed", "5"])
+        let sandbox = try TestSandbox(["--scim", "--fail-rate", "0.5", "--seed", "5"])
         let client = sandbox.scim()
         var created = 0
         for i in 0..<60 {
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func requestsAboveTheRateGet429WithRetryAfter() throws {
-        let sandbox = try SandboxProcess(["--scim", "--rate-limit", "5/s"])
+        let sandbox = try TestSandbox(["--scim", "--rate-limit", "5/s"])
         let client = sandbox.scim()
         let replies = try (0..<30).map { _ in try client.get("/Users?count=0") }
         let limited = replies.filter { $0.status == 429 }
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func latencyDelaysButStillAnswers() throws {
-        let sandbox = try SandboxProcess(["--scim", "--latency-ms", "20"])
+        let sandbox = try TestSandbox(["--scim", "--latency-ms", "20"])
         let client = sandbox.scim()
         let id = try SCIM.createUser(client, "slow")
         #expect(try client.get("/Users/\(id)").json["userName"] == "slow")

@@ -1,5 +1,6 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 import Testing
 
 @Suite struct SandboxStateTests {
@@ -13,12 +14,12 @@ import Testing
         var userID = ""
         var groupID = ""
         do {
-            let sandbox = try SandboxProcess(["--scim", "--state", path])
+            let sandbox = try TestSandbox(["--scim", "--state", path])
             let client = sandbox.scim()
             userID = try SCIM.createUser(client, "persisted", externalId: "P-1", department: "Legal")
             groupID = try SCIM.createGroup(client, "Keepers", members: [userID])
             _ = try client.patch("/Users/\(userID)", [["op": "replace", "path": "title", "value": "Archivist"]])
-            sandbox.stop()
+            sandbox.terminate()
         }
         let saved = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
         #expect(saved["version"] == 1)
@@ -27,7 +28,7 @@ import Testing
         #expect(savedUser["meta"]["version"] == "W/\"2\"")
         #expect(saved["apps"]["scim"]["Groups"][0]["members"] == [["value": .string(userID), "type": "User"]])
 
-        let again = try SandboxProcess(["--scim", "--state", path])
+        let again = try TestSandbox(["--scim", "--state", path])
         let client = again.scim()
         let user = try client.get("/Users/\(userID)").json
         #expect(user["title"] == "Archivist")
@@ -40,7 +41,7 @@ import Testing
     @Test func savesSoonAfterAChangeWithoutWaitingForExit() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let sandbox = try SandboxProcess(["--scim", "--state", path])
+        let sandbox = try TestSandbox(["--scim", "--state", path])
         let client = sandbox.scim()
         _ = try SCIM.createUser(client, "early")
         var found = false
@@ -60,15 +61,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Data(#"{"version": 1, "apps": {"scim": {"Users": [{"id": "a", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}]}}}"#.utf8)
             .write(to: URL(fileURLWithPath: path))
-        let run = try SandboxProcess.run(["--scim", "--state", path])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains(path))
-        #expect(run.stderr.contains("Users[0]"))
-        #expect(run.stderr.contains("userName"))
+        let run = try TestSandbox.run(["--scim", "--state", path])
+        #expect(run.code == 1)
+        #expect(run.err.contains(path))
+        #expect(run.err.contains("Users[0]"))
+        #expect(run.err.contains("userName"))
 
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
-        let garbled = try SandboxProcess.run(["--scim", "--state", path])
-        #expect(garbled.status == 1)
-        #expect(garbled.stderr.contains("line 1"))
+        let garbled = try TestSandbox.run(["--scim", "--state", path])
+        #expect(garbled.code == 1)
+        #expect(garbled.err.contains("line 1"))
     }
 }

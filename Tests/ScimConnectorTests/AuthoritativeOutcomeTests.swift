@@ -1,6 +1,8 @@
 import Foundation
 import StewardHost
+import StewardHTTP
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// "Already so" comes from the app: an answer that skips a write rests on a read that carries
@@ -11,7 +13,7 @@ struct AuthoritativeOutcomeTests {
     static let groupURN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
     @Test func revokesAMemberWhomTheEmptyUserGroupsDoesNotShow() async throws {
-        let sandbox = try Sandbox(["--scim-profile", "minimal"])
+        let sandbox = try ScimSandbox(["--scim-profile", "minimal"])
         defer { sandbox.stop() }
         let direct = sandbox.direct
         let c = try sandbox.connector()
@@ -45,7 +47,7 @@ struct AuthoritativeOutcomeTests {
         #expect(try await c.mutate(Method.grantsRemove, Self.change("u2")).alreadyApplied == false)
         #expect(group.members == [])
 
-        let patches = provider.server.requests.filter { $0.method == "PATCH" }.map { $0.json["Operations"] }
+        let patches = provider.server.requests.filter { $0.method == .patch }.map { $0.json["Operations"] }
         #expect(patches == [
             [["op": "remove", "path": "members[value eq \"u1\"]"]],
             [["op": "remove", "path": "members", "value": [["value": "u1"]]]],
@@ -65,25 +67,25 @@ struct AuthoritativeOutcomeTests {
         #expect(group.members == [])
         // Again: the remove is sent, and the provider's noTarget says the member is not there.
         #expect(try await c.mutate(Method.grantsRemove, Self.change("u1")).alreadyApplied == true)
-        #expect(provider.server.requests.filter { $0.method == "PATCH" }.count == 2)
+        #expect(provider.server.requests.filter { $0.method == .patch }.count == 2)
         await c.stop()
     }
 
     @Test func aFilterOnTheGroupsMembersShowsAnEmptyGroupLacksTheUser() async throws {
         let group = CannedGroup(members: [])
         let provider = try CannedProvider { request in
-            if request.method == "GET", request.path == "/scim/v2/Groups" {
-                guard request.query["filter"] == "id eq \"g1\" and members.value eq \"u1\"" else {
-                    return .json(400, ["status": "400", "scimType": "invalidFilter", "detail": "unexpected filter"])
+            if request.method == .get, request.path == "/scim/v2/Groups" {
+                guard request.queryItems["filter"] == "id eq \"g1\" and members.value eq \"u1\"" else {
+                    return .scim(400, ["status": "400", "scimType": "invalidFilter", "detail": "unexpected filter"])
                 }
-                return .json(200, CannedProvider.list([]))
+                return .scim(200, CannedProvider.list([]))
             }
             return group.answer(request)
         }
         defer { provider.stop() }
         let c = try provider.connector()
         #expect(try await c.mutate(Method.grantsRemove, Self.change("u1")).alreadyApplied == true)
-        #expect(!provider.server.requests.contains { $0.method == "PATCH" })
+        #expect(!provider.server.requests.contains { $0.method == .patch })
         #expect(provider.server.requests.filter { $0.path == "/scim/v2/Groups" }.count == 1)
         await c.stop()
     }
@@ -92,7 +94,7 @@ struct AuthoritativeOutcomeTests {
         let provider = try CannedProvider { request in
             guard request.path == "/scim/v2/Groups/g1" else { return nil }
             // Listed before and after: the provider says yes and changes nothing.
-            return .json(200, ["schemas": [.string(Self.groupURN)], "id": "g1", "displayName": "g", "members": [["value": "u1"]]])
+            return .scim(200, ["schemas": [.string(Self.groupURN)], "id": "g1", "displayName": "g", "members": [["value": "u1"]]])
         }
         defer { provider.stop() }
         let c = try provider.connector()
@@ -108,10 +110,10 @@ struct AuthoritativeOutcomeTests {
                                      "attributes": .array(["userName", "name", "emails", "active", "groups"].map { ["name": .string($0)] })]]
         let provider = try CannedProvider(schemas: schemas) { request in
             switch (request.method, request.path) {
-            case ("GET", "/scim/v2/Users/u1"): return .json(200, user("u1"))
-            case ("GET", "/scim/v2/Groups"):
-                guard request.query["filter"] == "members.value eq \"u1\"" else { return .json(400, ["scimType": "invalidFilter"]) }
-                return .json(200, CannedProvider.list([["id": "g1", "displayName": "one"], ["id": "g2", "displayName": "two"]]))
+            case (.get, "/scim/v2/Users/u1"): return .scim(200, user("u1"))
+            case (.get, "/scim/v2/Groups"):
+                guard request.queryItems["filter"] == "members.value eq \"u1\"" else { return .scim(400, ["scimType": "invalidFilter"]) }
+                return .scim(200, CannedProvider.list([["id": "g1", "displayName": "one"], ["id": "g2", "displayName": "two"]]))
             default: return nil
             }
         }
@@ -125,11 +127,11 @@ struct AuthoritativeOutcomeTests {
 
     @Test func aProviderThatCannotFilterOnMembersIsWalkedAndNotAskedAgain() async throws {
         let provider = try CannedProvider { request in
-            guard request.method == "GET", request.path == "/scim/v2/Groups" else { return nil }
-            if request.query["filter"] != nil {
-                return .json(400, ["status": "400", "scimType": "invalidFilter", "detail": "members is not filterable"])
+            guard request.method == .get, request.path == "/scim/v2/Groups" else { return nil }
+            if request.queryItems["filter"] != nil {
+                return .scim(400, ["status": "400", "scimType": "invalidFilter", "detail": "members is not filterable"])
             }
-            return .json(200, CannedProvider.list([
+            return .scim(200, CannedProvider.list([
                 ["id": "g1", "displayName": "one", "members": [["value": "u1"], ["value": "u2"]]],
                 ["id": "g2", "displayName": "two", "members": [["value": "u2"]]],
             ]))
@@ -138,7 +140,7 @@ struct AuthoritativeOutcomeTests {
         let c = try provider.connector()
         #expect(try await c.grants(ListParams(accountId: "u1")) == [Grant(accountId: "u1", type: "group", entitlementId: "g1")])
         #expect(try await c.grants(ListParams(accountId: "u2")).map(\.entitlementId) == ["g1", "g2"])
-        #expect(provider.server.requests.filter { $0.query["filter"] != nil }.count == 1)
+        #expect(provider.server.requests.filter { $0.queryItems["filter"] != nil }.count == 1)
         await c.stop()
     }
 
@@ -148,7 +150,7 @@ struct AuthoritativeOutcomeTests {
         let answer = bare
         let provider = try CannedProvider { request in
             guard request.path == "/scim/v2/Users/u1" else { return nil }
-            return .json(200, .object(answer))
+            return .scim(200, .object(answer))
         }
         defer { provider.stop() }
         let c = try provider.connector()
@@ -156,7 +158,7 @@ struct AuthoritativeOutcomeTests {
             let result = try await c.mutate(method, AccountRefParams(idempotencyKey: method, id: "u1").json)
             #expect(result.alreadyApplied == false, "\(method)")
         }
-        let sent = provider.server.requests.filter { $0.method == "PATCH" }.map { $0.json["Operations"].arrayValue?.first?["value"] }
+        let sent = provider.server.requests.filter { $0.method == .patch }.map { $0.json["Operations"].arrayValue?.first?["value"] }
         #expect(sent == [true, false])
         await c.stop()
     }
@@ -166,17 +168,17 @@ struct AuthoritativeOutcomeTests {
                                      "attributes": .array(["userName", "name", "emails", "active", "roles"].map { ["name": .string($0)] })]]
         let provider = try CannedProvider(schemas: schemas) { request in
             guard request.path == "/scim/v2/Users/u1" else { return nil }
-            if request.method == "PATCH" {
-                return .json(400, ["status": "400", "scimType": "noTarget", "detail": "no value of roles matches"])
+            if request.method == .patch {
+                return .scim(400, ["status": "400", "scimType": "noTarget", "detail": "no value of roles matches"])
             }
-            return .json(200, user("u1"))
+            return .scim(200, user("u1"))
         }
         defer { provider.stop() }
         let c = try provider.connector()
         let result = try await c.mutate(Method.grantsRemove, GrantChangeParams(idempotencyKey: "r", accountId: "u1", type: "role",
                                                                                entitlementId: "Admin").json)
         #expect(result.alreadyApplied)
-        let patch = try #require(provider.server.requests.first { $0.method == "PATCH" })
+        let patch = try #require(provider.server.requests.first { $0.method == .patch })
         #expect(patch.json["Operations"] == [["op": "remove", "path": "roles[value eq \"Admin\"]"]])
         await c.stop()
     }
@@ -205,13 +207,13 @@ final class CannedGroup: @unchecked Sendable {  // `held` is guarded by `lock`; 
 
     var members: [String] { lock.withLock { held } }
 
-    func answer(_ request: CannedServer.Request) -> CannedServer.Response? {
+    func answer(_ request: HTTPRequest) -> HTTPResponse? {
         guard request.path == "/scim/v2/Groups/\(id)" else { return nil }
         return lock.withLock {
             switch request.method {
-            case "GET": return .json(200, body())
-            case "PATCH": return patch(request.json["Operations"].arrayValue ?? [])
-            default: return .json(405, ["status": "405"])
+            case .get: return .scim(200, body())
+            case .patch: return patch(request.json["Operations"].arrayValue ?? [])
+            default: return .scim(405, ["status": "405"])
             }
         }
     }
@@ -222,7 +224,7 @@ final class CannedGroup: @unchecked Sendable {  // `held` is guarded by `lock`; 
         return .object(group)
     }
 
-    private func patch(_ operations: [JSONValue]) -> CannedServer.Response {
+    private func patch(_ operations: [JSONValue]) -> HTTPResponse {
         var members = held
         for operation in operations {
             let op = operation["op"].stringValue ?? ""
@@ -242,11 +244,11 @@ final class CannedGroup: @unchecked Sendable {  // `held` is guarded by `lock`; 
             }
         }
         held = members
-        return .json(200, body())
+        return .scim(200, body())
     }
 
-    private static func error(_ scimType: String, _ detail: String) -> CannedServer.Response {
-        .json(400, ["schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "scimType": .string(scimType),
+    private static func error(_ scimType: String, _ detail: String) -> HTTPResponse {
+        .scim(400, ["schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "scimType": .string(scimType),
                     "detail": .string(detail)])
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import StewardHost
+import StewardHTTP
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// The SCIM connector through the host against canned providers: behaviour the sandbox does not
@@ -9,12 +11,12 @@ import Testing
 struct CannedProviderTests {
     @Test func pagesWithCursorsWhereTheProviderOffersThem() async throws {
         let provider = try CannedProvider(config: ["pagination": ["cursor": true, "index": false, "defaultPaginationMethod": "cursor"]]) { request in
-            guard request.method == "GET", request.path == "/scim/v2/Users" else { return nil }
-            switch request.query["cursor"] {
-            case ""?: return .json(200, CannedProvider.list([user("u1"), user("u2")], next: "page-2"))
-            case "page-2"?: return .json(200, CannedProvider.list([user("u3"), user("u4")], next: "page+3/="))
-            case "page+3/="?: return .json(200, CannedProvider.list([user("u5")]))
-            default: return .json(400, ["status": "400", "scimType": "invalidCursor", "detail": "unknown cursor"])
+            guard request.method == .get, request.path == "/scim/v2/Users" else { return nil }
+            switch request.queryItems["cursor"] {
+            case ""?: return .scim(200, CannedProvider.list([user("u1"), user("u2")], next: "page-2"))
+            case "page-2"?: return .scim(200, CannedProvider.list([user("u3"), user("u4")], next: "page+3/="))
+            case "page+3/="?: return .scim(200, CannedProvider.list([user("u5")]))
+            default: return .scim(400, ["status": "400", "scimType": "invalidCursor", "detail": "unknown cursor"])
             }
         }
         defer { provider.stop() }
@@ -22,8 +24,8 @@ struct CannedProviderTests {
         let accounts = try await c.listAll(Method.accountsList, params: ListParams(pageSize: 2), of: Account.self)
         #expect(accounts.map(\.id) == ["u1", "u2", "u3", "u4", "u5"])
         let listings = provider.server.requests.filter { $0.path == "/scim/v2/Users" }
-        #expect(listings.map { $0.query["cursor"] } == ["", "page-2", "page+3/="])
-        #expect(listings.allSatisfy { $0.query["startIndex"] == nil && $0.query["count"] == "2" })
+        #expect(listings.map { $0.queryItems["cursor"] } == ["", "page-2", "page+3/="])
+        #expect(listings.allSatisfy { $0.queryItems["startIndex"] == nil && $0.queryItems["count"] == "2" })
 
         let stale = await #expect(throws: ConnectorFailure.self) {
             try await c.call(Method.accountsList, params: ListParams(cursor: "x.cexpired").json, as: Page<Account>.self)
@@ -36,10 +38,10 @@ struct CannedProviderTests {
         // The provider caps pages at 2 whatever the count asked for.
         let all = (1...5).map { user("u\($0)") }
         let provider = try CannedProvider(config: ["filter": ["supported": true, "maxResults": 2]]) { request in
-            guard request.method == "GET", request.path == "/scim/v2/Users" else { return nil }
-            let start = Int(request.query["startIndex"] ?? "1") ?? 1
+            guard request.method == .get, request.path == "/scim/v2/Users" else { return nil }
+            let start = Int(request.queryItems["startIndex"] ?? "1") ?? 1
             let slice = Array(all.dropFirst(start - 1).prefix(2))
-            return .json(200, ["schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 5,
+            return .scim(200, ["schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 5,
                                "startIndex": .int(start), "itemsPerPage": .int(slice.count), "Resources": .array(slice)])
         }
         defer { provider.stop() }
@@ -48,8 +50,8 @@ struct CannedProviderTests {
         #expect(accounts.map(\.id) == ["u1", "u2", "u3", "u4", "u5"])
         let asked = provider.server.requests.filter { $0.path == "/scim/v2/Users" }
         // Pages 2 and 3 are fetched ahead, at once, so their order varies; none is asked twice.
-        #expect(asked.compactMap { $0.query["startIndex"] }.sorted() == ["1", "3", "5"])
-        #expect(asked.allSatisfy { $0.query["count"] == "2" }, "the page size is capped at the provider's maxResults")
+        #expect(asked.compactMap { $0.queryItems["startIndex"] }.sorted() == ["1", "3", "5"])
+        #expect(asked.allSatisfy { $0.queryItems["count"] == "2" }, "the page size is capped at the provider's maxResults")
         await c.stop()
     }
 
@@ -70,7 +72,7 @@ struct CannedProviderTests {
                      "version": "W/\"3694e05e9dff591\""],
         ]
         let provider = try CannedProvider { request in
-            request.method == "GET" && request.path.hasPrefix("/scim/v2/Users") ? .json(200, CannedProvider.list([full])) : nil
+            request.method == .get && request.path.hasPrefix("/scim/v2/Users") ? .scim(200, CannedProvider.list([full])) : nil
         }
         defer { provider.stop() }
         let c = try provider.connector(settings: ["attributeMapping": [
@@ -95,9 +97,9 @@ struct CannedProviderTests {
         let provider = try CannedProvider(config: ["patch": ["supported": false], "etag": ["supported": true]]) { request in
             guard request.path == "/scim/v2/Users/u1" else { return nil }
             switch request.method {
-            case "GET": return store.get()
-            case "PUT": return store.put(request)
-            default: return .json(405, ["detail": "no"])
+            case .get: return store.get()
+            case .put: return store.put(request)
+            default: return .scim(405, ["detail": "no"])
             }
         }
         defer { provider.stop() }
@@ -106,14 +108,14 @@ struct CannedProviderTests {
         let result = try await c.call(Method.accountsUpdate, params: AccountUpdateParams(
             idempotencyKey: "k", id: "u1", changes: ["givenName": "Babs", "email": "new@example.com"]).json, as: MutationResult.self)
         #expect(result.alreadyApplied == false)
-        let put = try #require(provider.server.requests.first { $0.method == "PUT" })
+        let put = try #require(provider.server.requests.first { $0.method == .put })
         #expect(put.headers["if-match"] == "W/\"1\"")
         let body = put.json
         #expect(body["meta"].isNull, "meta is the provider's, not sent back")
         #expect(body["userName"].stringValue == "u1@example.com")
         #expect(body["name"]["givenName"].stringValue == "Babs")
         #expect(body["emails"].arrayValue?.first?["value"].stringValue == "new@example.com")
-        #expect(!provider.server.requests.contains { $0.method == "PATCH" })
+        #expect(!provider.server.requests.contains { $0.method == .patch })
 
         let disabled = try await c.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "d", id: "u1").json, as: MutationResult.self)
         #expect(disabled.alreadyApplied == false)
@@ -126,13 +128,13 @@ struct CannedProviderTests {
         let patches = Counter()
         let provider = try CannedProvider(config: ["patch": ["supported": true], "etag": ["supported": true]]) { request in
             guard request.path == "/scim/v2/Users/u1" else { return nil }
-            if request.method == "GET" { return store.get() }
+            if request.method == .get { return store.get() }
             // Someone else changes the user just before our first PATCH lands.
             if patches.next() == 1 {
                 store.bump()
-                return .json(412, ["status": "412", "detail": "version mismatch"])
+                return .scim(412, ["status": "412", "detail": "version mismatch"])
             }
-            return request.headers["if-match"] == store.etag ? .json(200, store.current) : .json(412, ["status": "412"])
+            return request.headers["if-match"] == store.etag ? .scim(200, store.current) : .scim(412, ["status": "412"])
         }
         defer { provider.stop() }
         let c = try provider.connector()
@@ -150,7 +152,7 @@ struct CannedProviderTests {
         let store = UserStore(user("u1", version: 1))
         let provider = try CannedProvider(config: ["etag": ["supported": true]]) { request in
             guard request.path == "/scim/v2/Users/u1" else { return nil }
-            return request.method == "GET" ? store.get() : CannedServer.Response(status: 204)
+            return request.method == .get ? store.get() : HTTPResponse(status: .noContent)
         }
         defer { provider.stop() }
         let c = try provider.connector()
@@ -159,7 +161,7 @@ struct CannedProviderTests {
             changes: ["email": "new@example.com", "familyName": .null, "givenName": "Given", "employeeNumber": "42"]).json,
             as: MutationResult.self)
         #expect(result.alreadyApplied == false)
-        let patch = try #require(provider.server.requests.first { $0.method == "PATCH" })
+        let patch = try #require(provider.server.requests.first { $0.method == .patch })
         #expect(patch.headers["content-type"] == "application/scim+json")
         #expect(patch.json["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:PatchOp"])
         // givenName is already "Given": not sent.
@@ -175,9 +177,9 @@ struct CannedProviderTests {
         let store = UserStore(user("u1", version: 1))
         let provider = try CannedProvider(config: ["patch": ["supported": true], "etag": ["supported": true]]) { request in
             guard request.path == "/scim/v2/Users/u1" else { return nil }
-            if request.method == "GET" { return store.get() }
+            if request.method == .get { return store.get() }
             store.bump()
-            return .json(412, ["status": "412", "detail": "version mismatch"])
+            return .scim(412, ["status": "412", "detail": "version mismatch"])
         }
         defer { provider.stop() }
         let c = try provider.connector()
@@ -187,18 +189,18 @@ struct CannedProviderTests {
         }
         #expect(error?.connectorError?.kind == .preconditionFailed)
         #expect(error?.connectorError?.outcome == .notApplied)
-        #expect(provider.server.requests.filter { $0.method == "PATCH" }.count == 2)
+        #expect(provider.server.requests.filter { $0.method == .patch }.count == 2)
         await c.stop()
     }
 
     @Test func createFindsTheExistingUserOnAUniquenessConflict() async throws {
         let provider = try CannedProvider { request in
-            if request.method == "POST", request.path == "/scim/v2/Users" {
-                return .json(409, ["schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "409",
+            if request.method == .post, request.path == "/scim/v2/Users" {
+                return .scim(409, ["schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "409",
                                    "scimType": "uniqueness", "detail": "userName taken"])
             }
-            if request.method == "GET", request.path == "/scim/v2/Users", request.query["filter"] == "userName eq \"u7@example.com\"" {
-                return .json(200, CannedProvider.list([user("u7")]))
+            if request.method == .get, request.path == "/scim/v2/Users", request.queryItems["filter"] == "userName eq \"u7@example.com\"" {
+                return .scim(200, CannedProvider.list([user("u7")]))
             }
             return nil
         }
@@ -208,7 +210,7 @@ struct CannedProviderTests {
             idempotencyKey: "k", account: AccountSpec(userName: "u7@example.com", employeeNumber: "7")).json, as: AccountCreateResult.self)
         #expect(result.status == .alreadyExists)
         #expect(result.account?.id == "u7")
-        let post = try #require(provider.server.requests.first { $0.method == "POST" }?.json)
+        let post = try #require(provider.server.requests.first { $0.method == .post }?.json)
         #expect(post["schemas"].arrayValue?.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User") == true)
         #expect(post["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["employeeNumber"] == "7")
         await c.stop()
@@ -216,14 +218,14 @@ struct CannedProviderTests {
 
     @Test func looksUpByScanningWhenTheProviderCannotFilter() async throws {
         let provider = try CannedProvider(config: ["filter": ["supported": false]]) { request in
-            guard request.method == "GET", request.path == "/scim/v2/Users" else { return nil }
-            return .json(200, CannedProvider.list([user("u1"), user("u2"), user("u3")]))
+            guard request.method == .get, request.path == "/scim/v2/Users" else { return nil }
+            return .scim(200, CannedProvider.list([user("u1"), user("u2"), user("u3")]))
         }
         defer { provider.stop() }
         let c = try provider.connector()
         let found = try await c.call(Method.accountsGet, params: AccountGetParams(userName: "U2@example.com").json, as: AccountGetResult.self)
         #expect(found.account?.id == "u2")
-        #expect(provider.server.requests.allSatisfy { $0.query["filter"] == nil })
+        #expect(provider.server.requests.allSatisfy { $0.queryItems["filter"] == nil })
         await c.stop()
     }
 
@@ -232,7 +234,7 @@ struct CannedProviderTests {
         let provider = try CannedProvider(schemas: nil, resourceTypes: [[
             "id": "User", "name": "User", "endpoint": "/Accounts", "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
         ]]) { request in
-            request.path == "/scim/v2/Accounts" ? .json(200, CannedProvider.list([user("a1")])) : nil
+            request.path == "/scim/v2/Accounts" ? .scim(200, CannedProvider.list([user("a1")])) : nil
         }
         defer { provider.stop() }
         let c = try provider.connector()
@@ -247,10 +249,10 @@ struct CannedProviderTests {
 
     @Test func aLongRetryAfterIsHandedToTheHost() async throws {
         let provider = try CannedProvider { request in
-            request.path == "/scim/v2/Users" ? CannedServer.Response(status: 429, headers: ["Retry-After": "600", "X-RateLimit-Remaining": "0"]) : nil
+            request.path == "/scim/v2/Users" ? HTTPResponse(status: .tooManyRequests, headers: ["Retry-After": "600", "X-RateLimit-Remaining": "0"]) : nil
         }
         defer { provider.stop() }
-        let events = HostEvents()
+        let events = ConnectorEventLog()
         let c = try provider.connector(events: events.events)
         let error = await #expect(throws: ConnectorFailure.self) {
             try await c.call(Method.accountsList, params: ListParams().json, as: Page<Account>.self)
@@ -265,7 +267,7 @@ struct CannedProviderTests {
     @Test func aWriteThatKeepsFailingWithServerErrorsHasAnUnknownOutcome() async throws {
         let provider = try CannedProvider { request in
             if request.path == "/scim/v2/Users/u1" {
-                return request.method == "GET" ? .json(200, user("u1")) : .json(500, ["status": "500", "detail": "database on fire"])
+                return request.method == .get ? .scim(200, user("u1")) : .scim(500, ["status": "500", "detail": "database on fire"])
             }
             return nil
         }
@@ -285,11 +287,11 @@ struct CannedProviderTests {
 
     @Test func theTokenNeverAppearsInErrorsOrLogs() async throws {
         let provider = try CannedProvider { request in
-            request.path == "/scim/v2/Users" ? .json(400, ["status": "400", "scimType": "invalidFilter",
+            request.path == "/scim/v2/Users" ? .scim(400, ["status": "400", "scimType": "invalidFilter",
                                                            "detail": .string("cannot parse; you sent \(request.headers["authorization"] ?? "")")]) : nil
         }
         defer { provider.stop() }
-        let events = HostEvents()
+        let events = ConnectorEventLog()
         let c = try provider.connector(events: events.events)
         let error = await #expect(throws: ConnectorFailure.self) {
             try await c.call(Method.accountsGet, params: AccountGetParams(userName: "x").json, as: AccountGetResult.self)
@@ -305,16 +307,16 @@ struct CannedProviderTests {
 
     @Test func sortsListingsByTheConfiguredAttributeWhereTheProviderCan() async throws {
         let provider = try CannedProvider(config: ["sort": ["supported": true]]) { request in
-            request.path == "/scim/v2/Users" ? .json(200, CannedProvider.list([user("u1")])) : nil
+            request.path == "/scim/v2/Users" ? .scim(200, CannedProvider.list([user("u1")])) : nil
         }
         defer { provider.stop() }
         let c = try provider.connector(settings: ["sortBy": "meta.created"])
         _ = try await c.listAll(Method.accountsList, of: Account.self)
         let listing = try #require(provider.server.requests.first { $0.path == "/scim/v2/Users" })
-        #expect(listing.query["sortBy"] == "meta.created")
+        #expect(listing.queryItems["sortBy"] == "meta.created")
         // Only the mapped attributes are asked for, in one parameter.
-        #expect(listing.query["attributes"]?.split(separator: ",").contains("name.givenName") == true)
-        #expect(listing.query["attributes"]?.split(separator: ",").contains("emails") == true)
+        #expect(listing.queryItems["attributes"]?.split(separator: ",").contains("name.givenName") == true)
+        #expect(listing.queryItems["attributes"]?.split(separator: ",").contains("emails") == true)
         await c.stop()
     }
 
@@ -368,11 +370,11 @@ struct CannedProviderTests {
 /// A SCIM provider made of discovery answers plus a closure for everything else.
 struct CannedProvider {
     static let token = "canned-bearer-token-value"
-    let server: CannedServer
+    let server: StubServer
 
     init(config: [String: JSONValue] = [:], schemas: [JSONValue]? = CannedProvider.defaultSchemas,
          resourceTypes: [JSONValue]? = CannedProvider.defaultResourceTypes,
-         _ routes: @escaping @Sendable (CannedServer.Request) -> CannedServer.Response?) throws {
+         _ routes: @escaping @Sendable (HTTPRequest) -> HTTPResponse?) throws {
         var spc: [String: JSONValue] = [
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "patch": ["supported": true], "bulk": ["supported": false, "maxOperations": 0, "maxPayloadSize": 0],
@@ -380,18 +382,18 @@ struct CannedProvider {
             "sort": ["supported": false], "etag": ["supported": false], "authenticationSchemes": [],
         ]
         spc.merge(config) { _, b in b }
-        let spcAnswer = CannedServer.Response.json(200, .object(spc))
-        let schemasAnswer = schemas.map { CannedServer.Response.json(200, CannedProvider.list($0)) }
-        let typesAnswer = resourceTypes.map { CannedServer.Response.json(200, CannedProvider.list($0)) }
-        server = try CannedServer { request in
+        let spcAnswer = HTTPResponse.scim(200, .object(spc))
+        let schemasAnswer = schemas.map { HTTPResponse.scim(200, CannedProvider.list($0)) }
+        let typesAnswer = resourceTypes.map { HTTPResponse.scim(200, CannedProvider.list($0)) }
+        server = try StubServer { request in
             guard request.headers["authorization"] == "Bearer \(CannedProvider.token)" else {
-                return .json(401, ["status": "401", "detail": "unauthenticated"])
+                return .scim(401, ["status": "401", "detail": "unauthenticated"])
             }
             switch request.path {
             case "/scim/v2/ServiceProviderConfig": return spcAnswer
-            case "/scim/v2/Schemas": return schemasAnswer ?? .json(404, ["status": "404"])
-            case "/scim/v2/ResourceTypes": return typesAnswer ?? .json(404, ["status": "404"])
-            default: return routes(request) ?? .json(404, ["status": "404", "detail": .string("not canned: \(request.method) \(request.path)")])
+            case "/scim/v2/Schemas": return schemasAnswer ?? .scim(404, ["status": "404"])
+            case "/scim/v2/ResourceTypes": return typesAnswer ?? .scim(404, ["status": "404"])
+            default: return routes(request) ?? .scim(404, ["status": "404", "detail": .string("not canned: \(request.method) \(request.path)")])
             }
         }
     }
@@ -453,19 +455,19 @@ final class UserStore: @unchecked Sendable {  // `user` is guarded by `lock`
         }
     }
 
-    func get() -> CannedServer.Response {
+    func get() -> HTTPResponse {
         let (u, tag) = lock.withLock { (user, "W/\"\(version)\"") }
-        return .json(200, .object(u), headers: ["ETag": tag])
+        return .scim(200, .object(u), headers: ["ETag": tag])
     }
 
-    func put(_ request: CannedServer.Request) -> CannedServer.Response {
-        guard var body = request.json.objectValue else { return .json(400, ["detail": "not JSON"]) }
+    func put(_ request: HTTPRequest) -> HTTPResponse {
+        guard var body = request.json.objectValue else { return .scim(400, ["detail": "not JSON"]) }
         return lock.withLock {
-            guard request.headers["if-match"] == "W/\"\(version)\"" else { return .json(412, ["status": "412"]) }
+            guard request.headers["if-match"] == "W/\"\(version)\"" else { return .scim(412, ["status": "412"]) }
             version += 1
             body["meta"] = ["resourceType": "User", "version": .string("W/\"\(version)\"")]
             user = body
-            return .json(200, .object(body), headers: ["ETag": "W/\"\(version)\""])
+            return .scim(200, .object(body), headers: ["ETag": "W/\"\(version)\""])
         }
     }
 }

@@ -1,6 +1,8 @@
 import ConnectorKit
 import Foundation
+import StewardHTTP
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// ConnectorKit's HTTP helpers: retry decisions, Retry-After, rate-limit headers, auth, error
@@ -110,8 +112,8 @@ struct HTTPClientTests {
 
     @Test func retriesServerErrorsWithBackoffThenSucceeds() async throws {
         let counter = Counter()
-        let server = try CannedServer { _ in
-            counter.next() <= 2 ? CannedServer.Response(status: 503) : .json(200, ["ok": true])
+        let server = try StubServer { _ in
+            counter.next() <= 2 ? HTTPResponse(status: .serviceUnavailable) : .scim(200, ["ok": true])
         }
         defer { server.stop() }
         let waits = Waits()
@@ -126,9 +128,9 @@ struct HTTPClientTests {
 
     @Test func honoursRetryAfterButNeverWaitsMinutes() async throws {
         let counter = Counter()
-        let server = try CannedServer { request in
-            if request.path == "/long" { return CannedServer.Response(status: 429, headers: ["Retry-After": "300"]) }
-            return counter.next() == 1 ? CannedServer.Response(status: 429, headers: ["Retry-After": "2", "X-RateLimit-Limit": "10"]) : .json(200, [:])
+        let server = try StubServer { request in
+            if request.path == "/long" { return HTTPResponse(status: .tooManyRequests, headers: ["Retry-After": "300"]) }
+            return counter.next() == 1 ? HTTPResponse(status: .tooManyRequests, headers: ["Retry-After": "2", "X-RateLimit-Limit": "10"]) : .scim(200, [:])
         }
         defer { server.stop() }
         let waits = Waits()
@@ -147,7 +149,7 @@ struct HTTPClientTests {
     }
 
     @Test func aTimedOutWriteHasAnUnknownOutcome() async throws {
-        let server = try CannedServer { _ in .hangs }
+        let server = try StubServer.silent()
         defer { server.stop() }
         let client = HTTPClient(configuration: .init(timeout: 1, retry: .never))
         let error = await #expect(throws: ConnectorError.self) {
@@ -159,7 +161,7 @@ struct HTTPClientTests {
     }
 
     @Test func aRefusedConnectionWasNotApplied() async throws {
-        let server = try CannedServer { _ in .json(200, [:]) }
+        let server = try StubServer { _ in .scim(200, [:]) }
         let base = server.baseURL
         server.stop()
         let waits = Waits()
@@ -173,9 +175,9 @@ struct HTTPClientTests {
     }
 
     @Test func basicAuthIsSentAndSecretsNeverAppearInErrors() async throws {
-        let server = try CannedServer { request in
+        let server = try StubServer { request in
             // A careless app that echoes the credentials it was given.
-            .json(400, ["detail": .string("bad request with \(request.headers["authorization"] ?? "")")])
+            .scim(400, ["detail": .string("bad request with \(request.headers["authorization"] ?? "")")])
         }
         defer { server.stop() }
         let secrets = ["username": "svc-user", "password": "pa55word!"]
@@ -193,16 +195,16 @@ struct HTTPClientTests {
 
     @Test func oauthTokenIsCachedAndRefreshedOnceOn401() async throws {
         let issued = Counter()
-        let server = try CannedServer { request in
+        let server = try StubServer { request in
             if request.path == "/token" {
                 let n = issued.next()
-                return .json(200, ["access_token": .string("minted-token-\(n)"), "token_type": "Bearer", "expires_in": 3600])
+                return .scim(200, ["access_token": .string("minted-token-\(n)"), "token_type": "Bearer", "expires_in": 3600])
             }
             if request.path == "/revoked" && request.headers["authorization"] == "Bearer minted-token-1" {
-                return .json(401, ["detail": "token minted-token-1 was revoked"])
+                return .scim(401, ["detail": "token minted-token-1 was revoked"])
             }
-            if request.path == "/always401" { return .json(401, ["detail": .string("no entry for \(request.headers["authorization"] ?? "")")]) }
-            return .json(200, ["ok": true])
+            if request.path == "/always401" { return .scim(401, ["detail": .string("no entry for \(request.headers["authorization"] ?? "")")]) }
+            return .scim(200, ["ok": true])
         }
         defer { server.stop() }
         let credentials = OAuthClientCredentials(tokenURL: try #require(URL(string: server.baseURL + "/token")),

@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// The SCIM connector through the host against a real `steward-sandbox`, every effect checked
@@ -13,9 +14,9 @@ struct SandboxEndToEndTests {
     static let profiles = ["full", "minimal"]
 
     @Test(arguments: profiles) func conformanceCheckPasses(profile: String) async throws {
-        let sandbox = try Sandbox(["--users", "150", "--scim-profile", profile])
+        let sandbox = try ScimSandbox(["--users", "150", "--scim-profile", profile])
         defer { sandbox.stop() }
-        let results = ResultsBox()
+        let results = Collected<ConformanceCheck.Result>()
         let check = ConformanceCheck(command: [try Products.executable("steward-connector-scim")],
                                      settings: sandbox.settings, secrets: sandbox.secrets, timeout: 30, pageSize: 40)
         let passed = await check.run { results.add($0) }
@@ -32,12 +33,12 @@ struct SandboxEndToEndTests {
     /// With --writes: a throwaway user is created, put in a group and taken out, given role
     /// tiers, disabled and enabled, each effect read back, and deleted.
     @Test func conformanceCheckWithWritesPassesAndLeavesNothingBehind() async throws {
-        let sandbox = try Sandbox(["--users", "20"])
+        let sandbox = try ScimSandbox(["--users", "20"])
         defer { sandbox.stop() }
         _ = try await sandbox.direct.createGroup("check-team")
         var settings = sandbox.settings.objectValue ?? [:]
         settings["roleTiers"] = ["Admin", "User", "Viewer"]
-        let results = ResultsBox()
+        let results = Collected<ConformanceCheck.Result>()
         let check = ConformanceCheck(command: [try Products.executable("steward-connector-scim")],
                                      settings: .object(settings), secrets: sandbox.secrets, timeout: 30, writes: true)
         let passed = await check.run { results.add($0) }
@@ -55,7 +56,7 @@ struct SandboxEndToEndTests {
     }
 
     @Test func declaresWhatTheSandboxSupports() async throws {
-        let sandbox = try Sandbox()
+        let sandbox = try ScimSandbox()
         defer { sandbox.stop() }
         let c = try sandbox.connector(settings: ["roleTiers": ["Admin", "User", "Viewer"]])
         let handshake = try await c.start()
@@ -76,7 +77,7 @@ struct SandboxEndToEndTests {
     }
 
     @Test(arguments: profiles) func userLifecycle(profile: String) async throws {
-        let sandbox = try Sandbox(["--scim-profile", profile])
+        let sandbox = try ScimSandbox(["--scim-profile", profile])
         defer { sandbox.stop() }
         let c = try sandbox.connector()
         try await Self.runUserLifecycle(c, sandbox.direct, name: "ada")
@@ -84,7 +85,7 @@ struct SandboxEndToEndTests {
     }
 
     @Test(arguments: profiles) func groupMembership(profile: String) async throws {
-        let sandbox = try Sandbox(["--scim-profile", profile])
+        let sandbox = try ScimSandbox(["--scim-profile", profile])
         defer { sandbox.stop() }
         let c = try sandbox.connector()
         try await Self.runGroupMembership(c, sandbox.direct, name: "grace", emptyGroupShowsAbsence: profile == "full")
@@ -92,7 +93,7 @@ struct SandboxEndToEndTests {
     }
 
     @Test(arguments: profiles) func roleTiersReplaceEachOther(profile: String) async throws {
-        let sandbox = try Sandbox(["--scim-profile", profile])
+        let sandbox = try ScimSandbox(["--scim-profile", profile])
         defer { sandbox.stop() }
         let c = try sandbox.connector(settings: ["roleTiers": ["Admin", "User", "Viewer"]])
         let created = try await c.write(Method.accountsCreate, AccountCreateParams(
@@ -130,7 +131,7 @@ struct SandboxEndToEndTests {
     }
 
     @Test func listsTenThousandUsersAcrossPages() async throws {
-        let sandbox = try Sandbox(["--users", "10000"])
+        let sandbox = try ScimSandbox(["--users", "10000"])
         defer { sandbox.stop() }
         let total = try await sandbox.direct.get("/Users?count=0")["totalResults"].intValue
         #expect(total == 10_000)
@@ -152,7 +153,7 @@ struct SandboxEndToEndTests {
     }
 
     @Test func aNewListingIsNeverServedPagesFetchedAheadForAnEarlierOne() async throws {
-        let sandbox = try Sandbox(["--users", "12"])
+        let sandbox = try ScimSandbox(["--users", "12"])
         defer { sandbox.stop() }
         let c = try sandbox.connector()
         let first = try await c.call(Method.accountsList, params: ListParams(pageSize: 3).json, as: Page<Account>.self)
@@ -170,9 +171,9 @@ struct SandboxEndToEndTests {
     }
 
     @Test func convergesUnderFaultsAndRateLimits() async throws {
-        let sandbox = try Sandbox(["--fail-rate", "0.2", "--rate-limit", "15/s", "--seed", "7", "--users", "300"])
+        let sandbox = try ScimSandbox(["--fail-rate", "0.2", "--rate-limit", "15/s", "--seed", "7", "--users", "300"])
         defer { sandbox.stop() }
-        let events = HostEvents()
+        let events = ConnectorEventLog()
         let c = try sandbox.connector(events: events.events)
         let host = RetryingHost(c)
         try await Self.runUserLifecycle(host, sandbox.direct, name: "faulty")
@@ -374,9 +375,3 @@ struct RetryingHost: AccountCaller {
     }
 }
 
-final class ResultsBox: @unchecked Sendable {  // `items` is guarded by `lock`
-    private let lock = NSLock()
-    private var items: [ConformanceCheck.Result] = []
-    func add(_ r: ConformanceCheck.Result) { lock.withLock { items.append(r) } }
-    var all: [ConformanceCheck.Result] { lock.withLock { items } }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// steward.json is checked against the config schema built into the binary, and each app's and
@@ -15,8 +16,8 @@ struct ConfigValidationTests {
     }
 
     @Test func anUnknownSettingIsRefusedWithFileLineAndPath() throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let config = try dir.write("steward.json", """
             {
               source: { plugin: "file", settings: { path: "hr.csv" } },
@@ -39,8 +40,8 @@ struct ConfigValidationTests {
     }
 
     @Test func aSettingOfTheWrongTypeIsRefused() throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let config = try dir.write("steward.json", """
             {
               source: { plugin: "file", settings: { path: "hr.csv", columns: { id: 7 } } },
@@ -51,8 +52,8 @@ struct ConfigValidationTests {
     }
 
     @Test func aMissingRequiredSettingPointsAtTheSettingsObject() throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let config = try dir.write("steward.json", """
             {
               source: { plugin: "file", settings: { path: "hr.csv" } },
@@ -66,8 +67,8 @@ struct ConfigValidationTests {
     }
 
     @Test func theConfigSchemaCatchesWhatTheHandWrittenChecksDoNotLookAt() throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let config = try dir.write("steward.json", """
             {
               source: { plugin: "file", settings: { path: "hr.csv" } },
@@ -81,8 +82,8 @@ struct ConfigValidationTests {
     }
 
     @Test func theHandWrittenMessageWinsWhereThereIsOne() throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         let config = try dir.write("steward.json", """
             {
               source: { plugin: "file", settings: { path: "hr.csv" } },
@@ -94,8 +95,8 @@ struct ConfigValidationTests {
     }
 
     @Test func aValidConfigOpens() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         _ = try dir.write("hr.csv", "employee_id,email\nE1,a@example.com\n")
         let config = try dir.write("steward.json", """
             {
@@ -112,8 +113,8 @@ struct ConfigValidationTests {
     }
 
     @Test func aManifestWithAnUnimplementedKeywordFailsToLoadNamingFileAndKeyword() throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("plugins/odd"), withIntermediateDirectories: true)
         let manifest = try dir.write("plugins/odd/plugin.json", """
             {"name": "odd", "version": "1.0.0", "executable": "steward-connector-file",

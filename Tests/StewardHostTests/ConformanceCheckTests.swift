@@ -1,6 +1,7 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 /// `steward connector check` against the test connector: it passes the well-behaved one (read
@@ -10,7 +11,7 @@ import Testing
 struct ConformanceCheckTests {
     static func run(_ arguments: [String] = [], writes: Bool = false, timeout: Double = 3) async throws -> [ConformanceCheck.Result] {
         let check = ConformanceCheck(command: [try Products.executable("steward-test-connector")] + arguments, timeout: timeout, writes: writes)
-        let results = ResultLog()
+        let results = Collected<ConformanceCheck.Result>()
         _ = await check.run { results.add($0) }
         return results.all
     }
@@ -113,42 +114,18 @@ struct ConformanceCheckTests {
     @Test func theCommandPrintsOneLinePerCheckAndExits1OnAFailure() throws {
         let steward = try Products.executable("steward")
         let connector = try Products.executable("steward-test-connector")
-        let bad = try runProcess(steward, ["connector", "check", "--timeout", "3", "--", connector, "unstable-cursor"])
+        let bad = try ProgramRun(steward, ["connector", "check", "--timeout", "3", "--", connector, "unstable-cursor"])
         #expect(bad.code == 1)
         #expect(bad.out.contains(#"FAIL accounts/list same cursor: sent accounts/list {"cursor":"1","pageSize":1} twice; got [u1] with a next page, then [u2] with a next page"#), "\(bad.out)")
         #expect(bad.out.contains("skip writes: not asked for"))
         #expect(bad.out.split(separator: "\n").allSatisfy { ["ok  ", "FAIL", "skip", "----"].contains(String($0.prefix(4))) }, "\(bad.out)")
-        let good = try runProcess(steward, ["connector", "check", "--writes", "--json", "--", connector])
+        let good = try ProgramRun(steward, ["connector", "check", "--writes", "--json", "--", connector])
         #expect(good.code == 0, "\(good.out)")
         let lines = try good.out.split(separator: "\n").map { try JSONParser.parse(String($0)) }
         #expect(lines.contains { $0["name"] == "accounts/delete" && $0["status"] == "passed" && $0["passed"] == true })
     }
 }
 
-/// Results as the checker reports them, from any thread.
-final class ResultLog: @unchecked Sendable {  // `items` is guarded by `lock`
-    private let lock = NSLock()
-    private var items: [ConformanceCheck.Result] = []
-    func add(_ r: ConformanceCheck.Result) { lock.withLock { items.append(r) } }
-    var all: [ConformanceCheck.Result] { lock.withLock { items } }
-}
-
 extension ConformanceCheck.Result {
     var line: String { "\(status.rawValue) \(name): \(detail)" }
-}
-
-/// Runs a program to its end, collecting its output.
-func runProcess(_ path: String, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }

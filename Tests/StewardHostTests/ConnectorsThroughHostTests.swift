@@ -1,13 +1,14 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 @Suite("First-party and example connectors through the host")
 struct ConnectorsThroughHostTests {
     @Test func fileConnectorReadsCSVThroughTheSupervisor() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         _ = try dir.write("hr.csv", """
             \u{FEFF}employee_id,email,first_name,last_name,department,title,manager_id,location,employment_type,status,start_date,end_date,badge\r
             E1,ann@example.com,Ann,Lee,Sales,"Rep, Senior",,NYC,full_time,active,2024-01-02,,B-1\r
@@ -29,8 +30,8 @@ struct ConnectorsThroughHostTests {
     }
 
     @Test func fileConnectorRejectsABadFileWholeWithLinesAndFields() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         _ = try dir.write("hr.csv", """
             employee_id,email,status,start_date
             E1,a@example.com,active,2024-01-01
@@ -55,8 +56,8 @@ struct ConnectorsThroughHostTests {
     }
 
     @Test func fileConnectorReadsJSONWithColumnMapping() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         _ = try dir.write("people.json", """
             [{"Employee ID": "E9", "Work Email": "z@example.com", "department": "Ops"}]
             """)
@@ -100,12 +101,12 @@ struct ConnectorsThroughHostTests {
     }
 
     @Test func conformanceCheckPassesForTheFileConnectorAndFailsFastForHello() async throws {
-        let dir = try TempDir()
-        defer { dir.cleanup() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
         _ = try dir.write("hr.csv", "employee_id,email\nE1,a@example.com\n")
         let good = ConformanceCheck(command: [try Products.executable("steward-connector-file")], settings: ["path": "hr.csv"],
                                     baseDirectory: dir.url.path)
-        let failures = Failures()
+        let failures = Collected<String>()
         #expect(await good.run { if $0.failed { failures.add("\($0.name): \($0.detail)") } })
         #expect(failures.all.isEmpty)
 
@@ -113,16 +114,10 @@ struct ConnectorsThroughHostTests {
         chmod(hello.path, 0o755)
         let started = Date()
         let bad = ConformanceCheck(command: [hello.path])
-        let badFailures = Failures()
+        let badFailures = Collected<String>()
         #expect(await bad.run { if $0.failed { badFailures.add($0.detail) } } == false)
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(badFailures.all.first?.contains("\"hello\"") == true)
     }
 }
 
-final class Failures: @unchecked Sendable {  // `items` is guarded by `lock`
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ s: String) { lock.withLock { items.append(s) } }
-    var all: [String] { lock.withLock { items } }
-}

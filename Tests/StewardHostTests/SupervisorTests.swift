@@ -1,12 +1,13 @@
 import Foundation
 import StewardHost
 import StewardProtocol
+import StewardTestSupport
 import Testing
 
 @Suite("Supervisor: connectors as isolated processes")
 struct SupervisorTests {
     func testConnector(_ args: [String] = [], settings: JSONValue = [:], timeout: Double = 10, hangGrace: Double = 5,
-                       restart: RestartPolicy = fastRestart, log: LogCollector = LogCollector()) throws -> SupervisedConnector {
+                       restart: RestartPolicy = fastRestart, log: ConnectorEventLog = ConnectorEventLog()) throws -> SupervisedConnector {
         var options = ConnectorConnection.Options()
         options.requestTimeout = timeout
         options.hangGrace = hangGrace
@@ -127,12 +128,12 @@ struct SupervisorTests {
     }
 
     @Test func strayPrintInAHandlerGoesToTheLogNotTheProtocol() async throws {
-        let log = LogCollector()
+        let log = ConnectorEventLog()
         let c = try testConnector(log: log)
         let result = try await c.call(Method.validate, as: ValidateResult.self)
         #expect(result.ok)
         await c.stop()
-        #expect(log.all.contains { $0.fromStderr && $0.message == "stray output from a handler" && $0.appId == "test-app" })
+        #expect(log.records.contains { $0.fromStderr && $0.message == "stray output from a handler" && $0.appId == "test-app" })
     }
 
     @Test func undeclaredMethodIsMethodNotFound() async throws {

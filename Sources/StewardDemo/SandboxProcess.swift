@@ -1,5 +1,7 @@
 import Foundation
+import StewardHost
 import StewardProtocol
+import Synchronization
 
 /// A running `steward-sandbox`: the stand-in apps the demo and the end-to-end tests use.
 ///
@@ -11,6 +13,7 @@ public final class SandboxProcess: Sendable {
     public let apps: [String: String]
     /// The bearer token the apps accept.
     public let token: String
+    private let stopped = Mutex(false)
 
     /// Starts the sandbox executable beside the running binary (or `executable`) with
     /// `arguments`, and waits for its ready line.
@@ -20,20 +23,23 @@ public final class SandboxProcess: Sendable {
         }
         let child = try ChildProcess.spawn([path, "--port", "0", "--exit-with-stdin"] + arguments,
                                            environment: ProcessInfo.processInfo.environment)
-        let line = readLine(fd: child.stdout, timeout: timeout)
+        let line = child.output.withDescriptor { readLine(fd: $0, timeout: timeout) } ?? nil
         guard let line, let ready = try? JSONParser.parse(line), let apps = ready["apps"].objectValue,
               let token = ready["token"].stringValue else {
             child.signalGroup(SIGKILL)
             _ = child.wait(timeout: 5)
-            let err = drain(fd: child.stderr)
+            let err = child.errorOutput.withDescriptor(drain) ?? ""
+            child.input.close()
+            child.output.close()
+            child.errorOutput.close()
             throw WorkspaceError(message: "steward-sandbox did not report ready\(line.map { ": got \"\($0.prefix(200))\"" } ?? " within \(Int(timeout)) s")\(err.isEmpty ? "" : "; it said: \(err.prefix(500))")")
         }
         // Keep draining its output so it never blocks on a full pipe.
-        for fd in [child.stdout, child.stderr] {
+        for owner in [child.output, child.errorOutput] {
             let t = Thread {
                 var buffer = [UInt8](repeating: 0, count: 4096)
-                while read(fd, &buffer, buffer.count) > 0 {}
-                close(fd)
+                _ = owner.withDescriptor { fd in while read(fd, &buffer, buffer.count) > 0 {} }
+                owner.close()
             }
             t.start()
         }
@@ -46,9 +52,11 @@ public final class SandboxProcess: Sendable {
         self.token = token
     }
 
-    /// Stops the sandbox: end of stdin, then SIGTERM, then SIGKILL.
+    /// Stops the sandbox: end of stdin, then SIGTERM, then SIGKILL. Idempotent.
     public func stop() {
-        close(child.stdin)
+        // The pid is reaped by the first stop; waiting on it again could reach a reused pid.
+        guard stopped.withLock({ wasStopped in defer { wasStopped = true }; return !wasStopped }) else { return }
+        child.input.close()
         if child.wait(timeout: 3) == nil {
             child.signalGroup(SIGTERM)
             if child.wait(timeout: 3) == nil {
