@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "StewardReports", dependencies: ["StewardJSON", "DevTools"]),
         .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
         // `steward demo` and the sandbox launcher: for the CLI, benchmarks and tests, never the core.
-        .target(name: "StewardDemo", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"]),
+        .target(name: "StewardDemo", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardReports"]),
 
         // Executables.
         .executableTarget(name: "steward", dependencies: ["StewardHost", "StewardDemo", "StewardProtocol", "StewardJournal", "StewardCore", "StewardReports"]),

@@ -17,6 +17,8 @@ public struct Demo: Sendable {
     public var say: @Sendable (String) -> Void
     /// Read every touched account back after each apply (benchmarks compare without).
     public var verifies = true
+    /// Run the access review campaign after the second round (benchmarks of the loop skip it).
+    public var reviews = true
 
     public init(directory: URL, scale: Int = 1, say: @escaping @Sendable (String) -> Void) {
         self.directory = directory
@@ -35,6 +37,8 @@ public struct Demo: Sendable {
         public var apps: [String]
         /// Wall time of each step, in seconds, by name (`round1.sync`, `round2.apply`, ...).
         public var timings: [(String, Double)]
+        /// The access review campaign, when it ran.
+        public var review: DemoReviewResult?
     }
 
     /// Runs the demo. The sandbox runs until `keepSandbox` returns (the CLI's `--keep` waits
@@ -56,7 +60,8 @@ public struct Demo: Sendable {
         let world = DemoWorld.initial(scale: scale)
         try write("hr.csv", world.csv)
         let registry = PluginRegistry(configDirectory: directory)
-        let apps = DemoConfig.apps(sandbox: sandbox, registry: registry)
+        let crmOwner = world.people.first { $0.department == "Engineering" && $0.managerId == nil }?.email ?? DemoReview.security
+        let apps = DemoConfig.apps(sandbox: sandbox, registry: registry, crmOwner: crmOwner.lowercased())
         try write("steward.json", DemoConfig.text(apps: apps))
         say("Wrote \(directory.path)/steward.json with apps \(apps.map(\.id).joined(separator: ", ")) and \(world.people.count) people in hr.csv")
 
@@ -77,6 +82,14 @@ public struct Demo: Sendable {
         say("\n== Round 2: sync, plan and apply after the HR changes")
         let (plan2, apply2) = try await round(configPath: configPath, name: "round2", timings: &timings)
 
+        var review: DemoReviewResult?
+        if reviews, sandbox.apps["scim"] != nil {
+            say("\n== Access review: a two-stage campaign over the CRM")
+            let started = Date()
+            review = try await DemoReview(configPath: configPath, world: world2, sandbox: sandbox, directory: directory, say: say).run()
+            timings.append(("review", Date().timeIntervalSince(started)))
+        }
+
         // Verify the journal the way an auditor would.
         let ws = try Workspace.open(configPath: configPath, actor: "steward demo")
         let events = ws.journal.size
@@ -87,7 +100,7 @@ public struct Demo: Sendable {
         say("\n== Journal: \(events) events, \(report.checkpointsChecked) signed checkpoints; verify: \(report.intact ? "intact" : "NOT INTACT at seq \(report.divergence?.seq ?? 0): \(report.divergence.map { "\($0.kind.rawValue)" } ?? "")")")
         await keepSandbox(sandbox)
         return Result(firstPlan: plan1, secondPlan: plan2, firstApply: apply1, secondApply: apply2, changes: changes,
-                      journalEvents: events, verified: report.intact, apps: apps.map(\.id), timings: timings)
+                      journalEvents: events, verified: report.intact, apps: apps.map(\.id), timings: timings, review: review)
     }
 
     /// One sync → plan → apply round, in a fresh workspace like separate commands would be.

@@ -33,11 +33,12 @@ enum DemoConfig {
     }
 
     /// The apps the sandbox offers and this build has a connector for.
-    static func apps(sandbox: SandboxProcess, registry: PluginRegistry) -> [App] {
+    /// `crmOwner` (an e-mail) reviews the CRM's access in the demo's campaign.
+    static func apps(sandbox: SandboxProcess, registry: PluginRegistry, crmOwner: String) -> [App] {
         var apps: [App] = []
         if let scim = sandbox.apps["scim"], registry.manifest(named: "scim") != nil {
             apps.append(App(id: "crm", json: """
-                    { id: "crm", plugin: "scim", mode: "enforce",
+                    { id: "crm", plugin: "scim", mode: "enforce", owner: "\(crmOwner)", privileged: ["role:Admin"],
                       settings: { baseURL: "\(scim)", roleTiers: ["Admin", "User", "Viewer"] },
                       secrets: { token: "file:sandbox.token" },
                       correlate: ["employeeNumber", "email", "userName"],
@@ -95,6 +96,18 @@ enum DemoConfig {
         if !support.isEmpty { policies.append(#"{ id: "support", when: { department: ["Support"] }, grant: [\#(support.joined(separator: ", "))] }"#) }
         if !seniorEngineers.isEmpty { policies.append(#"{ id: "senior-engineers", when: { department: ["Engineering"], title: { prefix: "Senior" } }, grant: [\#(seniorEngineers.joined(separator: ", "))] }"#) }
         if !finance.isEmpty { policies.append(#"{ id: "finance", when: { department: ["Finance"] }, grant: [\#(finance.joined(separator: ", "))] }"#) }
+        // The quarterly review `steward demo` runs: managers first, then the CRM's owner; items
+        // without an independent reviewer go to the security group.
+        let review = """
+              reviewerGroups: { security: ["\(DemoReview.security)"] },
+              reviews: [
+                { id: "\(DemoReview.reviewId)", description: "Everything in the CRM, every quarter: managers, then the app owner",
+                  scope: { apps: ["crm"], include: ["access", "orphans"] },
+                  stages: [ { reviewer: "manager", days: 9 }, { reviewer: "appOwner" } ],
+                  fallback: "group:security", days: 14, reminders: { before: [3, 1], overdueEvery: 1 },
+                  remediate: "atClose", every: "quarter" },
+              ],
+            """
         return """
             // Written by `steward demo`. Paths are relative to this file.
             {
@@ -108,6 +121,7 @@ enum DemoConfig {
               policies: [
                 \(policies.joined(separator: ",\n    "))
               ],
+            \(ids.contains("crm") ? review : "")
             }
 
             """
@@ -129,6 +143,17 @@ enum DemoConfig {
                 "emails": [["value": .string(email), "type": "work", "primary": true]], "active": true,
             ])
         }
+    }
+
+    /// GETs a SCIM resource from the sandbox.
+    static func get(_ url: String, token: String) async throws -> JSONValue {
+        guard let u = URL(string: url) else { throw WorkspaceError(message: "bad URL \(url)") }
+        var request = URLRequest(url: u)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else { throw WorkspaceError(message: "reading the sandbox: GET \(url) answered \(status)") }
+        return try JSONParser.parse([UInt8](data))
     }
 
     static func post(_ url: String, token: String, body: JSONValue) async throws {

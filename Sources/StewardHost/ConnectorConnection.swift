@@ -456,11 +456,11 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
 
     /// Closes the connector's stdin after whatever the writer queue still holds: end of input
     /// is the protocol's last word. Idempotent (the descriptor's owner closes it once).
-    private func closeInput() {
+    func closeInput() {
         writeQueue.async { [child] in child.input.close() }
     }
 
-    private func waitForExit(_ seconds: Double) async -> Bool {
+    func waitForExit(_ seconds: Double) async -> Bool {
         await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
             DispatchQueue.global().async { [exited] in
                 let ok = exited.wait(timeout: .now() + seconds) == .success

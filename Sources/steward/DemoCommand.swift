@@ -9,7 +9,10 @@ let demoCommand = Command(
     discussion: """
     Starts the sandbox, writes a Steward folder (steward.json, an HR export of about 200 people,
     a checkpoint key beside the config), runs sync, plan and apply, then changes HR (three joiners,
-    two movers, two leavers) and runs them again, and verifies the journal. The folder stays a
+    two movers, two leavers) and runs them again. Then it runs an access review of the CRM in two
+    stages (managers, then the app owner) with scripted reviewers, closes it with the revokes
+    applied and read back, writes its report as HTML, CSV, JSON and PDF into DIR/reports, and
+    verifies the journal. The folder stays a
     working Steward folder: `steward status`, `steward audit verify` and the rest work inside it.
     --keep leaves the sandbox running until Ctrl-C so you can run more commands against it.
     """,
@@ -34,16 +37,25 @@ let demoCommand = Command(
             }
             source.cancel()
         }
-        let ok = result.verified && result.firstApply.succeeded && result.secondApply.succeeded
+        let reviewOK = result.review.map { $0.outcomes["revoke-failed", default: 0] == 0 } ?? true
+        let ok = result.verified && result.firstApply.succeeded && result.secondApply.succeeded && reviewOK
         if json {
             printJSON([
                 "directory": .string(dir.path), "apps": .array(result.apps.map { .string($0) }),
                 "round1": ["actions": .int(result.firstPlan.actions.count), "apply": result.firstApply.json],
                 "round2": ["actions": .int(result.secondPlan.actions.count), "apply": result.secondApply.json],
                 "journalEvents": .int(result.journalEvents), "journalIntact": .bool(result.verified),
+                "review": result.review.map { review in
+                    ["campaign": .string(review.campaign), "items": .int(review.items),
+                     "outcomes": .object(review.outcomes.mapValues { .int($0) }), "reports": .array(review.reports.map { .string($0) })]
+                } ?? .null,
             ])
         } else {
             print("\nSummary: \(result.apps.count) app\(result.apps.count == 1 ? "" : "s") (\(result.apps.joined(separator: ", "))); round 1 applied \(result.firstApply.applied) actions, round 2 applied \(result.secondApply.applied); journal of \(result.journalEvents) events \(result.verified ? "verified intact" : "NOT intact").")
+            if let review = result.review {
+                print("Access review \(review.campaign): \(review.items) items, " + review.outcomes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                      + "; its report is in \(dir.appendingPathComponent("reports").path) (\(review.reports.map { URL(fileURLWithPath: $0).pathExtension }.joined(separator: ", "))).")
+            }
             print("The folder \(dir.path) is a working Steward folder: cd there and try `steward status` or `steward audit verify`.")
         }
         return ok ? ExitCode.ok : ExitCode.failure

@@ -247,6 +247,36 @@ struct LifecycleTests {
         #expect(status.code == 0)
         #expect((doc["people"]["active"].intValue ?? 0) > 190)
     }
+
+    /// The demo's two-stage review: scripted decisions of every kind, revokes read back from the
+    /// sandbox, and the report in all four formats under `reports/`.
+    @Test func demoRunsAReviewCampaignAndWritesItsReport() async throws {
+        let demo = try await SharedDemo.run.value
+        #expect(demo.code == 0, "\(demo.output.suffix(2000))")
+        let reports = demo.dir.appendingPathComponent("reports")
+        #expect(demo.output.contains(reports.path))
+        let json = try JSONParser.parse(try String(contentsOf: reports.appendingPathComponent("quarterly-crm-1.json"), encoding: .utf8))
+        #expect(json["format"] == "steward-review-report/1")
+        let summary = json["summary"]
+        #expect(summary["open"] == 0)
+        #expect(summary["revokedVerified"].intValue ?? 0 >= 3, "\(summary)")
+        #expect(summary["revokeFailed"] == 0)
+        #expect(summary["expired"] == 1)
+        #expect(summary["delegations"] == 1)
+        #expect(summary["selfReviewsBlocked"].intValue ?? 0 >= 1)
+        #expect(summary["kept"].intValue ?? 0 > 200)
+        let html = try String(contentsOf: reports.appendingPathComponent("quarterly-crm-1.html"), encoding: .utf8)
+        #expect(html.contains("quarterly-crm-1"))
+        let csv = try String(contentsOf: reports.appendingPathComponent("quarterly-crm-1.csv"), encoding: .utf8)
+        #expect(csv.utf8.filter { $0 == 0x0A }.count > 329)  // RFC 4180 lines end in CRLF
+        if ProcessInfo.processInfo.environment["STEWARD_REQUIRE_CHROMIUM"] == "1" || FileManager.default.fileExists(atPath: "/usr/lib/chromium/chromium") {
+            let pdf = try Data(contentsOf: reports.appendingPathComponent("quarterly-crm-1.pdf"))
+            #expect(pdf.starts(with: Array("%PDF".utf8)))
+        }
+        let show = try Lab.steward(["review", "show", "quarterly-crm-1", "--json"], in: demo.dir)
+        #expect(try JSONParser.parse(show.out)["closed"] == true)
+        #expect(try Lab.steward(["audit", "verify"], in: demo.dir).code == 0)
+    }
 }
 
 /// One `steward demo` run, shared by the tests that read what it leaves behind (it takes a
