@@ -77,6 +77,24 @@ struct ReviewCampaignTests {
         #expect(try folder.events("review.decided").isEmpty)
     }
 
+    @Test func aSignedOffReviewersItemsAreLocked() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        let mine = try folder.steward(["review", "items", "eng-1", "--reviewer", "mia@example.com", "--json"]).out
+            .split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["id"].stringValue }
+        try #require(!mine.isEmpty)
+        let keep = try folder.steward(["review", "decide", "eng-1"] + mine + ["keep", "--comment", "checked with the team", "--as", "mia@example.com"])
+        #expect(keep.code == 0, "\(keep.out)\(keep.err)")
+        #expect(try folder.steward(["review", "signoff", "eng-1", "--as", "mia@example.com"]).code == 0)
+        let before = try JSONParser.parse(try folder.steward(["status", "--json"]).out)["journal"]["events"]
+        let change = try folder.steward(["review", "decide", "eng-1", mine[0], "revoke", "--as", "mia@example.com"])
+        #expect(change.code == 2)
+        #expect(change.err.contains("signed off"), "\(change.err)")
+        #expect(try JSONParser.parse(try folder.steward(["status", "--json"]).out)["journal"]["events"] == before, "nothing was journaled")
+        #expect(try folder.events("review.decided").count == mine.count)
+    }
+
     @Test func aRevokeIsVerifiedOnlyWhenTheAppShowsItGoneAndFailsWhenItDoesNot() throws {
         for (mode, expected) in [("honest", "revoked-verified"), ("lie-about-revokes", "revoke-failed")] {
             let folder = try Self.folder(mode: mode)
