@@ -108,6 +108,9 @@ func measure(_ company: Company, report: Bool, pdf: Bool) async throws {
         print(String(format: "        report: JSON built from the journal %.2f s + written %.2f s (%.1f MB); HTML %.2f s (%.1f MB); CSV %.2f s (%.1f MB); together %.2f s",
                      built, written, Double(bytes.count) / 1e6, htmlSeconds, Double(html.count) / 1e6, csvSeconds, Double(csv.count) / 1e6,
                      built + written + htmlSeconds + csvSeconds))
+        if pdf, let path = ProcessInfo.processInfo.environment["REVIEW_BENCH_HTML"] {
+            try Data(html).write(to: URL(fileURLWithPath: path))  // to try the printing by hand
+        }
         if pdf {
             clock = Date()
             let document = try await PDFReport.render(json)

@@ -9,8 +9,14 @@ import StewardJSON
 /// the journal checkpoint and the inclusion proofs.
 public enum HTMLReport {
     public static func render(_ report: JSONValue) throws -> [UInt8] {
+        try render(report, forPDF: false)
+    }
+
+    /// `forPDF`: the long tables as monospaced text, which Chromium prints many times faster
+    /// (see `PrintedTable`); everything else is the same page.
+    static func render(_ report: JSONValue, forPDF: Bool) throws -> [UInt8] {
         let report = try ReviewReport(report)
-        var html = HTMLWriter(capacity: 64 * 1024 + report.items.count * 3000)
+        var html = HTMLWriter(capacity: 64 * 1024 + report.items.count * 3000, printsLongTablesAsText: forPDF)
         head(report, &html)
         HTMLSummary.write(report, into: &html)
         HTMLCampaignPart.write(report, into: &html)

@@ -57,5 +57,8 @@ enum HTMLStyle {
       thead th { background: #f0f0f0; }
       nav { display: none; }
     }
+    /* The PDF's long tables, set as text 150 characters wide (PrintedTable). */
+    pre.rows { font-size: 7.8px; line-height: 1.2; border: none; padding: 0; margin: 0 0 6px;
+      white-space: pre; word-break: normal; overflow-wrap: normal; break-inside: auto; }
     """
 }

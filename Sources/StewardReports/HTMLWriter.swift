@@ -7,8 +7,13 @@ import StewardJSON
 /// 100,000-item report is a few hundred megabytes of HTML, so nothing here concatenates strings.
 struct HTMLWriter {
     private(set) var bytes: [UInt8] = []
+    /// The PDF's form: long tables (items, log, proofs) as monospaced text (see `PrintedTable`).
+    var printsLongTablesAsText = false
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int, printsLongTablesAsText: Bool = false) {
+        bytes.reserveCapacity(capacity)
+        self.printsLongTablesAsText = printsLongTablesAsText
+    }
 
     /// Markup from the source code, written as it is.
     mutating func raw(_ markup: StaticString) {
@@ -102,6 +107,14 @@ struct HTMLWriter {
 
     /// A table with a header row that is repeated on every printed page, and the rows `body` writes.
     mutating func table(_ className: StaticString, headers: [StaticString], body: (inout HTMLWriter) -> Void) {
+        if printsLongTablesAsText, ["items", "log", "proofs"].contains(className.description) {
+            var rows = HTMLWriter(capacity: 1 << 16)
+            body(&rows)
+            var table = PrintedTable(headers: headers.map(\.description))
+            table.read(rowsOf: rows.bytes)
+            table.write(into: &self)
+            return
+        }
         raw("<table class=\"")
         raw(className)
         raw("\"><thead><tr>")

@@ -18,7 +18,7 @@ public enum PDFReport {
     }
 
     public static func render(_ report: JSONValue, options: Options = Options()) async throws -> [UInt8] {
-        let html = try HTMLReport.render(report)
+        let html = try HTMLReport.render(report, forPDF: true)
         return try await PDFPrinter(options: options).print(html)
     }
 }
