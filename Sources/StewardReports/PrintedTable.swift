@@ -12,7 +12,7 @@
 /// code per part and cannot drift apart.
 struct PrintedTable {
     /// Characters across the printed page at the print stylesheet's `pre.rows` size.
-    static let lineWidth = 150
+    static let lineWidth = 180
     static let rowsPerBlock = 40
 
     let headers: [String]
