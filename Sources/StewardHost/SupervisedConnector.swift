@@ -49,6 +49,11 @@ public actor SupervisedConnector {
                                               as type: Result.Type) async throws -> Result {
         let conn = try await running(for: method)
         let bytes = try await conn.callRaw(method, params: params, timeout: timeout)
+        return try decode(bytes, method: method, as: type)
+    }
+
+    /// A raw result as `Result`; a malformed one is the connector's protocol violation.
+    private func decode<Result: JSONConvertible>(_ bytes: [UInt8], method: String, as type: Result.Type) throws -> Result {
         do {
             if let streamable = Result.self as? any JSONStreamable.Type {
                 let decoded = try bytes.withUnsafeBufferPointer { try streamable.init(bytes: $0, path: "result") }
@@ -64,36 +69,84 @@ public actor SupervisedConnector {
 
     /// Walks a paged listing to its end, handing each page to `body`. Fails if the connector
     /// returns a cursor it returned before, which would otherwise loop forever.
+    ///
+    /// The next page is asked for as soon as this one's cursor is read, before its items are
+    /// decoded and handed on: the connector fetches page N+1 (usually a network round trip to
+    /// the app) while the host decodes and records page N. Pages still reach `body` in order,
+    /// one at a time.
     public func list<Item: JSONConvertible>(_ method: String, params: ListParams = ListParams(), of type: Item.Type,
                                             pageRetries: Int = 0, onRetry: (ConnectorFailure) -> Void = { _ in },
                                             _ body: ([Item]) async throws -> Void) async throws {
         var params = params
         var seen: Set<String> = []
+        var raw = try await rawPage(method, params, retries: pageRetries, onRetry: onRetry)
         while true {
-            let page = try await page(method, params, of: type, retries: pageRetries, onRetry: onRetry)
-            try await body(page.items)
-            guard let next = page.nextCursor else { return }
-            if !seen.insert(next).inserted {
-                throw ConnectorFailure(appId: appId, method: method,
-                                       reason: .protocolViolation("the listing returned cursor \"\(next.prefix(80))\" twice; stopping instead of looping"))
+            let next = nextCursor(in: raw)
+            var prefetch: Task<[UInt8], Error>?
+            if let next {
+                if !seen.insert(next).inserted {
+                    throw ConnectorFailure(appId: appId, method: method,
+                                           reason: .protocolViolation("the listing returned cursor \"\(next.prefix(80))\" twice; stopping instead of looping"))
+                }
+                params.cursor = next
+                // Sent from a task of its own, not the actor's: the actor is busy decoding this page.
+                let conn = try await running(for: method)
+                let json = params.json
+                prefetch = Task.detached { try await conn.callRaw(method, params: json) }
             }
-            params.cursor = next
+            do {
+                let page = try decode(raw, method: method, as: Page<Item>.self)
+                try await body(page.items)
+            } catch {
+                prefetch?.cancel()
+                throw error
+            }
+            guard let prefetch else { return }
+            do {
+                raw = try await prefetch.value
+            } catch let f as ConnectorFailure where f.retryable && pageRetries > 0 {
+                // The prefetch was this page's first attempt; the rest go through the usual retries.
+                onRetry(f)
+                try await Task.sleep(nanoseconds: UInt64(backoff(attempt: 1, hintMs: f.connectorError?.retryAfterMs) * 1e9))
+                raw = try await rawPage(method, params, retries: pageRetries - 1, onRetry: onRetry)
+            }
         }
     }
 
-    /// One page; a retryable failure is retried on its own (with backoff, honouring
-    /// `retryAfterMs`) up to `retries` times instead of restarting the listing.
-    private func page<Item: JSONConvertible>(_ method: String, _ params: ListParams, of type: Item.Type, retries: Int,
-                                             onRetry: (ConnectorFailure) -> Void) async throws -> Page<Item> {
+    /// One page's raw result; a retryable failure is retried on its own (with backoff,
+    /// honouring `retryAfterMs`) up to `retries` times instead of restarting the listing.
+    private func rawPage(_ method: String, _ params: ListParams, retries: Int, onRetry: (ConnectorFailure) -> Void) async throws -> [UInt8] {
         var attempt = 0
         while true {
             do {
-                return try await call(method, params: params.json, as: Page<Item>.self)
+                let conn = try await running(for: method)
+                return try await conn.callRaw(method, params: params.json)
             } catch let f as ConnectorFailure where f.retryable && attempt < retries {
                 attempt += 1
                 onRetry(f)
                 try await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempt, hintMs: f.connectorError?.retryAfterMs) * 1e9))
             }
+        }
+    }
+
+    /// The page's `nextCursor`, read without decoding its items. Nil when the result cannot be
+    /// scanned: decoding it then reports what is wrong.
+    private func nextCursor(in raw: [UInt8]) -> String? {
+        raw.withUnsafeBufferPointer { bytes -> String? in
+            var scanner = JSONScanner(bytes)
+            var next: String?
+            do {
+                try scanner.forEachMember { s, key in
+                    if key.elementsEqual("nextCursor".utf8) {
+                        next = try s.readOptionalString()
+                    } else {
+                        try s.skipValue()
+                    }
+                }
+            } catch {
+                return nil
+            }
+            return next
         }
     }
 

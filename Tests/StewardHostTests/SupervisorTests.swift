@@ -31,6 +31,34 @@ struct SupervisorTests {
         await c.stop()
     }
 
+    /// The next page is asked for while the current one is still being handled, and pages
+    /// still arrive in order, each once.
+    @Test func theNextPageIsRequestedWhileThisOneIsHandled() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("steward-requests-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let c = try testConnector(settings: ["accounts": 30, "requestLog": .string(log.path)])
+        var pages: [[String]] = []
+        var askedEarly: [Bool] = []
+        try await c.list(Method.accountsList, params: ListParams(pageSize: 10), of: Account.self) { page in
+            pages.append(page.map(\.id))
+            guard pages.count < 3 else { return }
+            // While this page is in hand, the request for the next must arrive (deadline, no sleep).
+            let next = String(pages.count * 10)
+            let deadline = ContinuousClock.now + .seconds(30)
+            var seen = false
+            while !seen, ContinuousClock.now < deadline {
+                seen = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").contains(Substring(next)) == true
+                if !seen { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            askedEarly.append(seen)
+        }
+        #expect(askedEarly == [true, true])
+        #expect(pages == (0..<3).map { p in (0..<10).map { "u\(p * 10 + $0)" } })
+        #expect(try String(contentsOf: log, encoding: .utf8) == "start\n10\n20\n")
+        await c.stop()
+    }
+
     @Test func crashOnNthRequestFailsThatRequestAndRestarts() async throws {
         let c = try testConnector(["crash-after", "2"])
         _ = try await c.call(Method.accountsList)

@@ -61,8 +61,16 @@ enum Flaw: String {
 
 let connector = Connector(name: "test", version: "0.0.1") { setup in
     let directory = Directory(synthetic: try setup.settingsFields.optionalInt("accounts") ?? 10)
+    // `requestLog: PATH`: each accounts/list request's cursor ("start" for the first) is
+    // appended to PATH as it arrives, so a test can see what the host asked for and when.
+    let requestLog = try setup.settingsFields.optionalString("requestLog")
     var h = Handlers()
     h.listAccounts = { params, _ in
+        if let requestLog, let file = FileHandle(forWritingAtPath: requestLog) {
+            file.seekToEndOfFile()
+            file.write(Data(((params.cursor ?? "start") + "\n").utf8))
+            file.closeFile()
+        }
         var start = params.cursor.flatMap(Int.init) ?? 0
         if flaw == .unstableCursor, let cursor = params.cursor { start += directory.timesSeen(cursor) }
         let size = flaw == .ignoresPageSize ? 5 : params.pageSize ?? 100
