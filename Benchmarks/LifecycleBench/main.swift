@@ -17,6 +17,7 @@ func runOnce(verifies: Bool) async throws {
     let started = Date()
     var demo = Demo(directory: dir, scale: scale, say: { _ in })
     demo.verifies = verifies
+    demo.reviews = false  // the loop only; ReviewBench times campaigns
     let result = try await demo.run()
     let total = Date().timeIntervalSince(started)
     print("\n== \(verifies ? "with read-back (default)" : "without read-back (--no-verify)")")

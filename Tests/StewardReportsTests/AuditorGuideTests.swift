@@ -2,6 +2,7 @@ import Foundation
 import StewardJournal
 import StewardJSON
 import StewardReports
+import StewardTestSupport
 import Testing
 
 /// The commands docs/auditor-guide.md gives auditors, run against a report: each test checks

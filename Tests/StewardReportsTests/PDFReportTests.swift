@@ -2,6 +2,7 @@ import DevTools
 import Foundation
 import StewardJSON
 @testable import StewardReports
+import StewardTestSupport
 import Testing
 
 @Suite("PDF report", .enabled(if: Tools.pdfTestsEnabled, "Chromium or pdftoppm is not installed and CI is unset"), .serialized)

@@ -1,13 +1,13 @@
 import Foundation
 import StewardJSON
+import StewardTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Files of the checkout the tests read: the schema and the auditor's guide.
 enum Repository {
-    /// This file is Tests/StewardReportsTests/Support.swift.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var root: URL { Products.repoRoot }
 
     static func text(_ path: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
@@ -64,18 +64,4 @@ func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) 
     let output = stdout.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (Array(output), process.terminationStatus)
-}
-
-/// A fresh private directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("steward-reports-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
-    }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
 }
