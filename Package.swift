@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
         .target(name: "DevTools", dependencies: ["StewardJSON"]),
         .target(name: "StewardReports", dependencies: ["StewardJSON", "DevTools"]),
-        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore"]),
+        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore", "StewardHTTP"]),
         // `steward demo` and the sandbox launcher: for the CLI, benchmarks and tests, never the core.
         .target(name: "StewardDemo", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardReports"]),
 

@@ -17,6 +17,23 @@ enum ConfigSchemaText {
     "state": { "type": "string", "default": ".steward", "description": "The state directory: journal, snapshots, per-app connector state." },
     "checkpointKey": { "$ref": "#/$defs/secretReference", "description": "HMAC key for signed journal checkpoints; must be outside the state directory." },
     "journal": { "type": "object", "description": "Reserved for journal tuning." },
+    "serve": {
+      "type": "object", "additionalProperties": false,
+      "description": "steward serve: the long-running service (scheduler, HR webhooks, health and metrics).",
+      "properties": {
+        "listen": { "type": "string", "pattern": "^.+:[0-9]+$", "default": "127.0.0.1:8470", "description": "HOST:PORT to listen on; port 0 picks a free one. --listen overrides it." },
+        "publicURL": { "type": "string", "pattern": "^https?://", "description": "The URL people reach the service at, used in the links it sends." },
+        "linkKey": { "$ref": "#/$defs/secretReference", "description": "HMAC key for reviewer links." },
+        "webhookSecret": { "$ref": "#/$defs/secretReference", "description": "Shared secret of POST /hooks/source (X-Steward-Signature: v1=HMAC-SHA256(secret, timestamp.body)). Without it the hook answers 404." },
+        "schedule": {
+          "type": "object", "additionalProperties": false,
+          "properties": {
+            "sync": { "type": "string", "pattern": "^[0-9]+(s|m|h)$", "default": "15m", "description": "How often to sync the source and every app." },
+            "apply": { "enum": ["auto", "manual"], "default": "manual", "description": "auto: plan and apply after each sync and webhook; manual: plans wait for steward apply." }
+          }
+        }
+      }
+    },
     "source": {
       "description": "The HR source connector.",
       "allOf": [{ "$ref": "#/$defs/connector" }],

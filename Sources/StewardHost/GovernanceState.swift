@@ -50,6 +50,10 @@ public enum EventType {
     public static let reviewStageClosed = "review.stage-closed"
     public static let reviewOutcome = "review.outcome"
     public static let reviewClosed = "review.closed"
+
+    // steward serve
+    /// An HR webhook, accepted (with the people it named) or refused (with why).
+    public static let webhookReceived = "webhook.received"
 }
 
 /// Everything Steward knows, derived from the journal by folding its events in order.

@@ -16,6 +16,8 @@ public struct StewardConfig: Sendable {
     public var source: ConnectorConfig
     public var apps: [ConnectorConfig]
     public var governance: GovernanceConfig
+    /// The `serve` section (defaults when absent).
+    public var serve = ServeConfig()
     /// The parsed document, for events that record the rules in force.
     public var document: JSONValue
     /// Line of each key path in the file, for errors found after loading (a rule naming a role
@@ -67,7 +69,7 @@ public struct StewardConfig: Sendable {
     init(file: URL, root: JSONValue, locate: (String, String) -> ConfigFileError) throws {
         guard case .object(let top) = root else { throw locate("", "the config must be a JSON object") }
         let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal",
-                                  "reviews", "reviewerGroups"]
+                                  "reviews", "reviewerGroups", "serve"]
         for key in top.keys.sorted() where !known.contains(key) {
             throw locate(key, "unknown key (expected one of \(known.filter { $0 != "$schema" }.sorted().joined(separator: ", ")))")
         }
@@ -93,6 +95,7 @@ public struct StewardConfig: Sendable {
         }
         self.apps = apps
         governance = try GovernanceConfig(json: root)
+        if !root["serve"].isNull { serve = try ServeConfig(root["serve"], locate: locate) }
     }
 
     fileprivate static func string(_ v: JSONValue, _ path: String, _ locate: (String, String) -> ConfigFileError) throws -> String {

@@ -70,14 +70,15 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Syncs the source (unless `apps` is given) and the apps.
-    public func run(apps only: [String]? = nil) async throws -> Summary {
+    /// Syncs the HR source and every app, or only the apps named (`apps: []` with
+    /// `includingSource: true` re-reads the source alone, as an HR webhook asks).
+    public func run(apps only: [String]? = nil, includingSource: Bool? = nil) async throws -> Summary {
         let state = try workspace.state()
         for id in only ?? [] where workspace.config.app(id) == nil {
             throw WorkspaceError(message: "no app \"\(id)\" in \(workspace.config.file.lastPathComponent)")
         }
         let appIds = only ?? workspace.config.apps.map(\.id)
-        let includeSource = only == nil
+        let includeSource = includingSource ?? (only == nil)
         let takenAt = now()
 
         async let source: Result<[Person], Error>? = includeSource ? listPeople() : nil

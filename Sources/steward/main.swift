@@ -18,6 +18,7 @@ let root = Command(
         reportCommand,
         linkCommand,
         ignoreCommand,
+        serveCommand,
         demoCommand,
         auditCommand,
         pluginsCommand,

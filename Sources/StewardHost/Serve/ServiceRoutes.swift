@@ -1,0 +1,120 @@
+import Foundation
+import StewardHTTP
+import StewardJournal
+import StewardProtocol
+
+/// The service's HTTP endpoints: the HR webhook, health and metrics.
+struct ServiceRoutes: Sendable {
+    let work: ServiceWork
+    /// Nil when `serve.webhookSecret` is not set: the hook then does not exist (404).
+    let verifier: WebhookVerifier?
+    let stateDirectory: URL
+    let log: @Sendable (String) -> Void
+
+    func router() -> Router {
+        var router = Router()
+        router.add(.post, "/hooks/source", .async { request in await self.sourceHook(request) })
+        router.add(.get, "/healthz", .async { _ in await self.health() })
+        router.add(.get, "/metrics", .async { _ in await self.metrics() })
+        return router
+    }
+
+    /// `POST /hooks/source`: signed, fresh and never seen before, or 401 (journaled, nothing
+    /// done). The body names people as a hint (`{"people": ["E1003"]}`, `{}` for everyone);
+    /// the source is read again either way, so nothing in the body is trusted as HR data.
+    private func sourceHook(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let verifier else { return .text("404 Not Found\n", status: .notFound) }
+        do {
+            try verifier.verify(timestamp: request.headers["X-Steward-Timestamp"], signature: request.headers["X-Steward-Signature"], body: request.body)
+        } catch {
+            log("webhook refused: \(error)")
+            await work.recordRefusedHook(error.description)
+            return .json(["accepted": false, "error": .string(error.description)], status: .unauthorized)
+        }
+        var people: [String]?
+        if !request.body.isEmpty {
+            guard let body = try? JSONParser.parse(request.body), case .object = body else {
+                await work.recordRefusedHook("the body is not a JSON object")
+                return .json(["accepted": false, "error": "the body must be a JSON object such as {\"people\": [\"E1003\"]}"], status: .badRequest)
+            }
+            if let named = body["people"].arrayValue {
+                people = named.compactMap(\.stringValue)
+            }
+        }
+        await work.enqueue(.hook(people: people?.isEmpty == true ? nil : people))
+        return .json(["accepted": true, "people": people.map { .array($0.map(JSONValue.string)) } ?? .null], status: .accepted)
+    }
+
+    /// 200 with the last sync and apply, or 503 when the journal cannot be written.
+    private func health() async -> HTTPResponse {
+        let metrics = await work.metrics
+        let journal = stateDirectory.appendingPathComponent("journal")
+        let writable = FileManager.default.isWritableFile(atPath: journal.path) || !FileManager.default.fileExists(atPath: journal.path)
+        let body: JSONValue = [
+            "ok": .bool(writable),
+            "lastSync": metrics.lastSync.map { .string(Timestamp($0).rfc3339) } ?? .null,
+            "lastApply": metrics.lastApply.map { .string(Timestamp($0).rfc3339) } ?? .null,
+            "journalWritable": .bool(writable),
+        ]
+        return .json(body, status: writable ? .ok : .serviceUnavailable)
+    }
+
+    /// The Prometheus text exposition format.
+    private func metrics() async -> HTTPResponse {
+        let m = await work.metrics
+        var text = PrometheusText()
+        text.gauge("steward_last_sync_timestamp_seconds", "When the last sync finished (unix seconds).", m.lastSync.map { $0.timeIntervalSince1970 } ?? 0)
+        text.gauge("steward_last_apply_timestamp_seconds", "When the last apply finished (unix seconds).", m.lastApply.map { $0.timeIntervalSince1970 } ?? 0)
+        text.gauge("steward_sync_duration_seconds", "How long the last sync took.", m.syncSeconds)
+        text.counter("steward_sync_failures_total", "Syncs in which the source or an app failed.", Double(m.syncFailures))
+        text.counter("steward_job_failures_total", "Jobs that stopped with an error.", Double(m.jobFailures))
+        text.counter("steward_actions_total", "Actions applied by the service, by result.",
+                     [("result=\"applied\"", Double(m.applied)), ("result=\"failed\"", Double(m.failed)), ("result=\"unverified\"", Double(m.unverified))])
+        text.counter("steward_webhook_requests_total", "HR webhook requests, by result.",
+                     ["accepted", "refused"].map { ("result=\"\($0)\"", Double(m.webhooks[$0, default: 0])) })
+        text.gauge("process_resident_memory_bytes", "Resident memory of this process.", Double(residentMemoryBytes()))
+        text.gauge("process_open_fds", "Open file descriptors of this process.", Double(openDescriptors()))
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: Array(text.text.utf8))
+    }
+}
+
+/// Builds the Prometheus text exposition format: `# HELP`, `# TYPE`, then the samples.
+struct PrometheusText {
+    private(set) var text = ""
+
+    mutating func gauge(_ name: String, _ help: String, _ value: Double) {
+        family(name, help, "gauge", [("", value)])
+    }
+
+    mutating func counter(_ name: String, _ help: String, _ value: Double) {
+        family(name, help, "counter", [("", value)])
+    }
+
+    mutating func counter(_ name: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
+        family(name, help, "counter", samples)
+    }
+
+    private mutating func family(_ name: String, _ help: String, _ type: String, _ samples: [(labels: String, value: Double)]) {
+        text += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
+        text += "# TYPE \(name) \(type)\n"
+        for sample in samples {
+            text += sample.labels.isEmpty ? name : "\(name){\(sample.labels)}"
+            text += " \(format(sample.value))\n"
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+private func residentMemoryBytes() -> Int {
+    guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = statm.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+private func openDescriptors() -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+}

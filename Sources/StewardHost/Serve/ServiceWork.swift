@@ -1,0 +1,187 @@
+import Foundation
+import StewardCore
+import StewardJournal
+import StewardProtocol
+
+/// The work `steward serve` does on the Steward folder, one job at a time: scheduled syncs,
+/// the syncs HR webhooks ask for, and (with `apply: "auto"`) the plan and apply after each.
+///
+/// Each job opens the folder for itself and closes it after, so the journal's writer lock is
+/// held only while a job runs and `steward apply` or `steward sync` from a terminal still work
+/// between jobs (a job that finds the lock taken waits for it).
+public actor ServiceWork {
+    public let configPath: String
+    private let autoApply: Bool
+    private let log: @Sendable (String) -> Void
+    public private(set) var metrics = ServiceMetrics()
+
+    public init(configPath: String, autoApply: Bool, log: @escaping @Sendable (String) -> Void) {
+        self.configPath = configPath
+        self.autoApply = autoApply
+        self.log = log
+    }
+
+    public enum Job: Sendable {
+        /// The source and every app.
+        case scheduledSync
+        /// The source only, then the plan for `people` (nil: everyone), as an HR webhook asks.
+        case hook(people: [String]?)
+    }
+
+    /// The last job queued: each new one waits for it, so jobs run one at a time in order
+    /// (an actor alone would interleave them at every `await`).
+    private var tail: Task<Void, Never>?
+
+    /// Queues `job` after the others and waits until it has run. Failures are logged and
+    /// counted, never thrown, so the service keeps running.
+    public func run(_ job: Job) async {
+        await enqueue(job).value
+    }
+
+    /// Queues `job` after the others and returns at once.
+    @discardableResult
+    public func enqueue(_ job: Job) -> Task<Void, Never> {
+        let previous = tail
+        let task = Task {
+            await previous?.value
+            await self.execute(job)
+        }
+        tail = task
+        return task
+    }
+
+    /// Returns when every job queued so far has run.
+    public func drain() async {
+        await tail?.value
+    }
+
+    private func execute(_ job: Job) async {
+        let started = Date()
+        do {
+            let ws = try await openWaitingForTheLock()
+            do {
+                try await run(job, in: ws)
+                await ws.close()
+            } catch {
+                await ws.close()
+                throw error
+            }
+        } catch {
+            metrics.jobFailures += 1
+            log("\(job.name) failed: \(error)")
+        }
+        metrics.lastJobSeconds = Date().timeIntervalSince(started)
+    }
+
+    /// Journals a webhook request that was refused, with why.
+    public func recordRefusedHook(_ reason: String) async {
+        metrics.webhooks["refused", default: 0] += 1
+        let previous = tail
+        let task = Task { await previous?.value; await self.journalRefusal(reason) }
+        tail = task
+        await task.value
+    }
+
+    private func journalRefusal(_ reason: String) async {
+        do {
+            let ws = try await openWaitingForTheLock()
+            _ = try? await ws.record([ws.event(EventType.webhookReceived, data: [
+                "hook": "source", "result": "refused", "reason": .string(reason),
+            ])])
+            await ws.close()
+        } catch {
+            log("could not journal a refused webhook (\(reason)): \(error)")
+        }
+    }
+
+    private func run(_ job: Job, in ws: Workspace) async throws {
+        var engine = SyncEngine(workspace: ws)
+        engine.now = { Date() }
+        let syncStarted = Date()
+        let summary: SyncEngine.Summary
+        switch job {
+        case .scheduledSync:
+            summary = try await engine.run()
+        case .hook(let people):
+            metrics.webhooks["accepted", default: 0] += 1
+            _ = try await ws.record([ws.event(EventType.webhookReceived, data: [
+                "hook": "source", "result": "accepted",
+                "people": people.map { .array($0.map(JSONValue.string)) } ?? .null,
+            ])])
+            summary = try await engine.run(apps: [], includingSource: true)
+        }
+        metrics.lastSync = Date()
+        metrics.syncSeconds = Date().timeIntervalSince(syncStarted)
+        metrics.syncFailures += summary.failed ? 1 : 0
+        log("\(job.name): HR \(summary.people) people (\(summary.joined) joined, \(summary.moved) moved, \(summary.left) left)"
+            + summary.apps.map { "; \($0.id) \($0.accounts) accounts\($0.error.map { " FAILED: \($0)" } ?? "")" }.joined())
+        guard autoApply else { return }
+        if summary.sourceError != nil {
+            log("not applying: the HR source failed (\(summary.sourceError ?? ""))")
+            return
+        }
+        try await apply(in: ws, people: { if case .hook(let people) = job { return people } else { return nil } }())
+    }
+
+    /// Settles what an earlier run left in doubt, then plans and applies (only the actions for
+    /// `people`, when given), the way `steward apply --yes` does.
+    private func apply(in ws: Workspace, people: [String]?) async throws {
+        var executor = Executor(workspace: ws)
+        _ = try await executor.resolveInDoubt()
+        let full = try await PlanEngine(workspace: ws).plan().plan
+        var plan = full
+        if let people {
+            let named = Set(people)
+            plan.actions = full.actions.filter { $0.personId.map(named.contains) ?? false }
+        }
+        if let refusal = try await executor.refusal(for: plan) {
+            log("not applying: \(refusal)")
+            return
+        }
+        guard !plan.executableActions.isEmpty else { return }
+        executor.onOutcome = { [log] action, outcome in
+            log("  \(action.app) \(action.accountName ?? action.personId ?? ""): \(PlanRenderer.describe(action.operation)) — \(outcome.name)")
+        }
+        let result = try await executor.apply(plan)
+        metrics.lastApply = Date()
+        metrics.applied += result.applied
+        metrics.failed += result.failed
+        metrics.unverified += result.unverified
+        log("apply: \(result.applied) applied, \(result.alreadyApplied) already so, \(result.failed) failed; \(result.verified) verified, \(result.unverified) unverified")
+    }
+
+    /// Opens the folder, waiting (up to a minute) while a command in a terminal holds the
+    /// journal's writer lock.
+    private func openWaitingForTheLock() async throws -> Workspace {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            do {
+                return try Workspace.open(configPath: configPath, actor: "steward serve")
+            } catch JournalError.locked where Date() < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
+
+/// What `/metrics` and `/healthz` report.
+public struct ServiceMetrics: Sendable {
+    public var lastSync: Date?
+    public var lastApply: Date?
+    public var syncSeconds: Double = 0
+    public var lastJobSeconds: Double = 0
+    public var syncFailures = 0
+    public var jobFailures = 0
+    public var applied = 0, failed = 0, unverified = 0
+    /// `accepted` / `refused` → count.
+    public var webhooks: [String: Int] = [:]
+}
+
+extension ServiceWork.Job {
+    var name: String {
+        switch self {
+        case .scheduledSync: return "scheduled sync"
+        case .hook(let people): return "webhook sync" + (people.map { " for \($0.joined(separator: ", "))" } ?? "")
+        }
+    }
+}

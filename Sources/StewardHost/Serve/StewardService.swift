@@ -1,0 +1,106 @@
+import Foundation
+import StewardHTTP
+import StewardJournal
+import StewardProtocol
+import Synchronization
+
+/// `steward serve`: Steward running by itself. A scheduler syncs on `serve.schedule.sync`
+/// (and, with `apply: "auto"`, plans and applies after each sync), `POST /hooks/source` lets HR
+/// ask for a sync at once, and `/healthz` and `/metrics` tell monitoring how it goes.
+///
+/// One service per state directory: `serve.lock` there is held for the service's life and
+/// names its pid, so a second one refuses to start and says which process has it.
+public final class StewardService: Sendable {
+    public let config: StewardConfig
+    public let work: ServiceWork
+    private let server: HTTPServer
+    private let lock: ServiceLock
+    private let scheduler = Mutex<Task<Void, Never>?>(nil)
+    private let log: @Sendable (String) -> Void
+
+    /// The address it listens on, for the ready line.
+    public var baseURL: String { server.baseURL }
+
+    /// Takes the state directory's service lock, resolves the webhook secret, and starts
+    /// listening (`listen` overrides `serve.listen`). Nothing runs until `startScheduler`.
+    public static func start(configPath: String, listen: (host: String, port: Int)? = nil,
+                             log: @escaping @Sendable (String) -> Void) throws -> StewardService {
+        let config = try StewardConfig.load(configPath)
+        try FileManager.default.createDirectory(at: config.stateDirectory, withIntermediateDirectories: true)
+        let lock = try ServiceLock.acquire(in: config.stateDirectory)
+        let verifier: WebhookVerifier?
+        if let ref = config.serve.webhookSecret, let reference = SecretReference(ref) {
+            do {
+                verifier = WebhookVerifier(secret: Array(try reference.resolve(base: config.directory).utf8))
+            } catch {
+                throw WorkspaceError(message: "serve.webhookSecret: \(error)")
+            }
+        } else {
+            verifier = nil
+        }
+        let work = ServiceWork(configPath: configPath, autoApply: config.serve.autoApply, log: log)
+        var http = HTTPServer.Configuration()
+        http.host = listen?.host ?? config.serve.host
+        http.port = listen?.port ?? config.serve.port
+        let router = ServiceRoutes(work: work, verifier: verifier, stateDirectory: config.stateDirectory, log: log).router()
+        let server = try HTTPServer.start(router, configuration: http)
+        return StewardService(config: config, work: work, server: server, lock: lock, log: log)
+    }
+
+    private init(config: StewardConfig, work: ServiceWork, server: HTTPServer, lock: ServiceLock, log: @escaping @Sendable (String) -> Void) {
+        self.config = config
+        self.work = work
+        self.server = server
+        self.lock = lock
+        self.log = log
+    }
+
+    /// Syncs now (a slot missed while the service was down runs once, not once per slot), then
+    /// every `serve.schedule.sync`.
+    public func startScheduler() {
+        let interval = config.serve.syncInterval
+        let work = self.work
+        let task = Task {
+            while !Task.isCancelled {
+                await work.run(.scheduledSync)
+                try? await Task.sleep(for: .seconds(interval))
+            }
+        }
+        scheduler.withLock { $0 = task }
+    }
+
+    /// Stops taking work, lets the job in progress finish (its actions end with an outcome or
+    /// stay in doubt for the next run to settle), and releases the lock. Idempotent.
+    public func shutdown() async {
+        scheduler.withLock { $0?.cancel() }
+        server.shutdown()
+        await work.drain()
+        lock.release()
+        log("stopped")
+    }
+}
+
+/// `serve.lock` in the state directory, held (flock) for the service's life, with its pid.
+final class ServiceLock: Sendable {
+    private let descriptor: OwnedDescriptor
+
+    private init(descriptor: OwnedDescriptor) { self.descriptor = descriptor }
+
+    static func acquire(in stateDirectory: URL) throws -> ServiceLock {
+        let path = stateDirectory.appendingPathComponent("serve.lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WorkspaceError(message: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let owner = OwnedDescriptor(adopting: fd)
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let pid = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            owner.close()
+            throw WorkspaceError(message: "another steward serve\(pid.isEmpty ? "" : " (pid \(pid))") is running on \(stateDirectory.path)")
+        }
+        _ = ftruncate(fd, 0)
+        let text = Array("\(getpid())\n".utf8)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return ServiceLock(descriptor: owner)
+    }
+
+    func release() { descriptor.close() }
+}

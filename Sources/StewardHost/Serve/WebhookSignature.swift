@@ -1,0 +1,89 @@
+import Foundation
+import StewardJournal
+import Synchronization
+
+/// Checks an HR webhook: `X-Steward-Timestamp: <unix seconds>` and `X-Steward-Signature:
+/// v1=<hex HMAC-SHA-256(secret, "<timestamp>.<raw body>")>`, within five minutes, and never the
+/// same signature twice.
+///
+/// The timestamp is inside the MAC, so a captured request cannot be replayed later with a fresh
+/// one; the replay memory only has to cover the window, and is pruned as it goes.
+public final class WebhookVerifier: Sendable {
+    public static let window: TimeInterval = 300
+
+    private let secret: [UInt8]
+    private let seen = Mutex<[String: TimeInterval]>([:])
+
+    public init(secret: [UInt8]) { self.secret = secret }
+
+    /// Why a request is refused: said in the 401 and journaled, never with the secret.
+    public enum Refusal: Error, Equatable, CustomStringConvertible {
+        case missingHeaders
+        case malformed(String)
+        case stale(seconds: Int)
+        case badSignature
+        case replayed
+
+        public var description: String {
+            switch self {
+            case .missingHeaders: return "missing X-Steward-Timestamp or X-Steward-Signature"
+            case .malformed(let what): return "malformed \(what)"
+            case .stale(let seconds): return "timestamp is \(seconds) s from now (allowed: \(Int(WebhookVerifier.window)))"
+            case .badSignature: return "signature does not match"
+            case .replayed: return "signature already used"
+            }
+        }
+    }
+
+    /// Accepts the request or says why not. A good signature is remembered, so the same request
+    /// sent again is refused as replayed.
+    public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Date = Date()) throws(Refusal) {
+        guard let timestamp, let signature else { throw .missingHeaders }
+        guard let seconds = Int(timestamp.trimmingCharacters(in: .whitespaces)) else { throw .malformed("X-Steward-Timestamp (expected unix seconds)") }
+        let skew = now.timeIntervalSince1970 - TimeInterval(seconds)
+        guard abs(skew) <= Self.window else { throw .stale(seconds: Int(skew)) }
+        let mac = signature.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("v1=") }.map { String($0.dropFirst(3)) }
+        guard let mac, let bytes = hexBytes(mac) else { throw .malformed("X-Steward-Signature (expected v1=<hex>)") }
+        var message = Array("\(seconds).".utf8)
+        message.append(contentsOf: body)
+        guard HMACSHA256.isValid(bytes, for: message, key: secret) else { throw .badSignature }
+        let fresh = seen.withLock { seen -> Bool in
+            seen = seen.filter { now.timeIntervalSince1970 - $0.value <= 2 * Self.window }
+            guard seen[mac.lowercased()] == nil else { return false }
+            seen[mac.lowercased()] = TimeInterval(seconds)
+            return true
+        }
+        guard fresh else { throw .replayed }
+    }
+
+    /// The `X-Steward-Signature` value for `body` at `timestamp`: what a sender computes.
+    public static func signature(secret: [UInt8], timestamp: Int, body: [UInt8]) -> String {
+        var message = Array("\(timestamp).".utf8)
+        message.append(contentsOf: body)
+        return "v1=" + HMACSHA256.authenticate(message, key: secret).hex
+    }
+}
+
+private func hexBytes(_ text: String) -> [UInt8]? {
+    let utf8 = Array(text.utf8)
+    guard utf8.count % 2 == 0, !utf8.isEmpty else { return nil }
+    var out: [UInt8] = []
+    out.reserveCapacity(utf8.count / 2)
+    var i = 0
+    while i < utf8.count {
+        guard let high = nibble(utf8[i]), let low = nibble(utf8[i + 1]) else { return nil }
+        out.append(high << 4 | low)
+        i += 2
+    }
+    return out
+}
+
+private func nibble(_ c: UInt8) -> UInt8? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+    default: return nil
+    }
+}
