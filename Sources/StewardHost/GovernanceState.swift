@@ -50,6 +50,8 @@ public enum EventType {
     public static let reviewStageClosed = "review.stage-closed"
     public static let reviewOutcome = "review.outcome"
     public static let reviewClosed = "review.closed"
+    /// Reviewer links of a campaign (one reviewer's, or all) issued up to `before` stop working.
+    public static let reviewLinksRevoked = "review.links-revoked"
 
     // steward serve
     /// An HR webhook, accepted (with the people it named) or refused (with why).

@@ -203,6 +203,59 @@ let reviewCommand = Command(
                 }
             }),
         Command(
+            name: "link", summary: "A reviewer's signed link to their items, for `steward serve`'s pages.",
+            usage: "ID --reviewer EMAIL [--days N] [--json]",
+            discussion: """
+            Signed with serve.linkKey; it opens serve.publicURL (or the listen address) /r/TOKEN, shows
+            only that reviewer's items in the campaign, and records what is decided there with channel
+            `link`. Whoever holds it acts as the reviewer until it expires (--days, default 14) or
+            `steward review revoke-links` stops it.
+            """,
+            options: [.value("--reviewer", "EMAIL", "Whose link (required)."), .value("--days", "N", "Days until it expires (default 14).")],
+            run: { inv in
+                let id = try inv.positional(0, "ID (a campaign)")
+                guard let reviewer = inv.value("--reviewer"), reviewer.contains("@") else { throw UsageError("--reviewer EMAIL is required") }
+                let days = try inv.value("--days").map { text -> Double in
+                    guard let d = Double(text), d > 0 else { throw UsageError("--days: expected a positive number, got \(text)") }
+                    return d
+                } ?? 14
+                return try await withReviews(inv, readOnly: true) { engine, ws in
+                    _ = try engine.campaign(id)
+                    guard let ref = ws.config.serve.linkKey, let reference = SecretReference(ref) else {
+                        printError("serve.linkKey is not set in \(ws.config.file.lastPathComponent): links need a key (env:NAME or file:PATH)")
+                        return ExitCode.usage
+                    }
+                    let key = Array(try reference.resolve(base: ws.config.directory).utf8)
+                    let link = ReviewLink(reviewer: reviewer, campaign: id, issuedAt: try commandNow(), lifetime: days * 86_400)
+                    let base = ws.config.serve.publicURL ?? "http://\(ws.config.serve.host):\(ws.config.serve.port)"
+                    let url = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/r/" + link.token(key: key)
+                    if inv.json {
+                        printJSON(["url": .string(url), "reviewer": .string(link.reviewer), "expiresAt": .int(link.expiresAt)])
+                    } else {
+                        print(url)
+                    }
+                    return ExitCode.ok
+                }
+            }),
+        Command(
+            name: "revoke-links", summary: "Stop a campaign's reviewer links (one reviewer's, or everyone's) issued until now.",
+            usage: "ID [--reviewer EMAIL] [--json]",
+            options: [.value("--reviewer", "EMAIL", "Only this reviewer's links.")],
+            run: { inv in
+                let id = try inv.positional(0, "ID (a campaign)")
+                let reviewer = inv.value("--reviewer")?.lowercased()
+                return try await withReviews(inv) { engine, ws in
+                    _ = try engine.campaign(id)
+                    let now = try commandNow()
+                    _ = try await ws.record([ws.event(EventType.reviewLinksRevoked, subjects: ["campaign": id], data: [
+                        "campaign": .string(id), "reviewer": reviewer.map(JSONValue.string) ?? .null,
+                        "before": .int(Int(now.timeIntervalSince1970)),
+                    ])])
+                    if inv.json { printJSON(["revoked": true]) } else { print("Links to \(id)\(reviewer.map { " for \($0)" } ?? "") issued until now no longer work.") }
+                    return ExitCode.ok
+                }
+            }),
+        Command(
             name: "remind", summary: "Send what is due now: reminders by the ladder, escalations, and the default decision at the deadline.",
             usage: "ID [--json]",
             run: { inv in

@@ -97,6 +97,84 @@ struct ServeTests {
         #expect(try folder.steward(["audit", "verify"]).code == 0)
     }
 
+    /// The review folder of ReviewCampaignTests (Mia manages Ann and Bo, Ann manages Cy) with a
+    /// link key, and plans left for `steward apply`.
+    static func reviewFolder() throws -> ApplyTruthTests.StatefulFolder {
+        let folder = try ReviewCampaignTests.folder()
+        try folder.write("link.key", "link-key-for-tests-0123456789abcdef\n")
+        let config = try String(contentsOf: folder.dir.appendingPathComponent("steward.json"), encoding: .utf8)
+            .replacingOccurrences(of: "  policies: [", with: """
+                  serve: { linkKey: "file:link.key", schedule: { sync: "1h", apply: "manual" } },
+                  policies: [
+                """)
+        try folder.write("steward.json", config)
+        return folder
+    }
+
+    @Test func aSignedLinkShowsAndDecidesOnlyItsReviewersItems() async throws {
+        let folder = try Self.reviewFolder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["review", "start", "eng"]).code == 0)
+        func ids(_ reviewer: String) throws -> [String] {
+            try folder.steward(["review", "items", "eng-1", "--reviewer", reviewer, "--json"]).out
+                .split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["id"].stringValue }
+        }
+        let mias = try ids("mia@example.com"), anns = try ids("ann@example.com")
+        try #require(mias.count >= 2 && !anns.isEmpty)
+
+        let service = try ServiceProcess(in: folder.dir)
+        defer { service.kill() }
+        let base = try #require(service.baseURL)
+        func link(_ reviewer: String) throws -> String {
+            let url = try JSONParser.parse(try folder.steward(["review", "link", "eng-1", "--reviewer", reviewer, "--json"]).out)["url"].stringValue ?? ""
+            return base + String(url[try #require(url.range(of: "/r/")).lowerBound...])
+        }
+        let mia = try link("mia@example.com"), ann = try link("ann@example.com")
+
+        let page = try await HTTP.get(mia)
+        #expect(page.status == 200)
+        #expect(page.text.contains("mia@example.com"))
+        let csrf = try #require(Self.csrf(in: page.text))
+        let annCSRF = try #require(Self.csrf(in: try await HTTP.get(ann).text))
+        for id in mias { #expect(page.text.contains("name=\"item\" value=\"\(id)\""), "item \(id) should be on Mia's page") }
+        for id in anns { #expect(!page.text.contains("name=\"item\" value=\"\(id)\""), "Ann's item \(id) is not Mia's to see") }
+
+        // Keep one from the page: recorded with channel link.
+        let kept = try await HTTP.form(mia, ["csrf": [csrf], "item": [mias[0]], "verdict": ["keep"], "comment": ["still on the team"]])
+        #expect(kept.status == 200, "\(kept.text)")
+        #expect(kept.text.contains("Kept 1 item"))
+        let decided = try folder.events("review.decided")
+        #expect(decided.count == 1)
+        #expect(decided.first?["data"]["channel"] == "link")
+        #expect(decided.first?["data"]["reviewer"] == "mia@example.com")
+
+        // Refused, nothing recorded: no form token, another link's token, another reviewer's item,
+        // an altered link, an expired link, a revoked link.
+        let refused: [(String, String, [String: [String]])] = [
+            ("no csrf", mia, ["item": [mias[1]], "verdict": ["revoke"]]),
+            ("Ann's csrf", mia, ["csrf": [annCSRF], "item": [mias[1]], "verdict": ["revoke"]]),
+            ("Ann's item", mia, ["csrf": [csrf], "item": [anns[0]], "verdict": ["revoke"]]),
+            ("altered link", String(mia.dropLast(2)) + (mia.hasSuffix("AA") ? "BB" : "AA"), ["csrf": [csrf], "item": [mias[1]], "verdict": ["revoke"]]),
+        ]
+        for (what, url, fields) in refused {
+            let r = try await HTTP.form(url, fields)
+            #expect(r.status == 403, "\(what): \(r.status) \(r.text.prefix(300))")
+        }
+        let key = Array("link-key-for-tests-0123456789abcdef".utf8)
+        let expired = ReviewLink(reviewer: "mia@example.com", campaign: "eng-1", issuedAt: Date().addingTimeInterval(-7200), lifetime: 3600)
+        #expect(try await HTTP.get(base + "/r/" + expired.token(key: key)).status == 403)
+        #expect(try folder.steward(["review", "revoke-links", "eng-1", "--reviewer", "mia@example.com"]).code == 0)
+        #expect(try await HTTP.get(mia).status == 403)
+        #expect(try await HTTP.get(ann).status == 200, "only Mia's links were revoked")
+        #expect(try folder.events("review.decided").count == 1, "nothing else was recorded")
+        #expect(service.terminate() == 0)
+    }
+
+    static func csrf(in html: String) -> String? {
+        guard let r = html.range(of: "name=\"csrf\" value=\"") else { return nil }
+        return String(html[r.upperBound...].prefix { $0 != "\"" })
+    }
+
     @Test func theWebhookSignatureRules() throws {
         let verifier = WebhookVerifier(secret: Array("k".utf8))
         let body = Array("{}".utf8)
@@ -182,6 +260,17 @@ enum HTTP {
         request.httpBody = Data(body)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await send(request)
+    }
+
+    static func form(_ url: String, _ fields: [String: [String]]) async throws -> Answer {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.httpMethod = "POST"
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let body = fields.flatMap { name, values in values.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" } }
+            .joined(separator: "&")
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         return try await send(request)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import StewardHTTP
+import StewardCore
 import StewardJournal
 import StewardProtocol
 
@@ -9,6 +10,9 @@ struct ServiceRoutes: Sendable {
     /// Nil when `serve.webhookSecret` is not set: the hook then does not exist (404).
     let verifier: WebhookVerifier?
     let stateDirectory: URL
+    /// The key reviewer links are signed with; nil when `serve.linkKey` is not set (no pages).
+    let linkKey: [UInt8]?
+    let configPath: String
     let log: @Sendable (String) -> Void
 
     func router() -> Router {
@@ -16,6 +20,8 @@ struct ServiceRoutes: Sendable {
         router.add(.post, "/hooks/source", .async { request in await self.sourceHook(request) })
         router.add(.get, "/healthz", .async { _ in await self.health() })
         router.add(.get, "/metrics", .async { _ in await self.metrics() })
+        router.add(.get, "/r/:token", .async { request in await self.reviewerPage(request) })
+        router.add(.post, "/r/:token", .async { request in await self.reviewerPost(request) })
         return router
     }
 
@@ -43,6 +49,92 @@ struct ServiceRoutes: Sendable {
         }
         await work.enqueue(.hook(people: people?.isEmpty == true ? nil : people))
         return .json(["accepted": true, "people": people.map { .array($0.map(JSONValue.string)) } ?? .null], status: .accepted)
+    }
+
+    // MARK: Reviewer pages
+
+    /// The link's items, or 403 whatever is wrong with the link (nothing says which).
+    private func reviewerPage(_ request: HTTPRequest, notice: String? = nil, status: HTTPStatus = .ok) async -> HTTPResponse {
+        guard let (link, token) = verifiedLink(request) else { return Self.notValid }
+        do {
+            let ws = try Workspace.open(configPath: configPath, actor: "steward serve", readOnly: true)
+            defer { Task { await ws.close() } }
+            guard try revocation(of: link, in: ws) == nil else { return Self.notValid }
+            let campaign = try ReviewEngine(workspace: ws).campaign(link.campaign)
+            guard let key = linkKey else { return Self.notValid }
+            let filters = Dictionary(["app", "recommendation"].compactMap { name in request.queryValue(name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
+            let page = ReviewerPage(campaign: campaign, reviewer: link.reviewer, groups: ws.config.governance.reviewerGroups,
+                                    csrf: ReviewLink.csrfToken(for: token, key: key), action: "/r/\(token)", notice: notice, filters: filters)
+            var response = HTTPResponse.html(page.render(), status: status)
+            response.headers.add("Cache-Control", "no-store")
+            return response
+        } catch {
+            log("reviewer page for \(link.campaign): \(error)")
+            return .text("The review could not be shown: \(error)\n", status: .serviceUnavailable)
+        }
+    }
+
+    /// A decision, delegation or sign-off from the page's form: the link and its form token
+    /// must match, and the engine refuses anything that is not this reviewer's to do (403,
+    /// nothing recorded). Recorded with channel `link`.
+    private func reviewerPost(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let (link, token) = verifiedLink(request), let key = linkKey else { return Self.notValid }
+        guard let form = try? request.formBody(), constantTimeEqual(form["csrf"] ?? "", ReviewLink.csrfToken(for: token, key: key)) else {
+            return .text("403 Forbidden: the form is not from this link's page\n", status: .forbidden)
+        }
+        let items = form.values(for: "item")
+        let reviewer = link.reviewer, campaign = link.campaign
+        do {
+            let notice: String = try await work.perform { ws in
+                guard try self.revocation(of: link, in: ws) == nil else { throw ReviewEngine.Refusal("this link was revoked") }
+                let engine = ReviewEngine(workspace: ws)
+                switch form["do"] ?? "decide" {
+                case "signoff":
+                    try await engine.signOff(campaign, as: reviewer)
+                    return "Signed off: your decisions in \(campaign) are locked."
+                case "delegate":
+                    guard let to = form["to"].flatMap(Reviewer.init) else { throw ReviewEngine.Refusal("give the e-mail to delegate to") }
+                    try await engine.delegate(campaign, items: items, to: to, reason: form["reason"] ?? "", as: reviewer)
+                    return "Delegated \(items.count) item\(items.count == 1 ? "" : "s") to \(to)."
+                default:
+                    guard let verdict = form["verdict"].flatMap(Recommendation.Verdict.init(rawValue:)) else {
+                        throw ReviewEngine.Refusal("choose keep or revoke")
+                    }
+                    let comment = form["comment"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+                    let n = try await engine.decide(campaign, items: items, verdict: verdict, comment: comment, as: reviewer, channel: "link")
+                    return "\(verdict == .keep ? "Kept" : "Revoked") \(n) item\(n == 1 ? "" : "s")."
+                }
+            }
+            return await reviewerPage(request, notice: notice)
+        } catch let refusal as ReviewEngine.Refusal {
+            return await reviewerPage(request, notice: "Nothing was recorded: \(refusal)", status: .forbidden)
+        } catch {
+            log("reviewer post for \(campaign): \(error)")
+            return .text("Nothing was recorded: \(error)\n", status: .serviceUnavailable)
+        }
+    }
+
+    private static let notValid = HTTPResponse.text("403 Forbidden: this link is not valid (expired, revoked or altered); ask for a new one\n", status: .forbidden)
+
+    private func verifiedLink(_ request: HTTPRequest) -> (ReviewLink, String)? {
+        guard let key = linkKey, let token = request.parameter("token"),
+              let link = try? ReviewLink.verify(token, key: key) else { return nil }
+        return (link, token)
+    }
+
+    /// When links like `link` were last revoked (`steward review revoke-links`), if ever.
+    private func revocation(of link: ReviewLink, in ws: Workspace) throws -> Int? {
+        var latest: Int?
+        try ws.journal.forEachEvent(matching: EventFilter(type: EventType.reviewLinksRevoked)) { event in
+            let data = event.data
+            if data["campaign"].stringValue == link.campaign,
+               data["reviewer"].isNull || data["reviewer"].stringValue == link.reviewer,
+               let at = data["before"].intValue, link.issuedAt <= at {
+                latest = max(latest ?? at, at)
+            }
+            return true
+        }
+        return latest
     }
 
     /// 200 with the last sync and apply, or 503 when the journal cannot be written.
@@ -106,6 +198,15 @@ struct PrometheusText {
     private func format(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
+}
+
+/// Compares without stopping at the first difference, so the time says nothing about the value.
+private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var difference: UInt8 = 0
+    for i in x.indices { difference |= x[i] ^ y[i] }
+    return difference == 0
 }
 
 private func residentMemoryBytes() -> Int {

@@ -50,6 +50,26 @@ public actor ServiceWork {
         return task
     }
 
+    /// Runs `body` on the folder opened for writing, queued after the jobs before it (a
+    /// reviewer's decision from a link, say), and returns what it returns or throws.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (Workspace) async throws -> T) async throws -> T {
+        let previous = tail
+        let task = Task<T, Error> {
+            await previous?.value
+            let ws = try await self.openWaitingForTheLock()
+            do {
+                let result = try await body(ws)
+                await ws.close()
+                return result
+            } catch {
+                await ws.close()
+                throw error
+            }
+        }
+        tail = Task { _ = try? await task.value }
+        return try await task.value
+    }
+
     /// Returns when every job queued so far has run.
     public func drain() async {
         await tail?.value

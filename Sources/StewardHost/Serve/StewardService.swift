@@ -38,11 +38,22 @@ public final class StewardService: Sendable {
         } else {
             verifier = nil
         }
+        let linkKey: [UInt8]?
+        if let ref = config.serve.linkKey, let reference = SecretReference(ref) {
+            do {
+                linkKey = Array(try reference.resolve(base: config.directory).utf8)
+            } catch {
+                throw WorkspaceError(message: "serve.linkKey: \(error)")
+            }
+        } else {
+            linkKey = nil
+        }
         let work = ServiceWork(configPath: configPath, autoApply: config.serve.autoApply, log: log)
         var http = HTTPServer.Configuration()
         http.host = listen?.host ?? config.serve.host
         http.port = listen?.port ?? config.serve.port
-        let router = ServiceRoutes(work: work, verifier: verifier, stateDirectory: config.stateDirectory, log: log).router()
+        let router = ServiceRoutes(work: work, verifier: verifier, stateDirectory: config.stateDirectory, linkKey: linkKey,
+                                   configPath: configPath, log: log).router()
         let server = try HTTPServer.start(router, configuration: http)
         return StewardService(config: config, work: work, server: server, lock: lock, log: log)
     }
