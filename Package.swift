@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["StewardProtocol"]),
         .testTarget(name: "ScimConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardTestSupport"]),
         .testTarget(name: "BrowserConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "DevTools", "StewardHTTP", "StewardJSON", "StewardTestSupport"]),
-        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardJSON", "StewardTestSupport"],
+        .testTarget(name: "LifecycleTests", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardJSON", "StewardTestSupport", "DevTools"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "RestConnectorTests", dependencies: ["StewardHost", "StewardProtocol", "ConnectorKit", "StewardHTTP", "StewardJSON", "StewardTestSupport"],
                     exclude: ["Fixtures"]),
