@@ -13,19 +13,12 @@ struct ReviewerPageBrowserTests {
         let folder = try ServeTests.reviewFolder()
         defer { folder.remove() }
         #expect(try folder.steward(["review", "start", "eng"]).code == 0)
-        func ids(_ reviewer: String) throws -> [String] {
-            try folder.steward(["review", "items", "eng-1", "--reviewer", reviewer, "--json"]).out
-                .split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["id"].stringValue }
-        }
-        let mias = try ids("mia@example.com"), anns = try ids("ann@example.com")
+        let mias = try ServeTests.itemIds(folder, "mia@example.com"), anns = try ServeTests.itemIds(folder, "ann@example.com")
         try #require(mias.count >= 2 && !anns.isEmpty)
         let service = try ServiceProcess(in: folder.dir)
         defer { service.kill() }
         let base = try #require(service.baseURL)
-        func link(_ reviewer: String) throws -> String {
-            let url = try JSONParser.parse(try folder.steward(["review", "link", "eng-1", "--reviewer", reviewer, "--json"]).out)["url"].stringValue ?? ""
-            return base + String(url[try #require(url.range(of: "/r/")).lowerBound...])
-        }
+        func link(_ reviewer: String) throws -> String { try ServeTests.link(folder, reviewer, base: base) }
 
         let browser = try await Browser.launch()
         do {

@@ -115,21 +115,13 @@ struct ServeTests {
         let folder = try Self.reviewFolder()
         defer { folder.remove() }
         #expect(try folder.steward(["review", "start", "eng"]).code == 0)
-        func ids(_ reviewer: String) throws -> [String] {
-            try folder.steward(["review", "items", "eng-1", "--reviewer", reviewer, "--json"]).out
-                .split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["id"].stringValue }
-        }
-        let mias = try ids("mia@example.com"), anns = try ids("ann@example.com")
+        let mias = try Self.itemIds(folder, "mia@example.com"), anns = try Self.itemIds(folder, "ann@example.com")
         try #require(mias.count >= 2 && !anns.isEmpty)
 
         let service = try ServiceProcess(in: folder.dir)
         defer { service.kill() }
         let base = try #require(service.baseURL)
-        func link(_ reviewer: String) throws -> String {
-            let url = try JSONParser.parse(try folder.steward(["review", "link", "eng-1", "--reviewer", reviewer, "--json"]).out)["url"].stringValue ?? ""
-            return base + String(url[try #require(url.range(of: "/r/")).lowerBound...])
-        }
-        let mia = try link("mia@example.com"), ann = try link("ann@example.com")
+        let mia = try Self.link(folder, "mia@example.com", base: base), ann = try Self.link(folder, "ann@example.com", base: base)
 
         let page = try await HTTP.get(mia)
         #expect(page.status == 200)
@@ -168,6 +160,18 @@ struct ServeTests {
         #expect(try await HTTP.get(ann).status == 200, "only Mia's links were revoked")
         #expect(try folder.events("review.decided").count == 1, "nothing else was recorded")
         #expect(service.terminate() == 0)
+    }
+
+    /// The ids of `reviewer`'s items in campaign eng-1.
+    static func itemIds(_ folder: StewardFolder, _ reviewer: String) throws -> [String] {
+        try folder.steward(["review", "items", "eng-1", "--reviewer", reviewer, "--json"]).out
+            .split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["id"].stringValue }
+    }
+
+    /// `reviewer`'s link to eng-1 from `steward review link`, pointed at the running service.
+    static func link(_ folder: StewardFolder, _ reviewer: String, base: String) throws -> String {
+        let url = try JSONParser.parse(try folder.steward(["review", "link", "eng-1", "--reviewer", reviewer, "--json"]).out)["url"].stringValue ?? ""
+        return base + String(url[try #require(url.range(of: "/r/")).lowerBound...])
     }
 
     static func csrf(in html: String) -> String? {
