@@ -24,10 +24,12 @@ let package = Package(
         .target(name: "ConnectorKit", dependencies: ["StewardProtocol"]),
         .target(name: "StewardJournal", dependencies: ["StewardJSON"]),
         .target(name: "StewardCore", dependencies: ["StewardProtocol"]),
-        .target(name: "StewardHTTP", dependencies: ["StewardJSON"]),
-        .target(name: "DevTools", dependencies: ["StewardJSON"]),
+        .target(name: "StewardHTTP", dependencies: ["StewardJSON", "StewardSystem"]),
+        // The one owner of a file descriptor, shared by everything that holds one.
+        .target(name: "StewardSystem"),
+        .target(name: "DevTools", dependencies: ["StewardJSON", "StewardSystem"]),
         .target(name: "StewardReports", dependencies: ["StewardJSON", "DevTools"]),
-        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore", "StewardHTTP"]),
+        .target(name: "StewardHost", dependencies: ["StewardProtocol", "ConnectorKit", "StewardJournal", "StewardCore", "StewardHTTP", "StewardSystem"]),
         // `steward demo` and the sandbox launcher: for the CLI, benchmarks and tests, never the core.
         .target(name: "StewardDemo", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardReports"]),
 
@@ -71,6 +73,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StewardJournalTests", dependencies: ["StewardJournal"], resources: [.copy("TestData")]),
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
+        .testTarget(name: "StewardSystemTests", dependencies: ["StewardSystem"]),
         .testTarget(name: "StewardHTTPTests", dependencies: ["StewardHTTP"]),
         .testTarget(name: "DevToolsTests", dependencies: ["DevTools", "StewardHTTP", "StewardTestSupport"]),
         .testTarget(name: "StewardReportsTests", dependencies: ["StewardReports", "StewardJSON", "StewardJournal", "StewardTestSupport"]),

@@ -1,3 +1,4 @@
+import StewardSystem
 import Dispatch
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import StewardSystem
 import Dispatch
 import Foundation
 #if canImport(Glibc)

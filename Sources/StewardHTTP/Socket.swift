@@ -1,3 +1,4 @@
+import StewardSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import StewardSystem
 import Foundation
 import StewardHTTP
 import StewardJournal
