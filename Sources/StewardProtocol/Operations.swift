@@ -341,6 +341,11 @@ public struct MutationResult: JSONConvertible, Hashable {
 }
 
 /// `notify/send` params: one message to one recipient (a reviewer, an app owner).
+///
+/// `subject`, `text` and `links` are all a connector must use. `template` names the message
+/// (`review.launched`, `review.reminder`, …) so a channel can shape it, and `actions` are buttons a
+/// chat channel may offer (Slack posts the pressed button's `value` back to `steward serve`);
+/// mail ignores them and relies on the links.
 public struct NotifyParams: JSONConvertible, Hashable {
     public var idempotencyKey: String
     public var to: String
@@ -348,13 +353,18 @@ public struct NotifyParams: JSONConvertible, Hashable {
     public var text: String
     /// Links the recipient acts on (a signed review page), by label.
     public var links: [String: String]
+    public var template: String?
+    public var actions: [NotifyAction]
 
-    public init(idempotencyKey: String, to: String, subject: String, text: String, links: [String: String] = [:]) {
+    public init(idempotencyKey: String, to: String, subject: String, text: String, links: [String: String] = [:],
+                template: String? = nil, actions: [NotifyAction] = []) {
         self.idempotencyKey = idempotencyKey
         self.to = to
         self.subject = subject
         self.text = text
         self.links = links
+        self.template = template
+        self.actions = actions
     }
 
     public init(json: JSONValue, path: String) throws {
@@ -364,15 +374,52 @@ public struct NotifyParams: JSONConvertible, Hashable {
         subject = try f.string("subject")
         text = try f.string("text")
         links = try f.stringMap("links")
+        template = try f.optionalString("template")
+        actions = f.has("actions") ? try f.decodeArray("actions", of: NotifyAction.self) : []
     }
 
     public var json: JSONValue {
-        var b = JSONObjectBuilder(capacity: 5)
+        var b = JSONObjectBuilder(capacity: 7)
         b.set("idempotencyKey", idempotencyKey)
         b.set("to", to)
         b.set("subject", subject)
         b.set("text", text)
         if !links.isEmpty { b.set("links", links.json) }
+        b.set("template", template)
+        if !actions.isEmpty { b.set("actions", .array(actions.map(\.json))) }
+        return b.value
+    }
+}
+
+/// A button in a chat message: `label` shown, `value` sent back when pressed (opaque to the
+/// connector), `style` `primary` or `danger` where the channel has styles.
+public struct NotifyAction: JSONConvertible, Hashable {
+    public var id: String
+    public var label: String
+    public var value: String
+    public var style: String?
+
+    public init(id: String, label: String, value: String, style: String? = nil) {
+        self.id = id
+        self.label = label
+        self.value = value
+        self.style = style
+    }
+
+    public init(json: JSONValue, path: String) throws {
+        let f = try JSONFields(json, path: path)
+        id = try f.nonEmptyString("id")
+        label = try f.nonEmptyString("label")
+        value = try f.string("value")
+        style = try f.optionalString("style")
+    }
+
+    public var json: JSONValue {
+        var b = JSONObjectBuilder(capacity: 4)
+        b.set("id", id)
+        b.set("label", label)
+        b.set("value", value)
+        b.set("style", style)
         return b.value
     }
 }
