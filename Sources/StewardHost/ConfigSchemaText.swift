@@ -25,6 +25,14 @@ enum ConfigSchemaText {
         "publicURL": { "type": "string", "pattern": "^https?://", "description": "The URL people reach the service at, used in the links it sends." },
         "linkKey": { "$ref": "#/$defs/secretReference", "description": "HMAC key for reviewer links." },
         "webhookSecret": { "$ref": "#/$defs/secretReference", "description": "Shared secret of POST /hooks/source (X-Steward-Signature: v1=HMAC-SHA256(secret, timestamp.body)). Without it the hook answers 404." },
+        "slack": {
+          "type": "object", "additionalProperties": false,
+          "description": "POST /hooks/slack: decisions from the buttons of Slack messages (the Slack app's interactivity Request URL).",
+          "properties": {
+            "signingSecret": { "$ref": "#/$defs/secretReference", "description": "The Slack app's signing secret (v0 signatures). Without it the hook answers 404." },
+            "users": { "type": "object", "additionalProperties": { "type": "string", "pattern": "@" }, "description": "Slack user id (U0123ABC) to the reviewer's e-mail; a press by anyone else is refused." }
+          }
+        },
         "schedule": {
           "type": "object", "additionalProperties": false,
           "properties": {
@@ -32,6 +40,26 @@ enum ConfigSchemaText {
             "apply": { "enum": ["auto", "manual"], "default": "manual", "description": "auto: plan and apply after each sync and webhook; manual: plans wait for steward apply." }
           }
         }
+      }
+    },
+    "notify": {
+      "type": "array",
+      "description": "Connectors that deliver messages to people: e-mail (SMTP, Microsoft Graph), Slack, Teams, a JSON webhook. With one, every message goes through it unless a review names another or none.",
+      "items": {
+        "allOf": [{ "$ref": "#/$defs/connector" }],
+        "required": ["id"],
+        "unevaluatedProperties": false
+      }
+    },
+    "messages": {
+      "type": "object", "additionalProperties": false,
+      "description": "The texts Steward sends, over the defaults; {{placeholders}} per template (docs/notify.md).",
+      "properties": {
+        "review.launched": { "$ref": "#/$defs/message" },
+        "review.reminder": { "$ref": "#/$defs/message" },
+        "review.escalated": { "$ref": "#/$defs/message" },
+        "review.delegated": { "$ref": "#/$defs/message" },
+        "access.changed": { "$ref": "#/$defs/message" }
       }
     },
     "source": {
@@ -183,6 +211,8 @@ enum ConfigSchemaText {
           "remediate": { "enum": ["atClose", "immediately"], "default": "atClose" },
           "maxSyncAgeHours": { "type": "number", "minimum": 0, "maximum": 8760, "default": 24 },
           "every": { "type": "string", "description": "When `steward serve` launches it: quarter, month, or a five-field cron line." },
+          "notify": { "type": "string", "minLength": 1, "description": "The notifier (notify[].id) its messages go through, or none; default: the first one configured." },
+          "chatButtons": { "enum": ["all", "unprivileged", "none"], "default": "all", "description": "Which items chat messages offer keep/revoke buttons for; unprivileged: privileged items are decided on the web page only." },
           "trigger": {
             "type": "object", "additionalProperties": false, "required": ["event"],
             "description": "A micro-certification: a one-item campaign opened by a sync when the event happens.",
@@ -197,6 +227,10 @@ enum ConfigSchemaText {
   },
   "$defs": {
     "secretReference": { "type": "string", "pattern": "^(env:.+|file:.+)$" },
+    "message": {
+      "type": "object", "additionalProperties": false,
+      "properties": { "subject": { "type": "string" }, "text": { "type": "string" } }
+    },
     "connector": {
       "type": "object",
       "required": ["plugin"],

@@ -56,6 +56,11 @@ public enum EventType {
     // steward serve
     /// An HR webhook, accepted (with the people it named) or refused (with why).
     public static let webhookReceived = "webhook.received"
+    /// A message handed to a notify connector: recipient, template, result; never its links
+    /// (a review link acts as its reviewer) or the connector's secrets.
+    public static let notifySent = "notify.sent"
+    /// A Slack button press: the decision recorded, or why it was refused.
+    public static let slackAction = "slack.action"
 }
 
 /// Everything Steward knows, derived from the journal by folding its events in order.

@@ -15,6 +15,10 @@ public struct StewardConfig: Sendable {
     public var checkpointKey: String?
     public var source: ConnectorConfig
     public var apps: [ConnectorConfig]
+    /// `notify: [...]`: connectors that deliver messages to people (mail, Slack, Teams).
+    public var notifiers: [ConnectorConfig] = []
+    /// `messages`: the texts Steward sends, by template name, over the defaults.
+    public var messages = MessageTemplates()
     public var governance: GovernanceConfig
     /// The `serve` section (defaults when absent).
     public var serve = ServeConfig()
@@ -69,7 +73,7 @@ public struct StewardConfig: Sendable {
     init(file: URL, root: JSONValue, locate: (String, String) -> ConfigFileError) throws {
         guard case .object(let top) = root else { throw locate("", "the config must be a JSON object") }
         let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal",
-                                  "reviews", "reviewerGroups", "serve"]
+                                  "reviews", "reviewerGroups", "serve", "notify", "messages"]
         for key in top.keys.sorted() where !known.contains(key) {
             throw locate(key, "unknown key (expected one of \(known.filter { $0 != "$schema" }.sorted().joined(separator: ", ")))")
         }
@@ -94,6 +98,15 @@ public struct StewardConfig: Sendable {
             apps.append(try ConnectorConfig(app, path: "apps[\(i)]", defaultId: nil, allowedExtra: AppSettingsKeys.all, locate))
         }
         self.apps = apps
+        var taken = Set([source.id] + apps.map(\.id))
+        for (i, entry) in (root["notify"].arrayValue ?? []).enumerated() {
+            let notifier = try ConnectorConfig(entry, path: "notify[\(i)]", defaultId: nil, allowedExtra: [], locate)
+            guard taken.insert(notifier.id).inserted else {
+                throw locate("notify[\(i)].id", "\"\(notifier.id)\" is already the id of the source, an app or another notifier")
+            }
+            notifiers.append(notifier)
+        }
+        if !root["messages"].isNull { messages = try MessageTemplates(root["messages"], locate: locate) }
         governance = try GovernanceConfig(json: root)
         if !root["serve"].isNull { serve = try ServeConfig(root["serve"], locate: locate) }
     }

@@ -221,14 +221,11 @@ let reviewCommand = Command(
                 } ?? 14
                 return try await withReviews(inv, readOnly: true) { engine, ws in
                     _ = try engine.campaign(id)
-                    guard let ref = ws.config.serve.linkKey, let reference = SecretReference(ref) else {
+                    guard let issuer = try ReviewLinkIssuer(config: ws.config) else {
                         printError("serve.linkKey is not set in \(ws.config.file.lastPathComponent): links need a key (env:NAME or file:PATH)")
                         return ExitCode.usage
                     }
-                    let key = Array(try reference.resolve(base: ws.config.directory).utf8)
-                    let link = ReviewLink(reviewer: reviewer, campaign: id, issuedAt: try commandNow(), lifetime: days * 86_400)
-                    let base = ws.config.serve.publicURL ?? "http://\(ws.config.serve.host):\(ws.config.serve.port)"
-                    let url = base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/r/" + link.token(key: key)
+                    let (link, url) = issuer.link(reviewer: reviewer, campaign: id, now: try commandNow(), lifetime: days * 86_400)
                     if inv.json {
                         printJSON(["url": .string(url), "reviewer": .string(link.reviewer), "expiresAt": .int(link.expiresAt)])
                     } else {

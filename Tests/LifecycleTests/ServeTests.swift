@@ -185,7 +185,7 @@ struct ServeTests {
         let now = Date()
         let t = Int(now.timeIntervalSince1970)
         let good = WebhookVerifier.signature(secret: Array("k".utf8), timestamp: t, body: body)
-        #expect(throws: WebhookVerifier.Refusal.missingHeaders) { try verifier.verify(timestamp: nil, signature: good, body: body, now: now) }
+        #expect(throws: WebhookVerifier.Refusal.missingHeaders(.steward)) { try verifier.verify(timestamp: nil, signature: good, body: body, now: now) }
         #expect(throws: WebhookVerifier.Refusal.badSignature) { try verifier.verify(timestamp: String(t), signature: good, body: Array("{ }".utf8), now: now) }
         #expect(throws: WebhookVerifier.Refusal.badSignature) { try verifier.verify(timestamp: String(t + 1), signature: good, body: body, now: now) }
         #expect(throws: WebhookVerifier.Refusal.stale(seconds: 301)) {

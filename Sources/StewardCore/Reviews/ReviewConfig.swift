@@ -5,7 +5,8 @@ import StewardProtocol
 
 extension ReviewDefinition {
     static let keys = ["id", "description", "scope", "stages", "fallback", "days", "reminders", "escalateAfterDaysOverdue",
-                       "defaultDecision", "recommend", "remediate", "maxSyncAgeHours", "every", "trigger"]
+                       "defaultDecision", "recommend", "remediate", "maxSyncAgeHours", "every", "trigger",
+                       "notify", "chatButtons"]
 
     init(config node: ConfigNode, knownApps: Set<String>, groups: [String: [String]]) throws {
         _ = try node.members(allowedKeys: Self.keys)
@@ -29,6 +30,8 @@ extension ReviewDefinition {
                   remediate: try node.child("remediate").optionalChoice(RemediationTiming.self) ?? .atClose,
                   maxSyncAgeHours: try node.child("maxSyncAgeHours").optionalNumber(in: 0...8760) ?? 24,
                   every: try node.child("every").optionalString())
+        notify = try node.child("notify").optionalString()
+        chatButtons = try node.child("chatButtons").optionalChoice(ChatButtons.self) ?? .all
         let triggerNode = node.child("trigger")
         if !triggerNode.isMissing {
             _ = try triggerNode.members(allowedKeys: ["event", "days"])

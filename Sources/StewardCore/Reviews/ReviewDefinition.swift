@@ -35,6 +35,12 @@ public struct ReviewDefinition: Sendable, Hashable {
     public var every: String?
     /// For micro-certifications: the event that opens a one-item campaign by itself.
     public var trigger: ReviewTrigger?
+    /// The notifier (`notify[].id`) its messages go through; `none` sends nothing; nil: the
+    /// first one configured.
+    public var notify: String?
+    /// Which items chat messages offer keep/revoke buttons for; the rest are decided on the
+    /// web page (a privileged grant deserves its context, not a tap in a channel).
+    public var chatButtons: ChatButtons = .all
 
     public init(id: String, description: String? = nil, scope: ReviewScope = ReviewScope(),
                 stages: [ReviewStage] = [ReviewStage(reviewer: .manager)], fallback: ReviewerRule? = nil, days: Int = 14,
@@ -67,6 +73,20 @@ public struct ReviewDefinition: Sendable, Hashable {
         let open = stages.filter { $0.days == nil }.count
         let share = open == 0 ? 0 : max(1, (days - given) / open)
         return stages.map { $0.days ?? share }
+    }
+}
+
+/// `chatButtons` of a campaign.
+public enum ChatButtons: String, Sendable, Hashable, CaseIterable {
+    case all, unprivileged, none
+
+    /// Whether a chat message may offer buttons deciding this item.
+    public func allows(privileged: Bool) -> Bool {
+        switch self {
+        case .all: return true
+        case .unprivileged: return !privileged
+        case .none: return false
+        }
     }
 }
 

@@ -28,6 +28,8 @@ extension ReviewDefinition {
         o.set("remediate", remediate.rawValue)
         o.set("maxSyncAgeHours", .double(maxSyncAgeHours))
         o.set("every", every.map(JSONValue.string) ?? JSONValue.null)
+        if let notify { o.set("notify", notify) }
+        if chatButtons != .all { o.set("chatButtons", chatButtons.rawValue) }
         if let trigger { o.set("trigger", ["event": .string(trigger.name), "days": trigger.days.map(JSONValue.int) ?? .null]) }
         return o.value
     }
@@ -49,6 +51,8 @@ extension ReviewDefinition {
                   remediate: d["remediate"].stringValue.flatMap(RemediationTiming.init) ?? .atClose,
                   maxSyncAgeHours: d["maxSyncAgeHours"].doubleValue ?? 24, every: d["every"].stringValue)
         trigger = d["trigger"]["event"].stringValue.flatMap { ReviewTrigger(name: $0, days: d["trigger"]["days"].intValue) }
+        notify = d["notify"].stringValue
+        chatButtons = d["chatButtons"].stringValue.flatMap(ChatButtons.init) ?? .all
     }
 }
 

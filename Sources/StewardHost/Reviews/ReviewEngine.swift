@@ -41,6 +41,8 @@ public struct ReviewEngine: Sendable {
         init(_ description: String) { self.init(.invalid, description) }
     }
 
+    private var messenger: ReviewMessenger { ReviewMessenger(workspace: workspace, now: now, groups: groups) }
+
     public func book() throws -> ReviewBook { try ReviewBook.load(from: workspace.journal) }
 
     public func campaign(_ id: String) throws -> Campaign {
@@ -152,7 +154,9 @@ public struct ReviewEngine: Sendable {
             ]))
         }
         try await workspace.record(drafts)
-        return Campaign(id: id, definition: definition, launchedAt: now, deadlines: deadlines, items: items, firstAssignments: assignments)
+        let campaign = Campaign(id: id, definition: definition, launchedAt: now, deadlines: deadlines, items: items, firstAssignments: assignments)
+        try await messenger.launched(campaign)
+        return campaign
     }
 
     /// Items per `review.items` event: events stay far below the journal's 1 MiB line limit.
@@ -211,13 +215,13 @@ public struct ReviewEngine: Sendable {
     /// Records `verdict` on each item, as `email`, through `channel`. All or nothing.
     @discardableResult
     public func decide(_ campaignId: String, items itemIds: [String], verdict: Recommendation.Verdict, comment: String?,
-                       as email: String, channel: String = "cli") async throws -> Int {
+                       as email: String, channel: String = "cli", link: String? = nil) async throws -> Int {
         let campaign = try campaign(campaignId)
         let positions = try resolve(itemIds, in: campaign)
         if let refusal = campaign.refusalToDecide(positions, verdict: verdict, comment: comment, as: email, groups: groups) {
             throw Refusal(refusal)
         }
-        try await record(positions.map { ($0, verdict, comment) }, in: campaign, as: email, channel: channel, bulk: positions.count > 1)
+        try await record(positions.map { ($0, verdict, comment) }, in: campaign, as: email, channel: channel, link: link, bulk: positions.count > 1)
         if verdict == .revoke, campaign.definition.remediate == .immediately {
             try await remediate(campaignId)
         }
@@ -247,13 +251,14 @@ public struct ReviewEngine: Sendable {
     }
 
     private func record(_ decisions: [(Int, Recommendation.Verdict, String?)], in campaign: Campaign, as email: String,
-                        channel: String, bulk: Bool) async throws {
+                        channel: String, link: String? = nil, bulk: Bool) async throws {
         let at = now.rfc3339
         let drafts = decisions.map { p, verdict, comment in
             let item = campaign.items[p]
             return workspace.event(EventType.reviewDecided, subjects: subjects(item, campaign.id), data: [
                 "campaign": .string(campaign.id), "item": .string(item.id), "stage": .int(campaign.stage),
                 "decision": .string(verdict.rawValue), "reviewer": .string(email.lowercased()), "channel": .string(channel),
+                "link": link.map(JSONValue.string) ?? .null,
                 "comment": comment.map(JSONValue.string) ?? .null, "bulk": .bool(bulk),
                 "followedRecommendation": .bool(verdict == item.recommendation.verdict), "at": .string(at),
                 "access": .string(item.accessName),
@@ -274,6 +279,7 @@ public struct ReviewEngine: Sendable {
                 "reason": .string(reason), "by": .string(email.lowercased()),
             ])
         })
+        try await messenger.delegated(positions, in: campaign, to: target, by: email.lowercased(), reason: reason)
     }
 
     public func signOff(_ campaignId: String, as email: String) async throws {
@@ -300,8 +306,8 @@ public struct ReviewEngine: Sendable {
             drafts.append(workspace.event(EventType.reviewReminded, subjects: ["campaign": campaignId], data: [
                 "campaign": .string(campaignId), "stage": .int(r.stage), "reviewer": .string(r.reviewer), "slot": .string(r.slot),
                 "openItems": .int(r.openItems), "deadline": .string(campaign.deadlines[r.stage].rfc3339),
-                // No notify connector yet: the reminder is recorded and printed for the operator to pass on.
-                "delivery": "listed",
+                // Without a notifier the reminder is recorded and printed for the operator to pass on.
+                "delivery": .string(messenger.channel(for: campaign).map { "notify:\($0.id)" } ?? "listed"),
             ]))
         }
         for e in due.escalations {
@@ -320,6 +326,7 @@ public struct ReviewEngine: Sendable {
             }
         }
         try await workspace.record(drafts)
+        try await messenger.dueWork(due, in: campaign)
         if due.closeStage { try await close(campaignId) }
         return due
     }

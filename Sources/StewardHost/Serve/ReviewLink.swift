@@ -64,6 +64,13 @@ public struct ReviewLink: Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
+    /// What the journal records of the link a decision came through: enough to tell links
+    /// apart and match one an auditor is shown, never the token itself (which acts as the
+    /// reviewer).
+    public static func id(of token: String) -> String {
+        String(SHA256.hash(Array(token.utf8)).hex.prefix(16))
+    }
+
     /// The form token bound to the link `token` (as it appears in the URL): a form posted with
     /// another link's token is refused.
     public static func csrfToken(for token: String, key: [UInt8]) -> String {
@@ -80,4 +87,32 @@ func unbase64url(_ text: Substring) -> [UInt8]? {
     var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
     while s.count % 4 != 0 { s += "=" }
     return Data(base64Encoded: s).map { [UInt8]($0) }
+}
+
+/// Makes reviewer links from the config's `serve.linkKey` and `serve.publicURL` (or the
+/// listen address), for `steward review link` and the messages a campaign sends.
+public struct ReviewLinkIssuer: Sendable {
+    let key: [UInt8]
+    let base: String
+
+    /// Nil when `serve.linkKey` is not set; throws when it is set but cannot be read.
+    public init?(config: StewardConfig) throws {
+        guard let ref = config.serve.linkKey, let reference = SecretReference(ref) else { return nil }
+        do {
+            key = Array(try reference.resolve(base: config.directory).utf8)
+        } catch {
+            throw WorkspaceError(message: "serve.linkKey: \(error)")
+        }
+        base = (config.serve.publicURL ?? "http://\(config.serve.host):\(config.serve.port)")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+    }
+
+    public func link(reviewer: String, campaign: String, now: Date, lifetime: TimeInterval) -> (ReviewLink, String) {
+        let link = ReviewLink(reviewer: reviewer, campaign: campaign, issuedAt: now, lifetime: lifetime)
+        return (link, base + "/r/" + link.token(key: key))
+    }
+
+    public func url(reviewer: String, campaign: String, now: Date, lifetime: TimeInterval) -> String {
+        link(reviewer: reviewer, campaign: campaign, now: now, lifetime: lifetime).1
+    }
 }

@@ -14,6 +14,10 @@ public struct ServeConfig: Sendable {
     public var syncInterval: TimeInterval = 15 * 60
     /// Plan and apply after each sync and webhook (`auto`), or leave plans for `steward apply`.
     public var autoApply = false
+    /// `slack.signingSecret`: a reference; without it `/hooks/slack` does not exist.
+    public var slackSigningSecret: String?
+    /// `slack.users`: Slack user id → reviewer e-mail (lowercased).
+    public var slackUsers: [String: String] = [:]
 
     public init() {}
 
@@ -40,6 +44,17 @@ public struct ServeConfig: Sendable {
             syncInterval = seconds
         }
         autoApply = node["schedule"]["apply"].stringValue == "auto"
+        let slack = node["slack"]
+        if let ref = slack["signingSecret"].stringValue {
+            guard SecretReference(ref) != nil else {
+                throw locate("serve.slack.signingSecret", "must be a reference, env:NAME or file:PATH (never the secret itself)")
+            }
+            slackSigningSecret = ref
+        }
+        for (user, email) in slack["users"].objectValue ?? [:] {
+            guard let email = email.stringValue, email.contains("@") else { throw locate("serve.slack.users.\(user)", "expected the reviewer's e-mail") }
+            slackUsers[user] = email.lowercased()
+        }
     }
 
     /// `HOST:PORT`; `[::1]:80` for IPv6.

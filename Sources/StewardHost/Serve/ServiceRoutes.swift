@@ -13,11 +13,19 @@ struct ServiceRoutes: Sendable {
     /// The key reviewer links are signed with; nil when `serve.linkKey` is not set (no pages).
     let linkKey: [UInt8]?
     let configPath: String
+    /// The campaigns the pages show, folded once and kept current.
+    let reviews: ReviewView
+    /// Nil when `serve.slack.signingSecret` is not set (404).
+    let slack: SlackHook?
     let log: @Sendable (String) -> Void
 
     func router() -> Router {
         var router = Router()
         router.add(.post, "/hooks/source", .async { request in await self.sourceHook(request) })
+        router.add(.post, "/hooks/slack", .async { request in
+            guard let slack = self.slack else { return .text("404 Not Found\n", status: .notFound) }
+            return await slack.handle(request)
+        })
         router.add(.get, "/healthz", .async { _ in await self.health() })
         router.add(.get, "/metrics", .async { _ in await self.metrics() })
         router.add(.get, "/r/:token", .async { request in await self.reviewerPage(request) })
@@ -55,15 +63,13 @@ struct ServiceRoutes: Sendable {
 
     /// The link's items, or 403 whatever is wrong with the link (nothing says which).
     private func reviewerPage(_ request: HTTPRequest, notice: String? = nil, status: HTTPStatus = .ok) async -> HTTPResponse {
-        guard let (link, token) = verifiedLink(request) else { return Self.notValid }
+        guard let (link, token) = verifiedLink(request), let key = linkKey else { return Self.notValid }
         do {
-            let ws = try Workspace.open(configPath: configPath, actor: "steward serve", readOnly: true)
-            defer { Task { await ws.close() } }
-            guard try revocation(of: link, in: ws) == nil else { return Self.notValid }
-            let campaign = try ReviewEngine(workspace: ws).campaign(link.campaign)
-            guard let key = linkKey else { return Self.notValid }
+            let view = try await reviews.snapshot()
+            guard view.revokedBefore(link) == nil else { return Self.notValid }
+            guard let campaign = view.book.campaigns[link.campaign] else { return Self.notValid }
             let filters = Dictionary(["app", "recommendation"].compactMap { name in request.queryValue(name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
-            let page = ReviewerPage(campaign: campaign, reviewer: link.reviewer, groups: ws.config.governance.reviewerGroups,
+            let page = ReviewerPage(campaign: campaign, reviewer: link.reviewer, groups: view.reviewerGroups,
                                     csrf: ReviewLink.csrfToken(for: token, key: key), action: "/r/\(token)", notice: notice, filters: filters)
             var response = HTTPResponse.html(page.render(), status: status)
             response.headers.add("Cache-Control", "no-store")
@@ -86,7 +92,7 @@ struct ServiceRoutes: Sendable {
         let reviewer = link.reviewer, campaign = link.campaign
         do {
             let notice: String = try await work.perform { ws in
-                guard try self.revocation(of: link, in: ws) == nil else { throw ReviewEngine.Refusal("this link was revoked") }
+                guard try await self.reviews.snapshot().revokedBefore(link) == nil else { throw ReviewEngine.Refusal("this link was revoked") }
                 let engine = ReviewEngine(workspace: ws)
                 switch form["do"] ?? "decide" {
                 case "signoff":
@@ -101,7 +107,8 @@ struct ServiceRoutes: Sendable {
                         throw ReviewEngine.Refusal("choose keep or revoke")
                     }
                     let comment = form["comment"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-                    let n = try await engine.decide(campaign, items: items, verdict: verdict, comment: comment, as: reviewer, channel: "link")
+                    let n = try await engine.decide(campaign, items: items, verdict: verdict, comment: comment, as: reviewer, channel: "link",
+                                                    link: ReviewLink.id(of: token))
                     return "\(verdict == .keep ? "Kept" : "Revoked") \(n) item\(n == 1 ? "" : "s")."
                 }
             }
@@ -120,21 +127,6 @@ struct ServiceRoutes: Sendable {
         guard let key = linkKey, let token = request.parameter("token"),
               let link = try? ReviewLink.verify(token, key: key) else { return nil }
         return (link, token)
-    }
-
-    /// When links like `link` were last revoked (`steward review revoke-links`), if ever.
-    private func revocation(of link: ReviewLink, in ws: Workspace) throws -> Int? {
-        var latest: Int?
-        try ws.journal.forEachEvent(matching: EventFilter(type: EventType.reviewLinksRevoked)) { event in
-            let data = event.data
-            if data["campaign"].stringValue == link.campaign,
-               data["reviewer"].isNull || data["reviewer"].stringValue == link.reviewer,
-               let at = data["before"].intValue, link.issuedAt <= at {
-                latest = max(latest ?? at, at)
-            }
-            return true
-        }
-        return latest
     }
 
     /// 200 with the last sync and apply, or 503 when the journal cannot be written.
@@ -162,8 +154,10 @@ struct ServiceRoutes: Sendable {
         text.counter("steward_job_failures_total", "Jobs that stopped with an error.", Double(m.jobFailures))
         text.counter("steward_actions_total", "Actions applied by the service, by result.",
                      [("result=\"applied\"", Double(m.applied)), ("result=\"failed\"", Double(m.failed)), ("result=\"unverified\"", Double(m.unverified))])
-        text.counter("steward_webhook_requests_total", "HR webhook requests, by result.",
-                     ["accepted", "refused"].map { ("result=\"\($0)\"", Double(m.webhooks[$0, default: 0])) })
+        text.counter("steward_webhook_requests_total", "Webhook requests (HR source, Slack), by hook and result.",
+                     ["source", "slack"].flatMap { hook in ["accepted", "refused"].map { result in
+                         ("hook=\"\(hook)\",result=\"\(result)\"", Double(m.webhooks[ServiceMetrics.HookResult(hook: hook, result: result), default: 0]))
+                     } })
         text.gauge("process_resident_memory_bytes", "Resident memory of this process.", Double(residentMemoryBytes()))
         text.gauge("process_open_fds", "Open file descriptors of this process.", Double(openDescriptors()))
         return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: Array(text.text.utf8))

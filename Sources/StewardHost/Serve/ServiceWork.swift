@@ -95,23 +95,30 @@ public actor ServiceWork {
 
     /// Journals a webhook request that was refused, with why.
     public func recordRefusedHook(_ reason: String) async {
-        metrics.webhooks["refused", default: 0] += 1
-        let previous = tail
-        let task = Task { await previous?.value; await self.journalRefusal(reason) }
-        tail = task
-        await task.value
+        count(hook: "source", result: "refused")
+        await journal(EventType.webhookReceived, data: ["hook": "source", "result": "refused", "reason": .string(reason)])
     }
 
-    private func journalRefusal(_ reason: String) async {
-        do {
-            let ws = try await openWaitingForTheLock()
-            _ = try? await ws.record([ws.event(EventType.webhookReceived, data: [
-                "hook": "source", "result": "refused", "reason": .string(reason),
-            ])])
-            await ws.close()
-        } catch {
-            log("could not journal a refused webhook (\(reason)): \(error)")
+    /// Counts a webhook request for `/metrics`.
+    public func count(hook: String, result: String) {
+        metrics.webhooks[ServiceMetrics.HookResult(hook: hook, result: result), default: 0] += 1
+    }
+
+    /// Journals one event, queued after the jobs before it (it needs the writer lock).
+    public func journal(_ type: String, data: JSONValue) async {
+        let previous = tail
+        let task = Task {
+            await previous?.value
+            do {
+                let ws = try await self.openWaitingForTheLock()
+                _ = try? await ws.record([ws.event(type, data: data)])
+                await ws.close()
+            } catch {
+                self.log("could not journal \(type): \(error)")
+            }
         }
+        tail = task
+        await task.value
     }
 
     private func run(_ job: Job, in ws: Workspace) async throws {
@@ -123,7 +130,7 @@ public actor ServiceWork {
         case .scheduledSync:
             summary = try await engine.run()
         case .hook(let people):
-            metrics.webhooks["accepted", default: 0] += 1
+            count(hook: "source", result: "accepted")
             _ = try await ws.record([ws.event(EventType.webhookReceived, data: [
                 "hook": "source", "result": "accepted",
                 "people": people.map { .array($0.map(JSONValue.string)) } ?? .null,
@@ -193,8 +200,13 @@ public struct ServiceMetrics: Sendable {
     public var syncFailures = 0
     public var jobFailures = 0
     public var applied = 0, failed = 0, unverified = 0
-    /// `accepted` / `refused` → count.
-    public var webhooks: [String: Int] = [:]
+    /// Requests per hook (`source`, `slack`) and result (`accepted`, `refused`).
+    public var webhooks: [HookResult: Int] = [:]
+
+    public struct HookResult: Hashable, Sendable {
+        public var hook: String
+        public var result: String
+    }
 }
 
 extension ServiceWork.Job {

@@ -50,11 +50,21 @@ public final class StewardService: Sendable {
             linkKey = nil
         }
         let work = ServiceWork(configPath: configPath, autoApply: config.serve.autoApply, log: log)
+        var slack: SlackHook?
+        if let ref = config.serve.slackSigningSecret, let reference = SecretReference(ref) {
+            do {
+                let secret = Array(try reference.resolve(base: config.directory).utf8)
+                slack = SlackHook(verifier: WebhookVerifier(secret: secret, scheme: .slack), users: config.serve.slackUsers, work: work, log: log)
+            } catch {
+                throw WorkspaceError(message: "serve.slack.signingSecret: \(error)")
+            }
+        }
         var http = HTTPServer.Configuration()
         http.host = listen?.host ?? config.serve.host
         http.port = listen?.port ?? config.serve.port
         let router = ServiceRoutes(work: work, verifier: verifier, stateDirectory: config.stateDirectory, linkKey: linkKey,
-                                   configPath: configPath, log: log).router()
+                                   configPath: configPath, reviews: ReviewView(configPath: configPath, stateDirectory: config.stateDirectory), slack: slack,
+                                   log: log).router()
         let server = try HTTPServer.start(router, configuration: http)
         return StewardService(config: config, work: work, server: server, lock: lock, log: log)
     }

@@ -2,9 +2,11 @@ import Foundation
 import StewardJournal
 import Synchronization
 
-/// Checks an HR webhook: `X-Steward-Timestamp: <unix seconds>` and `X-Steward-Signature:
-/// v1=<hex HMAC-SHA-256(secret, "<timestamp>.<raw body>")>`, within five minutes, and never the
-/// same signature twice.
+/// Checks a signed webhook within five minutes, never the same signature twice. Steward's own
+/// scheme (HR hooks): `X-Steward-Timestamp: <unix seconds>` and `X-Steward-Signature:
+/// v1=<hex HMAC-SHA-256(secret, "<timestamp>.<raw body>")>`. Slack's (`/hooks/slack`):
+/// `X-Slack-Request-Timestamp` and `X-Slack-Signature: v0=<hex HMAC-SHA-256(signing secret,
+/// "v0:<timestamp>:<raw body>")>`.
 ///
 /// The timestamp is inside the MAC, so a captured request cannot be replayed later with a fresh
 /// one; the replay memory only has to cover the window, and is pruned as it goes.
@@ -12,13 +14,37 @@ public final class WebhookVerifier: Sendable {
     public static let window: TimeInterval = 300
 
     private let secret: [UInt8]
+    private let scheme: Scheme
     private let seen = Mutex<[String: TimeInterval]>([:])
 
-    public init(secret: [UInt8]) { self.secret = secret }
+    public init(secret: [UInt8], scheme: Scheme = .steward) {
+        self.secret = secret
+        self.scheme = scheme
+    }
+
+    /// Which headers carry the timestamp and signature, and what the MAC covers.
+    public enum Scheme: Sendable {
+        case steward, slack
+
+        public var timestampHeader: String { self == .steward ? "X-Steward-Timestamp" : "X-Slack-Request-Timestamp" }
+        public var signatureHeader: String { self == .steward ? "X-Steward-Signature" : "X-Slack-Signature" }
+        var version: String { self == .steward ? "v1" : "v0" }
+
+        func message(timestamp: Int, body: [UInt8]) -> [UInt8] {
+            var message = Array((self == .steward ? "\(timestamp)." : "v0:\(timestamp):").utf8)
+            message.append(contentsOf: body)
+            return message
+        }
+    }
+
+    /// Checks the request's own headers.
+    public func verify(headers: (String) -> String?, body: [UInt8], now: Date = Date()) throws(Refusal) {
+        try verify(timestamp: headers(scheme.timestampHeader), signature: headers(scheme.signatureHeader), body: body, now: now)
+    }
 
     /// Why a request is refused: said in the 401 and journaled, never with the secret.
     public enum Refusal: Error, Equatable, CustomStringConvertible {
-        case missingHeaders
+        case missingHeaders(Scheme)
         case malformed(String)
         case stale(seconds: Int)
         case badSignature
@@ -26,7 +52,7 @@ public final class WebhookVerifier: Sendable {
 
         public var description: String {
             switch self {
-            case .missingHeaders: return "missing X-Steward-Timestamp or X-Steward-Signature"
+            case .missingHeaders(let scheme): return "missing \(scheme.timestampHeader) or \(scheme.signatureHeader)"
             case .malformed(let what): return "malformed \(what)"
             case .stale(let seconds): return "timestamp is \(seconds) s from now (allowed: \(Int(WebhookVerifier.window)))"
             case .badSignature: return "signature does not match"
@@ -38,16 +64,14 @@ public final class WebhookVerifier: Sendable {
     /// Accepts the request or says why not. A good signature is remembered, so the same request
     /// sent again is refused as replayed.
     public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Date = Date()) throws(Refusal) {
-        guard let timestamp, let signature else { throw .missingHeaders }
-        guard let seconds = Int(timestamp.trimmingCharacters(in: .whitespaces)) else { throw .malformed("X-Steward-Timestamp (expected unix seconds)") }
+        guard let timestamp, let signature else { throw .missingHeaders(scheme) }
+        guard let seconds = Int(timestamp.trimmingCharacters(in: .whitespaces)) else { throw .malformed("\(scheme.timestampHeader) (expected unix seconds)") }
         let skew = now.timeIntervalSince1970 - TimeInterval(seconds)
         guard abs(skew) <= Self.window else { throw .stale(seconds: Int(skew)) }
         let mac = signature.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .first { $0.hasPrefix("v1=") }.map { String($0.dropFirst(3)) }
-        guard let mac, let bytes = hexBytes(mac) else { throw .malformed("X-Steward-Signature (expected v1=<hex>)") }
-        var message = Array("\(seconds).".utf8)
-        message.append(contentsOf: body)
-        guard HMACSHA256.isValid(bytes, for: message, key: secret) else { throw .badSignature }
+            .first { $0.hasPrefix(scheme.version + "=") }.map { String($0.dropFirst(3)) }
+        guard let mac, let bytes = hexBytes(mac) else { throw .malformed("\(scheme.signatureHeader) (expected \(scheme.version)=<hex>)") }
+        guard HMACSHA256.isValid(bytes, for: scheme.message(timestamp: seconds, body: body), key: secret) else { throw .badSignature }
         let fresh = seen.withLock { seen -> Bool in
             seen = seen.filter { now.timeIntervalSince1970 - $0.value <= 2 * Self.window }
             guard seen[mac.lowercased()] == nil else { return false }
@@ -57,11 +81,9 @@ public final class WebhookVerifier: Sendable {
         guard fresh else { throw .replayed }
     }
 
-    /// The `X-Steward-Signature` value for `body` at `timestamp`: what a sender computes.
-    public static func signature(secret: [UInt8], timestamp: Int, body: [UInt8]) -> String {
-        var message = Array("\(timestamp).".utf8)
-        message.append(contentsOf: body)
-        return "v1=" + HMACSHA256.authenticate(message, key: secret).hex
+    /// The signature header's value for `body` at `timestamp`: what a sender computes.
+    public static func signature(secret: [UInt8], timestamp: Int, body: [UInt8], scheme: Scheme = .steward) -> String {
+        scheme.version + "=" + HMACSHA256.authenticate(scheme.message(timestamp: timestamp, body: body), key: secret).hex
     }
 }
 

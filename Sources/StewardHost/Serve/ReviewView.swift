@@ -1,0 +1,89 @@
+import Foundation
+import StewardCore
+import StewardJournal
+import StewardProtocol
+
+/// What the reviewer pages read: every campaign and every link revocation, folded once and
+/// brought up to date only when the journal has grown.
+///
+/// A page used to open the folder and fold the journal's review events for each request;
+/// with two hundred managers opening their links after the launch e-mail that is two hundred
+/// folds of the same events. Here a request costs one `stat` of the journal's last segment
+/// while nothing changed, and the events appended since the last look when something did
+/// (a decision from a page, a `steward review` command in a terminal).
+actor ReviewView {
+    private let configPath: String
+    private let segments: URL
+    private var stamp: JournalStamp?
+    private var current = Snapshot()
+
+    init(configPath: String, stateDirectory: URL) {
+        self.configPath = configPath
+        self.segments = stateDirectory.appendingPathComponent("journal/segments")
+    }
+
+    /// The campaigns as the journal has them now.
+    struct Snapshot: Sendable {
+        var book = ReviewBook()
+        /// `review.links-revoked`: per campaign, the reviewer (nil: everyone) and the time
+        /// before which links were revoked.
+        var revocations: [String: [(reviewer: String?, before: Int)]] = [:]
+        var reviewerGroups: [String: [String]] = [:]
+        /// The last event folded.
+        var throughSeq = 0
+
+        /// When links like `link` were last revoked, if ever.
+        func revokedBefore(_ link: ReviewLink) -> Int? {
+            (revocations[link.campaign] ?? [])
+                .filter { ($0.reviewer == nil || $0.reviewer == link.reviewer) && link.issuedAt <= $0.before }
+                .map(\.before).max()
+        }
+
+        mutating func apply(_ event: StoredEvent) {
+            throughSeq = event.seq
+            if event.type == EventType.reviewLinksRevoked {
+                let d = event.data
+                if let campaign = d["campaign"].stringValue, let before = d["before"].intValue {
+                    revocations[campaign, default: []].append((d["reviewer"].stringValue, before))
+                }
+            }
+            book.apply(event)
+        }
+    }
+
+    /// The current view, after folding whatever was appended since the last call.
+    func snapshot() throws -> Snapshot {
+        let now = JournalStamp(segments: segments)
+        if let stamp, stamp == now { return current }
+        let ws = try Workspace.open(configPath: configPath, actor: "steward serve", readOnly: true)
+        defer { Task { await ws.close() } }
+        var next = ws.journal.size < current.throughSeq ? Snapshot() : current
+        next.reviewerGroups = ws.config.governance.reviewerGroups
+        try ws.journal.forEachEvent(from: next.throughSeq + 1, matching: EventFilter(type: "review.*")) { event in
+            next.apply(event)
+            return true
+        }
+        next.throughSeq = max(next.throughSeq, ws.journal.size)
+        current = next
+        stamp = now
+        return next
+    }
+}
+
+/// The journal's newest segment, by name, size and modification time: it changes whenever an
+/// event is appended (a new segment has a new name).
+struct JournalStamp: Equatable {
+    var segment: String?
+    var size: Int64 = -1
+    var modified: Int = -1
+
+    init(segments: URL) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: segments.path),
+              let last = names.filter({ $0.hasSuffix(".jsonl") }).max() else { return }
+        segment = last
+        var info = stat()
+        guard stat(segments.appendingPathComponent(last).path, &info) == 0 else { return }
+        size = Int64(info.st_size)
+        modified = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+    }
+}
