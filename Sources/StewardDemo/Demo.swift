@@ -56,6 +56,8 @@ public struct Demo: Sendable {
         var keyBytes = [UInt8](repeating: 0, count: 32)
         for i in keyBytes.indices { keyBytes[i] = UInt8.random(in: 0...255) }
         try write("checkpoint.key", Data(keyBytes).base64EncodedString() + "\n", mode: 0o600)
+        try write("link.key", Self.randomHex() + "\n", mode: 0o600)
+        try write("webhook.secret", Self.randomHex() + "\n", mode: 0o600)
         let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         let world = DemoWorld.initial(scale: scale)
         try write("hr.csv", world.csv)
@@ -134,6 +136,10 @@ public struct Demo: Sendable {
             await ws.close()
             throw error
         }
+    }
+
+    private static func randomHex() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
     private func prepareDirectory() throws {

@@ -106,6 +106,9 @@ enum DemoConfig {
                   stages: [ { reviewer: "manager", days: 9 }, { reviewer: "appOwner" } ],
                   fallback: "group:security", days: 14, reminders: { before: [3, 1], overdueEvery: 1 },
                   remediate: "atClose", every: "quarter" },
+                { id: "\(DemoReview.openReviewId)", description: "Admins of the CRM, for `steward demo --serve`: stays open for the link",
+                  scope: { apps: ["crm"], include: ["access"] },
+                  stages: [ { reviewer: "manager" } ], fallback: "group:security", days: 14, chatButtons: "unprivileged" },
               ],
             """
         return """
@@ -113,6 +116,10 @@ enum DemoConfig {
             {
               state: ".steward",
               checkpointKey: "file:checkpoint.key",
+              // `steward serve` (or `steward demo --serve`): links and the HR webhook are signed
+              // with the files beside this one.
+              serve: { listen: "127.0.0.1:8470", linkKey: "file:link.key", webhookSecret: "file:webhook.secret",
+                       schedule: { sync: "15m", apply: "auto" } },
               source: { plugin: "file", settings: { path: "hr.csv" }, maxShrinkPercent: 20 },
               apps: [
             \(apps.map(\.json).joined(separator: ",\n"))

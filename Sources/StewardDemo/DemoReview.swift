@@ -26,6 +26,8 @@ public struct DemoReviewResult: Sendable {
 /// campaign would wait for days (what `STEWARD_NOW` does from the command line).
 struct DemoReview {
     static let reviewId = "quarterly-crm"
+    /// The campaign `steward demo --serve` leaves open for its reviewer link.
+    public static let openReviewId = "crm-managers"
     static let security = "security.lead@example.com"
 
     var configPath: String

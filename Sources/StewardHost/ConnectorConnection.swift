@@ -481,6 +481,8 @@ public struct ConnectorEvents: Sendable {
     public var rateLimit: @Sendable (String, RateLimitParams) -> Void
     /// Answers to no pending request (conformance checks send raw, malformed requests).
     public var unmatchedResponse: (@Sendable (RPCMessage) -> Void)?
+    /// A connector (by app id) stopped unexpectedly and will be restarted on next use.
+    public var crashed: @Sendable (String) -> Void = { _ in }
 
     public init(log: @escaping @Sendable (LogRecord) -> Void = HostLog.standardError,
                 progress: @escaping @Sendable (String, ProgressParams) -> Void = { _, _ in },

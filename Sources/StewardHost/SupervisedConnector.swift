@@ -248,6 +248,7 @@ public actor SupervisedConnector {
         crashes.append(now)
         crashes.removeAll { now.timeIntervalSince($0) > launch.restart.window }
         lastCrash = message
+        launch.events.crashed(appId)
         launch.events.log(LogRecord(appId: appId, level: .warning, message: "connector stopped unexpectedly: \(message)"))
         if crashes.count >= launch.restart.crashBudget {
             gaveUp = "gave up on the connector after \(crashes.count) crashes within \(Int(launch.restart.window)) s; last: \(message)"

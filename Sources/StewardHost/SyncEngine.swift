@@ -55,6 +55,8 @@ public struct SyncEngine: Sendable {
         public var id: String
         public var accounts = 0, entitlements = 0, grants = 0, changes = 0
         public var retries = 0
+        /// How long its listing took (all pages).
+        public var seconds = 0.0
         public var error: String?
 
         public var json: JSONValue {
@@ -82,14 +84,19 @@ public struct SyncEngine: Sendable {
         let takenAt = now()
 
         async let source: Result<[Person], Error>? = includeSource ? listPeople() : nil
-        let listings = await withTaskGroup(of: (String, Result<Listing, Error>).self) { group in
+        let timed = await withTaskGroup(of: (String, Result<Listing, Error>, Double).self) { group in
             for id in appIds {
-                group.addTask { (id, await self.listApp(id)) }
+                group.addTask {
+                    let started = Date()
+                    let listing = await self.listApp(id)
+                    return (id, listing, Date().timeIntervalSince(started))
+                }
             }
-            var all: [String: Result<Listing, Error>] = [:]
-            for await (id, r) in group { all[id] = r }
+            var all: [String: (Result<Listing, Error>, Double)] = [:]
+            for await (id, r, seconds) in group { all[id] = (r, seconds) }
             return all
         }
+        let listings = timed.mapValues(\.0)
 
         var summary = Summary()
         var drafts: [EventDraft] = []
@@ -105,6 +112,7 @@ public struct SyncEngine: Sendable {
         }
         for id in appIds {
             var app = AppSummary(id: id)
+            app.seconds = timed[id]?.1 ?? 0
             switch listings[id] {
             case .success(let listing)?:
                 app.accounts = listing.accounts.count

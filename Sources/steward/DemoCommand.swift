@@ -1,11 +1,12 @@
 import Foundation
 import StewardDemo
 import StewardHost
+import StewardJournal
 
 let demoCommand = Command(
     name: "demo",
     summary: "Run the whole loop on this machine against the built-in sandbox of stand-in apps.",
-    usage: "[--dir DIR] [--keep]",
+    usage: "[--dir DIR] [--keep] [--serve]",
     discussion: """
     Starts the sandbox, writes a Steward folder (steward.json, an HR export of about 200 people,
     a checkpoint key beside the config), runs sync, plan and apply, then changes HR (three joiners,
@@ -15,17 +16,41 @@ let demoCommand = Command(
     verifies the journal. The folder stays a
     working Steward folder: `steward status`, `steward audit verify` and the rest work inside it.
     --keep leaves the sandbox running until Ctrl-C so you can run more commands against it.
+
+    --serve then opens a second campaign (crm-managers) that stays open and runs `steward serve` on
+    a free port with the sandbox, printing `serving on http://127.0.0.1:PORT` and `reviewer link:
+    URL` for a manager with items to decide, until Ctrl-C or SIGTERM. HR webhooks are signed with
+    DIR/webhook.secret (docs/serve.md); read-only commands (`steward status`, `steward review list`,
+    `steward audit verify`) keep working in DIR meanwhile.
     """,
     options: [
         .value("--dir", "DIR", "The demo folder (default ./steward-demo; replaced if it is an earlier demo's)."),
         .flag("--keep", "Keep the sandbox running after the demo, until Ctrl-C."),
+        .flag("--serve", "Then run steward serve on a free port with an open campaign, until Ctrl-C or SIGTERM."),
     ],
     run: { inv in
         let dir = URL(fileURLWithPath: inv.value("--dir") ?? "steward-demo").standardizedFileURL
         let json = inv.json
         let demo = Demo(directory: dir, say: { line in if !json { print(line) } })
-        let keep = inv.flag("--keep")
+        let keep = inv.flag("--keep"), serve = inv.flag("--serve")
         let result = try await demo.run { sandbox in
+            if serve {
+                let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("\(Timestamp(Date()).rfc3339) \(line)\n".utf8)) }
+                let configPath = dir.appendingPathComponent("steward.json").path
+                do {
+                    let running = try await DemoService(configPath: configPath, say: { line in if !json { print(line) } }).start(log: log)
+                    print("serving on \(running.service.baseURL)")
+                    if let link = running.reviewerLink, let reviewer = running.reviewer { print("reviewer link: \(link)  (\(reviewer))") }
+                    print("Sign HR webhooks with \(dir.appendingPathComponent("webhook.secret").path); Ctrl-C or SIGTERM stops.")
+                    fflush(nil)
+                    await waitForTermination()
+                    log("stopping: finishing the job in progress")
+                    await running.service.shutdown()
+                } catch {
+                    printError("steward demo --serve: \(error)")
+                }
+                return
+            }
             guard keep else { return }
             print("\nThe sandbox keeps running (\(sandbox.apps.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))).")
             print("Try: cd \(dir.path) && steward status. Press Ctrl-C to stop.")

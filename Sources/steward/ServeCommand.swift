@@ -60,7 +60,7 @@ let serveCommand = Command(
     })
 
 /// Returns on the first SIGTERM or SIGINT.
-private func waitForTermination() async {
+func waitForTermination() async {
     signal(SIGTERM, SIG_IGN)
     signal(SIGINT, SIG_IGN)
     let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0) }

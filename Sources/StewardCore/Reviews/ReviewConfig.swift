@@ -30,6 +30,9 @@ extension ReviewDefinition {
                   remediate: try node.child("remediate").optionalChoice(RemediationTiming.self) ?? .atClose,
                   maxSyncAgeHours: try node.child("maxSyncAgeHours").optionalNumber(in: 0...8760) ?? 24,
                   every: try node.child("every").optionalString())
+        if let every {
+            do { _ = try CampaignCalendar(every) } catch { throw node.child("every").error(error.description) }
+        }
         notify = try node.child("notify").optionalString()
         chatButtons = try node.child("chatButtons").optionalChoice(ChatButtons.self) ?? .all
         let triggerNode = node.child("trigger")

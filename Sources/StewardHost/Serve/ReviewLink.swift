@@ -95,15 +95,16 @@ public struct ReviewLinkIssuer: Sendable {
     let key: [UInt8]
     let base: String
 
-    /// Nil when `serve.linkKey` is not set; throws when it is set but cannot be read.
-    public init?(config: StewardConfig) throws {
+    /// Nil when `serve.linkKey` is not set; throws when it is set but cannot be read. `base`
+    /// overrides where links point (a service on a port picked at start).
+    public init?(config: StewardConfig, base: String? = nil) throws {
         guard let ref = config.serve.linkKey, let reference = SecretReference(ref) else { return nil }
         do {
             key = Array(try reference.resolve(base: config.directory).utf8)
         } catch {
             throw WorkspaceError(message: "serve.linkKey: \(error)")
         }
-        base = (config.serve.publicURL ?? "http://\(config.serve.host):\(config.serve.port)")
+        self.base = (base ?? config.serve.publicURL ?? "http://\(config.serve.host):\(config.serve.port)")
             .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
     }
 

@@ -131,7 +131,7 @@ struct ServiceRoutes: Sendable {
 
     /// 200 with the last sync and apply, or 503 when the journal cannot be written.
     private func health() async -> HTTPResponse {
-        let metrics = await work.metrics
+        let metrics = await work.snapshot
         let journal = stateDirectory.appendingPathComponent("journal")
         let writable = FileManager.default.isWritableFile(atPath: journal.path) || !FileManager.default.fileExists(atPath: journal.path)
         let body: JSONValue = [
@@ -145,23 +145,60 @@ struct ServiceRoutes: Sendable {
 
     /// The Prometheus text exposition format.
     private func metrics() async -> HTTPResponse {
-        let m = await work.metrics
+        let m = await work.snapshot
         var text = PrometheusText()
         text.gauge("steward_last_sync_timestamp_seconds", "When the last sync finished (unix seconds).", m.lastSync.map { $0.timeIntervalSince1970 } ?? 0)
         text.gauge("steward_last_apply_timestamp_seconds", "When the last apply finished (unix seconds).", m.lastApply.map { $0.timeIntervalSince1970 } ?? 0)
         text.gauge("steward_sync_duration_seconds", "How long the last sync took.", m.syncSeconds)
+        let apps = m.apps.sorted { $0.key < $1.key }
+        text.family("steward_app_sync_duration_seconds", "How long the last listing of each app took.", "gauge",
+                    apps.map { ("app=\"\(label($0.key))\"", $0.value.seconds) })
+        text.family("steward_app_sync_success", "Whether the last sync of each app succeeded (1) or failed (0).", "gauge",
+                    apps.map { ("app=\"\(label($0.key))\"", $0.value.ok ? 1 : 0) })
+        text.family("steward_app_sync_failures_total", "Failed syncs of each app.", "counter",
+                    apps.map { ("app=\"\(label($0.key))\"", Double($0.value.failures)) })
         text.counter("steward_sync_failures_total", "Syncs in which the source or an app failed.", Double(m.syncFailures))
         text.counter("steward_job_failures_total", "Jobs that stopped with an error.", Double(m.jobFailures))
-        text.counter("steward_actions_total", "Actions applied by the service, by result.",
-                     [("result=\"applied\"", Double(m.applied)), ("result=\"failed\"", Double(m.failed)), ("result=\"unverified\"", Double(m.unverified))])
+        text.family("steward_actions_total", "Actions the service applied, by app, operation and result (applied, alreadyApplied, failed, skipped, unverified).", "counter",
+                    m.actions.sorted { ($0.key.app, $0.key.operation, $0.key.result) < ($1.key.app, $1.key.operation, $1.key.result) }
+                        .map { ("app=\"\(label($0.key.app))\",operation=\"\($0.key.operation)\",result=\"\($0.key.result)\"", Double($0.value)) })
+        text.family("steward_connector_restarts_total", "Connectors that stopped unexpectedly and were restarted, by app.", "counter",
+                    m.connectorRestarts.sorted { $0.key < $1.key }.map { ("app=\"\(label($0.key))\"", Double($0.value)) })
         text.counter("steward_webhook_requests_total", "Webhook requests (HR source, Slack), by hook and result.",
                      ["source", "slack"].flatMap { hook in ["accepted", "refused"].map { result in
                          ("hook=\"\(hook)\",result=\"\(result)\"", Double(m.webhooks[ServiceMetrics.HookResult(hook: hook, result: result), default: 0]))
                      } })
+        if let view = try? await reviews.snapshot() {
+            let now = Date()
+            let open = view.book.order.compactMap { view.book.campaigns[$0] }.filter { !$0.isClosed }
+            text.family("steward_review_items_open", "Undecided items of each open campaign's current stage.", "gauge",
+                        open.map { ("campaign=\"\(label($0.id))\"", Double($0.undecidedItems.count)) })
+            text.family("steward_review_items_overdue", "Undecided items past their stage's deadline, per open campaign.", "gauge",
+                        open.map { c in
+                            let late = c.deadlines.indices.contains(c.stage) && now > c.deadlines[c.stage]
+                            return ("campaign=\"\(label(c.id))\"", late ? Double(c.undecidedItems.count) : 0)
+                        })
+            text.gauge("steward_journal_events", "Events in the journal.", Double(view.throughSeq))
+        }
+        text.gauge("steward_journal_bytes", "Bytes of the journal's segment files.", Double(journalBytes()))
         text.gauge("process_resident_memory_bytes", "Resident memory of this process.", Double(residentMemoryBytes()))
         text.gauge("process_open_fds", "Open file descriptors of this process.", Double(openDescriptors()))
         return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: Array(text.text.utf8))
     }
+
+    private func journalBytes() -> Int {
+        let segments = stateDirectory.appendingPathComponent("journal/segments")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: segments.path)) ?? []
+        return names.reduce(0) { total, name in
+            var info = stat()
+            return total + (stat(segments.appendingPathComponent(name).path, &info) == 0 ? Int(info.st_size) : 0)
+        }
+    }
+}
+
+/// A label value as the exposition format writes it: backslash, quote and newline escaped.
+private func label(_ value: String) -> String {
+    value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
 }
 
 /// Builds the Prometheus text exposition format: `# HELP`, `# TYPE`, then the samples.
@@ -180,7 +217,7 @@ struct PrometheusText {
         family(name, help, "counter", samples)
     }
 
-    private mutating func family(_ name: String, _ help: String, _ type: String, _ samples: [(labels: String, value: Double)]) {
+    mutating func family(_ name: String, _ help: String, _ type: String, _ samples: [(labels: String, value: Double)]) {
         text += "# HELP \(name) \(help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n"))\n"
         text += "# TYPE \(name) \(type)\n"
         for sample in samples {

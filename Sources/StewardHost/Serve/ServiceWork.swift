@@ -14,6 +14,15 @@ public actor ServiceWork {
     private let autoApply: Bool
     private let log: @Sendable (String) -> Void
     public private(set) var metrics = ServiceMetrics()
+    /// Connector restarts by app, counted from the connectors' own threads.
+    private let restarts = LockedValue<[String: Int]>([:])
+
+    /// What `/metrics` shows: the counters, with the restarts so far.
+    public var snapshot: ServiceMetrics {
+        var m = metrics
+        m.connectorRestarts = restarts.withLock { $0 }
+        return m
+    }
 
     public init(configPath: String, autoApply: Bool, log: @escaping @Sendable (String) -> Void) {
         self.configPath = configPath
@@ -26,6 +35,9 @@ public actor ServiceWork {
         case scheduledSync
         /// The source only, then the plan for `people` (nil: everyone), as an HR webhook asks.
         case hook(people: [String]?)
+        /// Campaigns whose calendar slot has come are launched; open ones get what is due now
+        /// (reminders, escalations, the deadline's default decision).
+        case reviews
     }
 
     /// The last job queued: each new one waits for it, so jobs run one at a time in order
@@ -122,12 +134,16 @@ public actor ServiceWork {
     }
 
     private func run(_ job: Job, in ws: Workspace) async throws {
+        if case .reviews = job {
+            try await runReviews(in: ws)
+            return
+        }
         var engine = SyncEngine(workspace: ws)
         engine.now = { Date() }
         let syncStarted = Date()
         let summary: SyncEngine.Summary
         switch job {
-        case .scheduledSync:
+        case .scheduledSync, .reviews:
             summary = try await engine.run()
         case .hook(let people):
             count(hook: "source", result: "accepted")
@@ -140,6 +156,10 @@ public actor ServiceWork {
         metrics.lastSync = Date()
         metrics.syncSeconds = Date().timeIntervalSince(syncStarted)
         metrics.syncFailures += summary.failed ? 1 : 0
+        for app in summary.apps {
+            metrics.apps[app.id] = ServiceMetrics.AppSync(seconds: app.seconds, ok: app.error == nil,
+                                                         failures: (metrics.apps[app.id]?.failures ?? 0) + (app.error == nil ? 0 : 1))
+        }
         log("\(job.name): HR \(summary.people) people (\(summary.joined) joined, \(summary.moved) moved, \(summary.left) left)"
             + summary.apps.map { "; \($0.id) \($0.accounts) accounts\($0.error.map { " FAILED: \($0)" } ?? "")" }.joined())
         guard autoApply else { return }
@@ -148,6 +168,32 @@ public actor ServiceWork {
             return
         }
         try await apply(in: ws, people: { if case .hook(let people) = job { return people } else { return nil } }())
+    }
+
+    /// Launches each calendar campaign whose slot has come (after downtime, one launch for the
+    /// latest missed slot), then does what each open campaign owes now.
+    private func runReviews(in ws: Workspace) async throws {
+        let now = Date()
+        let engine = ReviewEngine(workspace: ws, now: now)
+        let book = try engine.book()
+        for definition in ws.config.governance.reviews where definition.trigger == nil {
+            guard let every = definition.every, let calendar = try? CampaignCalendar(every) else { continue }
+            let last = book.order.compactMap { book.campaigns[$0] }.filter { $0.definition.id == definition.id }.map(\.launchedAt).max()
+            guard let slot = calendar.launchSlot(lastLaunch: last, now: now) else { continue }
+            do {
+                let campaign = try await engine.launch(definition)
+                log("launched \(campaign.id) for its \(every) slot \(Timestamp(slot).rfc3339): \(campaign.items.count) items")
+            } catch {
+                log("could not launch \(definition.id) for its \(every) slot: \(error)")
+            }
+        }
+        for id in try engine.book().order {
+            guard let campaign = try? engine.campaign(id), !campaign.isClosed else { continue }
+            let due = try await engine.remind(id)
+            if !due.reminders.isEmpty || !due.escalations.isEmpty || due.closeStage {
+                log("\(id): \(due.reminders.count) reminders, \(due.escalations.count) escalations\(due.closeStage ? ", stage closed at its deadline" : "")")
+            }
+        }
     }
 
     /// Settles what an earlier run left in doubt, then plans and applies (only the actions for
@@ -166,10 +212,22 @@ public actor ServiceWork {
             return
         }
         guard !plan.executableActions.isEmpty else { return }
+        let tally = LockedValue<[ServiceMetrics.ActionResult: Int]>([:])
+        executor.onUnverified = { action, _ in
+            tally.withLock { $0[ServiceMetrics.ActionResult(app: action.app, operation: action.operation.name, result: "unverified"), default: 0] += 1 }
+        }
         executor.onOutcome = { [log] action, outcome in
+            tally.withLock { $0[ServiceMetrics.ActionResult(app: action.app, operation: action.operation.name, result: outcome.name), default: 0] += 1 }
             log("  \(action.app) \(action.accountName ?? action.personId ?? ""): \(PlanRenderer.describe(action.operation)) — \(outcome.name)")
         }
-        let result = try await executor.apply(plan)
+        let result: Executor.Summary
+        do {
+            result = try await executor.apply(plan)
+        } catch {
+            metrics.actions.merge(tally.withLock { $0 }, uniquingKeysWith: +)
+            throw error
+        }
+        metrics.actions.merge(tally.withLock { $0 }, uniquingKeysWith: +)
         metrics.lastApply = Date()
         metrics.applied += result.applied
         metrics.failed += result.failed
@@ -183,7 +241,9 @@ public actor ServiceWork {
         let deadline = Date().addingTimeInterval(60)
         while true {
             do {
-                return try Workspace.open(configPath: configPath, actor: "steward serve")
+                var events = ConnectorEvents()
+                events.crashed = { [restarts] app in restarts.withLock { $0[app, default: 0] += 1 } }
+                return try Workspace.open(configPath: configPath, actor: "steward serve", events: events)
             } catch JournalError.locked where Date() < deadline {
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -207,6 +267,27 @@ public struct ServiceMetrics: Sendable {
         public var hook: String
         public var result: String
     }
+
+    /// The last sync of each app.
+    public var apps: [String: AppSync] = [:]
+
+    public struct AppSync: Sendable {
+        public var seconds: Double
+        public var ok: Bool
+        public var failures: Int
+    }
+
+    /// Actions by app, operation and result (`applied`, `alreadyApplied`, `failed`, `skipped`,
+    /// `unverified`).
+    public var actions: [ActionResult: Int] = [:]
+
+    public struct ActionResult: Hashable, Sendable {
+        public var app: String
+        public var operation: String
+        public var result: String
+    }
+
+    public var connectorRestarts: [String: Int] = [:]
 }
 
 extension ServiceWork.Job {
@@ -214,6 +295,7 @@ extension ServiceWork.Job {
         switch self {
         case .scheduledSync: return "scheduled sync"
         case .hook(let people): return "webhook sync" + (people.map { " for \($0.joined(separator: ", "))" } ?? "")
+        case .reviews: return "review calendar"
         }
     }
 }

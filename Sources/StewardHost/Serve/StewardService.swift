@@ -78,14 +78,20 @@ public final class StewardService: Sendable {
     }
 
     /// Syncs now (a slot missed while the service was down runs once, not once per slot), then
-    /// every `serve.schedule.sync`.
-    public func startScheduler() {
+    /// every `serve.schedule.sync`; looks at the review calendar after each sync and every
+    /// `reviewTick` seconds between.
+    public func startScheduler(reviewTick: TimeInterval = 60) {
         let interval = config.serve.syncInterval
         let work = self.work
         let task = Task {
+            var nextSync = Date()
             while !Task.isCancelled {
-                await work.run(.scheduledSync)
-                try? await Task.sleep(for: .seconds(interval))
+                if Date() >= nextSync {
+                    await work.run(.scheduledSync)
+                    nextSync = Date().addingTimeInterval(interval)
+                }
+                await work.run(.reviews)
+                try? await Task.sleep(for: .seconds(max(1, min(reviewTick, nextSync.timeIntervalSinceNow))))
             }
         }
         scheduler.withLock { $0 = task }
