@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "steward-connector-scim", targets: ["steward-connector-scim"]),
         .executable(name: "steward-connector-rest", targets: ["steward-connector-rest"]),
         .executable(name: "steward-connector-browser", targets: ["steward-connector-browser"]),
+        .executable(name: "steward-connector-notify", targets: ["steward-connector-notify"]),
         .executable(name: "steward-sandbox", targets: ["steward-sandbox"]),
         .library(name: "ConnectorKit", targets: ["ConnectorKit"]),
         .library(name: "StewardProtocol", targets: ["StewardProtocol"]),
@@ -39,6 +40,7 @@ let package = Package(
         .executableTarget(name: "steward-connector-scim", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-rest", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-connector-browser", dependencies: ["ConnectorKit", "DevTools"]),
+        .executableTarget(name: "steward-connector-notify", dependencies: ["ConnectorKit"]),
         .executableTarget(name: "steward-sandbox", dependencies: ["StewardHTTP", "StewardJSON"]),
 
         // A deliberately misbehaving connector the supervisor tests drive.

@@ -84,7 +84,13 @@ struct ServeTests {
         let metrics = try await HTTP.get(base + "/metrics")
         #expect(metrics.status == 200)
         try PrometheusCheck.check(metrics.text)
-        #expect(metrics.text.contains("steward_webhook_requests_total{result=\"refused\"} 4"))
+        #expect(metrics.text.contains("steward_webhook_requests_total{hook=\"source\",result=\"refused\"} 4"))
+        #expect(metrics.text.contains("steward_webhook_requests_total{hook=\"source\",result=\"accepted\"} 1"))
+        #expect(metrics.text.contains("steward_app_sync_success{app=\"app\"} 1"), "\(metrics.text)")
+        #expect(metrics.text.contains("steward_app_sync_duration_seconds{app=\"app\"}"))
+        #expect(metrics.text.contains("steward_actions_total{app=\"app\",operation=\"disableAccount\",result=\"applied\"} 1"))
+        #expect(metrics.text.contains("steward_journal_events "))
+        #expect(metrics.text.contains("steward_journal_bytes "))
 
         // One service per folder.
         let second = try folder.steward(["serve", "--listen", "127.0.0.1:0"])
