@@ -25,6 +25,7 @@ enum ConfigSchemaText {
         "publicURL": { "type": "string", "pattern": "^https?://", "description": "The URL people reach the service at, used in the links it sends." },
         "linkKey": { "$ref": "#/$defs/secretReference", "description": "HMAC key for reviewer links." },
         "webhookSecret": { "$ref": "#/$defs/secretReference", "description": "Shared secret of POST /hooks/source (X-Steward-Signature: v1=HMAC-SHA256(secret, timestamp.body)). Without it the hook answers 404." },
+        "webhookScheme": { "enum": ["steward", "bamboohr"], "default": "steward", "description": "Whose signature POST /hooks/source checks: Steward's (X-Steward-*) or BambooHR's (X-BambooHR-Signature over body + timestamp, with the webhook's private key as webhookSecret)." },
         "slack": {
           "type": "object", "additionalProperties": false,
           "description": "POST /hooks/slack: decisions from the buttons of Slack messages (the Slack app's interactivity Request URL).",

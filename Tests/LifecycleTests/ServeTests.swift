@@ -201,6 +201,19 @@ struct ServeTests {
         #expect(throws: WebhookVerifier.Refusal.replayed) { try verifier.verify(timestamp: String(t), signature: good, body: body, now: now) }
         #expect(throws: (any Error).self) { try verifier.verify(timestamp: "yesterday", signature: good, body: body, now: now) }
         #expect(throws: (any Error).self) { try verifier.verify(timestamp: String(t), signature: "sha256=abc", body: body, now: now) }
+
+        // BambooHR's: bare hex over the body then the timestamp, in its own headers.
+        let bamboo = WebhookVerifier(secret: Array("k".utf8), scheme: .bamboohr)
+        let payload = Array(#"{"employees":[{"id":"42"}]}"#.utf8)
+        let theirs = HMACSHA256.authenticate(payload + Array(String(t).utf8), key: Array("k".utf8)).hex
+        #expect(WebhookVerifier.signature(secret: Array("k".utf8), timestamp: t, body: payload, scheme: .bamboohr) == theirs)
+        #expect(throws: WebhookVerifier.Refusal.badSignature) {
+            try bamboo.verify(headers: { ["X-BambooHR-Timestamp": String(t), "X-BambooHR-Signature": good.replacingOccurrences(of: "v1=", with: "")][$0] }, body: payload, now: now)
+        }
+        try bamboo.verify(headers: { ["X-BambooHR-Timestamp": String(t), "X-BambooHR-Signature": theirs][$0] }, body: payload, now: now)
+        #expect(throws: WebhookVerifier.Refusal.replayed) {
+            try bamboo.verify(headers: { ["X-BambooHR-Timestamp": String(t), "X-BambooHR-Signature": theirs][$0] }, body: payload, now: now)
+        }
     }
 }
 

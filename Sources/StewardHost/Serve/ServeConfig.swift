@@ -10,6 +10,8 @@ public struct ServeConfig: Sendable {
     /// References (`env:NAME`, `file:PATH`), resolved when the service starts.
     public var linkKey: String?
     public var webhookSecret: String?
+    /// Whose signature `/hooks/source` checks: Steward's own (`steward`) or BambooHR's.
+    public var webhookScheme: WebhookVerifier.Scheme = .steward
     /// Seconds between scheduled syncs.
     public var syncInterval: TimeInterval = 15 * 60
     /// Plan and apply after each sync and webhook (`auto`), or leave plans for `steward apply`.
@@ -44,6 +46,12 @@ public struct ServeConfig: Sendable {
             syncInterval = seconds
         }
         autoApply = node["schedule"]["apply"].stringValue == "auto"
+        if let scheme = node["webhookScheme"].stringValue {
+            guard let parsed = WebhookVerifier.Scheme(rawValue: scheme), parsed != .slack else {
+                throw locate("serve.webhookScheme", "expected steward or bamboohr, got \"\(scheme)\"")
+            }
+            webhookScheme = parsed
+        }
         let slack = node["slack"]
         if let ref = slack["signingSecret"].stringValue {
             guard SecretReference(ref) != nil else {

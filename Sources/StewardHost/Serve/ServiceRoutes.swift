@@ -39,7 +39,7 @@ struct ServiceRoutes: Sendable {
     private func sourceHook(_ request: HTTPRequest) async -> HTTPResponse {
         guard let verifier else { return .text("404 Not Found\n", status: .notFound) }
         do {
-            try verifier.verify(timestamp: request.headers["X-Steward-Timestamp"], signature: request.headers["X-Steward-Signature"], body: request.body)
+            try verifier.verify(headers: { request.headers[$0] }, body: request.body)
         } catch {
             log("webhook refused: \(error)")
             await work.recordRefusedHook(error.description)
@@ -53,6 +53,9 @@ struct ServiceRoutes: Sendable {
             }
             if let named = body["people"].arrayValue {
                 people = named.compactMap(\.stringValue)
+            } else if let employees = body["employees"].arrayValue {
+                // BambooHR's payload: employees[].id (a hint, like ours).
+                people = employees.compactMap { $0["id"].stringValue ?? $0["id"].intValue.map(String.init) }
             }
         }
         await work.enqueue(.hook(people: people?.isEmpty == true ? nil : people))

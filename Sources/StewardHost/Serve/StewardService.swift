@@ -32,7 +32,7 @@ public final class StewardService: Sendable {
         let verifier: WebhookVerifier?
         if let ref = config.serve.webhookSecret, let reference = SecretReference(ref) {
             do {
-                verifier = WebhookVerifier(secret: Array(try reference.resolve(base: config.directory).utf8))
+                verifier = WebhookVerifier(secret: Array(try reference.resolve(base: config.directory).utf8), scheme: config.serve.webhookScheme)
             } catch {
                 throw WorkspaceError(message: "serve.webhookSecret: \(error)")
             }

@@ -23,17 +23,42 @@ public final class WebhookVerifier: Sendable {
     }
 
     /// Which headers carry the timestamp and signature, and what the MAC covers.
-    public enum Scheme: Sendable {
-        case steward, slack
+    /// BambooHR's (`serve.webhookScheme: "bamboohr"`): `X-BambooHR-Timestamp` and
+    /// `X-BambooHR-Signature: <hex HMAC-SHA-256(private key, "<raw body><timestamp>")>`.
+    public enum Scheme: String, Sendable {
+        case steward, slack, bamboohr
 
-        public var timestampHeader: String { self == .steward ? "X-Steward-Timestamp" : "X-Slack-Request-Timestamp" }
-        public var signatureHeader: String { self == .steward ? "X-Steward-Signature" : "X-Slack-Signature" }
-        var version: String { self == .steward ? "v1" : "v0" }
+        public var timestampHeader: String {
+            switch self {
+            case .steward: return "X-Steward-Timestamp"
+            case .slack: return "X-Slack-Request-Timestamp"
+            case .bamboohr: return "X-BambooHR-Timestamp"
+            }
+        }
+
+        public var signatureHeader: String {
+            switch self {
+            case .steward: return "X-Steward-Signature"
+            case .slack: return "X-Slack-Signature"
+            case .bamboohr: return "X-BambooHR-Signature"
+            }
+        }
+
+        /// The `vN=` prefix of the signature; BambooHR sends the bare hex.
+        var version: String? {
+            switch self {
+            case .steward: return "v1"
+            case .slack: return "v0"
+            case .bamboohr: return nil
+            }
+        }
 
         func message(timestamp: Int, body: [UInt8]) -> [UInt8] {
-            var message = Array((self == .steward ? "\(timestamp)." : "v0:\(timestamp):").utf8)
-            message.append(contentsOf: body)
-            return message
+            switch self {
+            case .steward: return Array("\(timestamp).".utf8) + body
+            case .slack: return Array("v0:\(timestamp):".utf8) + body
+            case .bamboohr: return body + Array("\(timestamp)".utf8)
+            }
         }
     }
 
@@ -68,9 +93,14 @@ public final class WebhookVerifier: Sendable {
         guard let seconds = Int(timestamp.trimmingCharacters(in: .whitespaces)) else { throw .malformed("\(scheme.timestampHeader) (expected unix seconds)") }
         let skew = now.timeIntervalSince1970 - TimeInterval(seconds)
         guard abs(skew) <= Self.window else { throw .stale(seconds: Int(skew)) }
-        let mac = signature.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .first { $0.hasPrefix(scheme.version + "=") }.map { String($0.dropFirst(3)) }
-        guard let mac, let bytes = hexBytes(mac) else { throw .malformed("\(scheme.signatureHeader) (expected \(scheme.version)=<hex>)") }
+        let mac: String?
+        if let version = scheme.version {
+            mac = signature.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .first { $0.hasPrefix(version + "=") }.map { String($0.dropFirst(version.count + 1)) }
+        } else {
+            mac = signature.trimmingCharacters(in: .whitespaces)
+        }
+        guard let mac, let bytes = hexBytes(mac) else { throw .malformed("\(scheme.signatureHeader) (expected \(scheme.version.map { "\($0)=" } ?? "")<hex>)") }
         guard HMACSHA256.isValid(bytes, for: scheme.message(timestamp: seconds, body: body), key: secret) else { throw .badSignature }
         let fresh = seen.withLock { seen -> Bool in
             seen = seen.filter { now.timeIntervalSince1970 - $0.value <= 2 * Self.window }
@@ -83,7 +113,7 @@ public final class WebhookVerifier: Sendable {
 
     /// The signature header's value for `body` at `timestamp`: what a sender computes.
     public static func signature(secret: [UInt8], timestamp: Int, body: [UInt8], scheme: Scheme = .steward) -> String {
-        scheme.version + "=" + HMACSHA256.authenticate(scheme.message(timestamp: timestamp, body: body), key: secret).hex
+        (scheme.version.map { "\($0)=" } ?? "") + HMACSHA256.authenticate(scheme.message(timestamp: timestamp, body: body), key: secret).hex
     }
 }
 
