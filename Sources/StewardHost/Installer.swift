@@ -7,7 +7,7 @@ import Foundation
 public struct Installer: Sendable {
     /// The executables a working installation needs.
     public static let programs = ["steward", "steward-connector-file", "steward-connector-scim", "steward-connector-rest",
-                                  "steward-connector-browser", "steward-sandbox"]
+                                  "steward-connector-browser", "steward-connector-notify", "steward-sandbox"]
 
     public var prefix: URL
     /// Where the programs are: the running binary's directory.

@@ -16,7 +16,7 @@ struct InstallTests {
         let install = try await run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path], in: elsewhere)
         #expect(install.code == 0, "\(install.out)\n\(install.err)")
         for program in ["steward", "steward-connector-file", "steward-connector-scim", "steward-connector-rest",
-                        "steward-connector-browser", "steward-sandbox"] {
+                        "steward-connector-browser", "steward-connector-notify", "steward-sandbox"] {
             #expect(FileManager.default.isExecutableFile(atPath: prefix.appendingPathComponent("bin/\(program)").path), "\(program)")
             #expect(install.out.contains(prefix.appendingPathComponent("bin/\(program)").path))
         }
@@ -24,12 +24,12 @@ struct InstallTests {
         // Installing again over the earlier install works and writes the same files.
         let again = try await run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path, "--json"], in: elsewhere)
         #expect(again.code == 0, "\(again.err)")
-        #expect(try JSONParser.parse(again.out)["written"].arrayValue?.count == 11)
+        #expect(try JSONParser.parse(again.out)["written"].arrayValue?.count == 13)
 
         let installed = prefix.appendingPathComponent("bin/steward").path
         let plugins = try await run(installed, ["plugins", "list", "--json"], in: elsewhere)
         let listed = try JSONParser.parse(plugins.out)["plugins"].arrayValue ?? []
-        #expect(Set(listed.compactMap { $0["name"].stringValue }) == ["browser", "file", "rest", "scim"])
+        #expect(Set(listed.compactMap { $0["name"].stringValue }) == ["browser", "file", "notify", "rest", "scim"])
         #expect(listed.allSatisfy { $0["manifest"].stringValue?.hasPrefix(prefix.path) == true }, "plugins come from the prefix, not the checkout")
 
         let demo = try await run(installed, ["demo"], in: elsewhere)
