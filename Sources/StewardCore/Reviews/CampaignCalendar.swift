@@ -91,7 +91,7 @@ public struct CampaignCalendar: Sendable, Hashable {
     // MARK: Days
 
     private func matches(day: Int) -> Bool {
-        let (_, month, dom) = Self.civil(day)
+        let (_, month, dom) = CalendarDay.civilFromDays(day)
         guard months.contains(month) else { return false }
         let dow = Self.floorMod(day + 4, 7)  // 1970-01-01 was a Thursday
         switch (domRestricted, dowRestricted) {
@@ -100,19 +100,6 @@ public struct CampaignCalendar: Sendable, Hashable {
         case (false, true): return weekdays.contains(dow)
         case (false, false): return true
         }
-    }
-
-    /// Year, month and day of a day number since 1970-01-01 (proleptic Gregorian).
-    static func civil(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     private static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
