@@ -391,7 +391,7 @@ func withWorkspace(_ inv: Invocation, actor: String, readOnly: Bool = false,
                    _ body: (Workspace) async throws -> Int32) async throws -> Int32 {
     let ws: Workspace
     do {
-        ws = try Workspace.open(configPath: inv.configPath, actor: actor, readOnly: readOnly)
+        ws = try await openWaitingForWriters(inv.configPath, actor: actor, readOnly: readOnly)
     } catch let e as ConfigFileError {
         throw UsageError("\(e)")
     }
@@ -405,6 +405,26 @@ func withWorkspace(_ inv: Invocation, actor: String, readOnly: Bool = false,
     } catch {
         await ws.close()
         throw error
+    }
+}
+
+/// Opens the workspace; while another process (usually `steward serve` in the middle of a job)
+/// holds the journal's writer lock, waits for it rather than failing, for up to
+/// `STEWARD_LOCK_WAIT` seconds (default 120; 0 fails at once). Says so once on stderr.
+func openWaitingForWriters(_ configPath: String, actor: String, readOnly: Bool) async throws -> Workspace {
+    let wait = ProcessInfo.processInfo.environment["STEWARD_LOCK_WAIT"].flatMap(Double.init) ?? 120
+    let deadline = Date().addingTimeInterval(max(0, wait))
+    var told = false
+    while true {
+        do {
+            return try Workspace.open(configPath: configPath, actor: actor, readOnly: readOnly)
+        } catch JournalError.locked(let path) where Date() < deadline {
+            if !told {
+                printError("waiting for the journal: another steward process (steward serve, or a command in another terminal) is writing to \(path); STEWARD_LOCK_WAIT=\(Int(wait)) seconds at most")
+                told = true
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 }
 

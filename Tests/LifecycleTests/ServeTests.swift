@@ -103,6 +103,26 @@ struct ServeTests {
         #expect(try folder.steward(["audit", "verify"]).code == 0)
     }
 
+    /// A command that finds the journal's writer lock taken (by serve in the middle of a job)
+    /// waits for it and says so, rather than failing; `STEWARD_LOCK_WAIT=0` fails at once.
+    @Test func aCommandWaitsForTheJournalWriterInsteadOfFailing() throws {
+        let folder = try Self.folder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["sync"]).code == 0)
+        // Close-on-exec, or the `steward` children would inherit the lock they wait for.
+        let fd = open(folder.dir.appendingPathComponent(".steward/journal/lock").path, O_RDWR | O_CLOEXEC)
+        try #require(fd >= 0)
+        try #require(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let refused = try folder.steward(["sync"], environment: ["STEWARD_LOCK_WAIT": "0"])
+        #expect(refused.code != 0)
+        #expect(refused.err.contains("open for writing by another process"), "\(refused.err)")
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1) { close(fd) }
+        let waited = try folder.steward(["sync"])
+        #expect(waited.code == 0, "\(waited.err)")
+        #expect(waited.err.contains("waiting for the journal"), "\(waited.err)")
+        #expect(try folder.journalIntact())
+    }
+
     /// The review folder of ReviewCampaignTests (Mia manages Ann and Bo, Ann manages Cy) with a
     /// link key, and plans left for `steward apply`.
     static func reviewFolder() throws -> ApplyTruthTests.StatefulFolder {

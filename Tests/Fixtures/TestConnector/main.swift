@@ -303,9 +303,13 @@ func runMisbehaving(mode: String, argument: Int) -> Never {
             case "garbage":
                 output.withLock { _ = FDWrite.all(1, Array("this is not json\n".utf8)) }
             case "huge-line":
-                var line = Array("{\"jsonrpc\":\"2.0\",\"id\":\(id),\"result\":{\"items\":[],\"pad\":\"".utf8)
-                line.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: 20 * 1024 * 1024))
-                line.append(contentsOf: Array("\"}}\n".utf8))
+                // Built from one filled buffer: appending 20 Mi elements one by one takes
+                // seconds in a debug build, and a loaded CI machine multiplies that.
+                let head = Array("{\"jsonrpc\":\"2.0\",\"id\":\(id),\"result\":{\"items\":[],\"pad\":\"".utf8)
+                let tail = Array("\"}}\n".utf8)
+                var line = [UInt8](repeating: UInt8(ascii: "x"), count: head.count + 20 * 1024 * 1024 + tail.count)
+                line.replaceSubrange(0..<head.count, with: head)
+                line.replaceSubrange((line.count - tail.count)..<line.count, with: tail)
                 output.withLock { _ = FDWrite.all(1, line) }
             case "wrong-id":
                 let wrong: RequestID = switch id {
