@@ -28,6 +28,10 @@ public struct Executor: Sendable {
     public var now: Date = Date()
     /// Called for each action whose effect a read-back did not show.
     public var onUnverified: @Sendable (PlanAction, String) -> Void = { _, _ in }
+    /// Asked before each action, retry and the read-back: once true (`steward serve` got
+    /// SIGTERM), actions in flight finish, nothing new starts, and the rest are journaled as
+    /// skipped for the next plan to bring back.
+    public var isStopping: @Sendable () -> Bool = { false }
 
     public init(workspace: Workspace) {
         self.workspace = workspace
@@ -72,6 +76,8 @@ public struct Executor: Sendable {
 
         /// Every action did what it should, and the app shows it.
         public var succeeded: Bool { failed == 0 && unverified == 0 }
+        /// The apply stopped early (`isStopping`): later actions skipped, nothing read back.
+        public var stopped = false
 
         public var json: JSONValue {
             ["applied": .int(applied), "alreadyApplied": .int(alreadyApplied), "failed": .int(failed), "skipped": .int(skipped),
@@ -147,7 +153,7 @@ public struct Executor: Sendable {
                         await self.runChangeSet(set, planId: planId, state: state)
                     }.flatMap { $0 }
                     seconds.acting = Date().timeIntervalSince(clock)
-                    if self.verifies {
+                    if self.verifies, !self.isStopping() {
                         clock = Date()
                         steps = await self.verify(steps, app: app, limit: limit)
                         seconds.verifying = Date().timeIntervalSince(clock)
@@ -180,12 +186,15 @@ public struct Executor: Sendable {
             }
         }
         summary.results = steps
-        try await workspace.record([workspace.event(EventType.applyFinished, data: [
+        summary.stopped = isStopping()
+        var finished: [String: JSONValue] = [
             "applied": .int(summary.applied), "alreadyApplied": .int(summary.alreadyApplied), "failed": .int(summary.failed),
             "skipped": .int(summary.skipped), "verified": .int(summary.verified), "unverified": .int(summary.unverified),
             "verify": .bool(verifies), "config": GovernanceConfig.rulesDocument(workspace.config.document),
             "asOf": .string(Timestamp(now).rfc3339),
-        ])])
+        ]
+        if summary.stopped { finished["stopped"] = true }
+        try await workspace.record([workspace.event(EventType.applyFinished, data: .object(finished))])
         return summary
     }
 
@@ -210,6 +219,13 @@ public struct Executor: Sendable {
         var createdAccountId: String?
         for (position, var action) in actions.enumerated() {
             let key = idempotencyKey(action, planId)
+            if isStopping() {
+                await record(action, key: key, outcome: .skipped, effect: nil, attempts: 0,
+                             note: "not started: the service is stopping; the next plan brings it back")
+                steps.append(Step(action: action, key: key, outcome: .skipped))
+                onOutcome(action, .skipped)
+                continue
+            }
             if steps.contains(where: { if case .failed = $0.outcome { return true } else { return false } }) {
                 await record(action, key: key, outcome: .skipped, effect: nil, attempts: 0)
                 steps.append(Step(action: action, key: key, outcome: .skipped))
@@ -275,7 +291,7 @@ public struct Executor: Sendable {
                         return (.failed(message), nil)
                     }
                 }
-                if failure.retryable && attempt < maxAttempts {
+                if failure.retryable && attempt < maxAttempts && !isStopping() {
                     try? await Task.sleep(nanoseconds: UInt64(backoff(attempt: attempt, hintMs: failure.connectorError?.retryAfterMs) * 1e9))
                     continue
                 }

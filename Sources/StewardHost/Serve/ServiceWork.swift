@@ -16,6 +16,14 @@ public actor ServiceWork {
     public private(set) var metrics = ServiceMetrics()
     /// Connector restarts by app, counted from the connectors' own threads.
     private let restarts = LockedValue<[String: Int]>([:])
+    /// Set by `stop()`: queued jobs are dropped and an apply in progress starts nothing new.
+    private let stopping = LockedValue(false)
+
+    /// Stops taking work: jobs not yet started are dropped, and an apply in progress lets its
+    /// actions in flight finish and starts no others (they are journaled as skipped).
+    public nonisolated func stop() {
+        stopping.withLock { $0 = true }
+    }
 
     /// What `/metrics` shows: the counters, with the restarts so far.
     public var snapshot: ServiceMetrics {
@@ -88,6 +96,10 @@ public actor ServiceWork {
     }
 
     private func execute(_ job: Job) async {
+        if stopping.withLock({ $0 }) {
+            log("\(job.name): not started, the service is stopping")
+            return
+        }
         let started = Date()
         do {
             let ws = try await openWaitingForTheLock()
@@ -200,6 +212,7 @@ public actor ServiceWork {
     /// `people`, when given), the way `steward apply --yes` does.
     private func apply(in ws: Workspace, people: [String]?) async throws {
         var executor = Executor(workspace: ws)
+        executor.isStopping = { [stopping] in stopping.withLock { $0 } }
         _ = try await executor.resolveInDoubt()
         let full = try await PlanEngine(workspace: ws).plan().plan
         var plan = full

@@ -97,12 +97,27 @@ public final class StewardService: Sendable {
         scheduler.withLock { $0 = task }
     }
 
-    /// Stops taking work, lets the job in progress finish (its actions end with an outcome or
-    /// stay in doubt for the next run to settle), and releases the lock. Idempotent.
-    public func shutdown() async {
+    /// Stops taking work and lets the job in progress wind down: actions in flight finish,
+    /// nothing new starts (the rest are journaled as skipped), the folder is closed with a
+    /// checkpoint and the connectors stopped. A job still running after `grace` seconds (one
+    /// action stuck in a slow app) is left: its intent without an outcome is the in-doubt
+    /// record the next run settles by reading the app. Releases the lock. Idempotent.
+    public func shutdown(grace: Double = 8) async {
+        work.stop()
         scheduler.withLock { $0?.cancel() }
         server.shutdown()
-        await work.drain()
+        let work = self.work
+        let drained = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let first = LockedValue(true)
+            let finish: @Sendable (Bool) -> Void = { value in
+                if first.withLock({ was in defer { was = false }; return was }) { continuation.resume(returning: value) }
+            }
+            Task { await work.drain(); finish(true) }
+            Task { try? await Task.sleep(for: .seconds(grace)); finish(false) }
+        }
+        if !drained {
+            log("stopping with a job still running after \(Int(grace)) s: an action in flight stays in doubt, and the next run settles it by reading the app")
+        }
         lock.release()
         log("stopped")
     }
