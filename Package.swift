@@ -56,6 +56,8 @@ let package = Package(
         .executableTarget(name: "ReviewBench", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardReports"],
                           path: "Benchmarks/ReviewBench"),
         .executableTarget(name: "SandboxBench", dependencies: ["StewardHTTP", "StewardJSON"], path: "Benchmarks/SandboxBench"),
+        .executableTarget(name: "ServeBench", dependencies: ["StewardDemo", "StewardHost", "StewardCore", "StewardJournal", "StewardProtocol"],
+                          path: "Benchmarks/ServeBench"),
         .executableTarget(name: "ReportBench", dependencies: ["StewardReports", "StewardJSON"], path: "Benchmarks/ReportBench"),
 
         // A child process for the journal's crash tests: appends and prints what was acknowledged.

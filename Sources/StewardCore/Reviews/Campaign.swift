@@ -58,7 +58,17 @@ public struct Campaign: Sendable {
 
     /// The open items `email` may decide now (their own, delegated to them, or their group's).
     public func openItems(for email: String, groups: [String: [String]]) -> [Int] {
-        openItems.filter { progress[$0].currentReviewer(stage)?.includes(email, groups: groups) ?? false }
+        // Called for every page a reviewer loads: one pass over the items, the e-mail
+        // lowercased once rather than per item.
+        let email = email.lowercased()
+        let memberOf = Set(groups.filter { $0.value.contains(email) }.keys)
+        return progress.indices.filter { i in
+            guard progress[i].status == .open(stage: stage), let reviewer = progress[i].currentReviewer(stage) else { return false }
+            switch reviewer {
+            case .person(let p): return p == email
+            case .group(let g): return memberOf.contains(g)
+            }
+        }
     }
 }
 

@@ -31,6 +31,32 @@ actor ReviewView {
         var reviewerGroups: [String: [String]] = [:]
         /// The last event folded.
         var throughSeq = 0
+        /// Per open campaign, the items each current-stage reviewer (`Reviewer.description`)
+        /// holds: a page then costs its reviewer's items, not the whole campaign's.
+        var assigned: [String: [String: [Int]]] = [:]
+
+        /// The open items `email` may decide now in `campaign`, in item order.
+        func openItems(_ campaign: Campaign, for email: String) -> [Int] {
+            guard let map = assigned[campaign.id] else { return campaign.openItems(for: email, groups: reviewerGroups) }
+            let email = email.lowercased()
+            let keys = [Reviewer.person(email).description]
+                + reviewerGroups.filter { $0.value.contains(email) }.map { Reviewer.group($0.key).description }
+            return keys.flatMap { map[$0] ?? [] }.sorted().filter { i in
+                campaign.progress[i].status == .open(stage: campaign.stage)
+                    && campaign.progress[i].currentReviewer(campaign.stage)?.includes(email, groups: reviewerGroups) == true
+            }
+        }
+
+        mutating func indexReviewers() {
+            assigned = [:]
+            for (id, campaign) in book.campaigns where !campaign.isClosed {
+                var map: [String: [Int]] = [:]
+                for i in campaign.progress.indices {
+                    if let reviewer = campaign.progress[i].currentReviewer(campaign.stage) { map[reviewer.description, default: []].append(i) }
+                }
+                assigned[id] = map
+            }
+        }
 
         /// When links like `link` were last revoked, if ever.
         func revokedBefore(_ link: ReviewLink) -> Int? {
@@ -53,7 +79,7 @@ actor ReviewView {
 
     /// The current view, after folding whatever was appended since the last call.
     func snapshot() throws -> Snapshot {
-        let now = JournalStamp(segments: segments)
+        let now = JournalStamp(segments: segments, previous: stamp)
         if let stamp, stamp == now { return current }
         let ws = try Workspace.open(configPath: configPath, actor: "steward serve", readOnly: true)
         defer { Task { await ws.close() } }
@@ -63,7 +89,9 @@ actor ReviewView {
             next.apply(event)
             return true
         }
+        let folded = next.throughSeq != current.throughSeq || current.assigned.isEmpty
         next.throughSeq = max(next.throughSeq, ws.journal.size)
+        if folded { next.indexReviewers() }
         current = next
         stamp = now
         return next
@@ -71,19 +99,34 @@ actor ReviewView {
 }
 
 /// The journal's newest segment, by name, size and modification time: it changes whenever an
-/// event is appended (a new segment has a new name).
+/// event is appended (a new segment has a new name). Taken for every page, so it costs two
+/// `stat`s; the folder is listed again only when its own modification time says a segment
+/// was added or removed.
 struct JournalStamp: Equatable {
+    var directoryModified: Int = -1
     var segment: String?
     var size: Int64 = -1
     var modified: Int = -1
 
-    init(segments: URL) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: segments.path),
-              let last = names.filter({ $0.hasSuffix(".jsonl") }).max() else { return }
-        segment = last
+    init(segments: URL, previous: JournalStamp? = nil) {
         var info = stat()
-        guard stat(segments.appendingPathComponent(last).path, &info) == 0 else { return }
+        guard stat(segments.path, &info) == 0 else { return }
+        directoryModified = Self.nanoseconds(info.st_mtim)
+        // File times tick coarsely (a few ms): a folder changed in the last second may change
+        // again within the same tick, so only an older time is trusted.
+        var clock = timespec()
+        clock_gettime(CLOCK_REALTIME, &clock)
+        let settled = directoryModified < Self.nanoseconds(clock) - 1_000_000_000
+        if let previous, settled, previous.directoryModified == directoryModified, previous.segment != nil {
+            segment = previous.segment
+        } else {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: segments.path) else { return }
+            segment = names.filter { $0.hasSuffix(".jsonl") }.max()
+        }
+        guard let segment, stat(segments.appendingPathComponent(segment).path, &info) == 0 else { return }
         size = Int64(info.st_size)
-        modified = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+        modified = Self.nanoseconds(info.st_mtim)
     }
+
+    private static func nanoseconds(_ t: timespec) -> Int { t.tv_sec * 1_000_000_000 + t.tv_nsec }
 }

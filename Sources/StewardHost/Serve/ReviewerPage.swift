@@ -1,5 +1,6 @@
 import Foundation
 import StewardCore
+import StewardJournal
 import StewardProtocol
 
 /// The page a reviewer's signed link opens: their open items in the campaign, each with its
@@ -9,7 +10,9 @@ import StewardProtocol
 struct ReviewerPage {
     let campaign: Campaign
     let reviewer: String
-    let groups: [String: [String]]
+    /// The open items this reviewer may decide now (`ReviewView.Snapshot.openItems`).
+    let open: [Int]
+    let blocks: ItemBlockCache
     /// The form token bound to the link.
     let csrf: String
     let action: String
@@ -18,10 +21,9 @@ struct ReviewerPage {
     var filters: [String: String] = [:]
 
     func render() -> String {
-        let mine = campaign.openItems(for: reviewer, groups: groups)
+        let undecided = open
             .filter { campaign.progress[$0].decision(at: campaign.stage) == nil }
-            .map { campaign.items[$0] }
-            .filter(matchesFilters)
+        let mine = undecided.filter { matchesFilters(campaign.items[$0]) }
         var html = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
@@ -45,9 +47,9 @@ struct ReviewerPage {
 
         """
         if let notice { html += "<p class=\"notice\" role=\"status\">\(escape(notice))</p>\n" }
-        html += filterForm()
+        html += filterForm(apps: Set(undecided.map { campaign.items[$0].app }).sorted())
         html += "<form method=\"post\" action=\"\(escape(action))\">\n<input type=\"hidden\" name=\"csrf\" value=\"\(escape(csrf))\">\n"
-        for item in mine { html += itemBlock(item) }
+        for i in mine { html += blocks.block(campaign: campaign.id, item: i) { itemBlock(campaign.items[i]) } }
         if mine.isEmpty {
             html += "<p>Nothing is waiting for you here.</p>\n"
         } else {
@@ -84,8 +86,8 @@ struct ReviewerPage {
         return html
     }
 
-    private func filterForm() -> String {
-        let apps = Set(campaign.items.map(\.app)).sorted()
+    /// The filters, offering the apps among the reviewer's own items.
+    private func filterForm(apps: [String]) -> String {
         var html = "<form method=\"get\" action=\"\(escape(action))\"><p><label for=\"app\">App</label> <select id=\"app\" name=\"app\"><option value=\"\">all</option>"
         for app in apps { html += "<option\(filters["app"] == app ? " selected" : "")>\(escape(app))</option>" }
         html += "</select> <label for=\"rec\">Recommendation</label> <select id=\"rec\" name=\"recommendation\"><option value=\"\">all</option>"
@@ -100,22 +102,24 @@ struct ReviewerPage {
         return true
     }
 
-    private func day(_ date: Date) -> String { String(ISO8601DateFormatter().string(from: date).prefix(10)) }
+    private func day(_ date: Date) -> String { String(Timestamp(date).rfc3339.prefix(10)) }
 }
 
 /// Text for HTML element content and quoted attributes.
 func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for c in text {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(c)
+    // Most values (ids, e-mails, app names) need nothing: return them as they are.
+    guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count + 16)
+    for byte in text.utf8 {
+        switch byte {
+        case 0x26: out += Array("&amp;".utf8)
+        case 0x3C: out += Array("&lt;".utf8)
+        case 0x3E: out += Array("&gt;".utf8)
+        case 0x22: out += Array("&quot;".utf8)
+        case 0x27: out += Array("&#39;".utf8)
+        default: out.append(byte)
         }
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
 }

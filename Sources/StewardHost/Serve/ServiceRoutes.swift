@@ -18,6 +18,8 @@ struct ServiceRoutes: Sendable {
     /// Nil when `serve.slack.signingSecret` is not set (404).
     let slack: SlackHook?
     let log: @Sendable (String) -> Void
+    /// Items rendered once for every page that shows them.
+    let itemBlocks = ItemBlockCache()
 
     func router() -> Router {
         var router = Router()
@@ -72,7 +74,7 @@ struct ServiceRoutes: Sendable {
             guard view.revokedBefore(link) == nil else { return Self.notValid }
             guard let campaign = view.book.campaigns[link.campaign] else { return Self.notValid }
             let filters = Dictionary(["app", "recommendation"].compactMap { name in request.queryValue(name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
-            let page = ReviewerPage(campaign: campaign, reviewer: link.reviewer, groups: view.reviewerGroups,
+            let page = ReviewerPage(campaign: campaign, reviewer: link.reviewer, open: view.openItems(campaign, for: link.reviewer), blocks: itemBlocks,
                                     csrf: ReviewLink.csrfToken(for: token, key: key), action: "/r/\(token)", notice: notice, filters: filters)
             var response = HTTPResponse.html(page.render(), status: status)
             response.headers.add("Cache-Control", "no-store")
