@@ -24,6 +24,8 @@ public struct AppSettings: Sendable, Hashable {
     public var entitlementOwners: [EntitlementOwner] = []
     /// Entitlements that count as privileged access (`role:admin`, `group:prod-*`).
     public var privileged: [EntitlementPattern] = []
+    /// What `steward discover` looks for in this app's accounts.
+    public var discovery = DiscoverySettings()
 
     /// Whether `type:name` is privileged here.
     public func isPrivileged(type: String, name: String) -> Bool {
@@ -126,7 +128,7 @@ public enum AccountAttribute: String, Sendable, CaseIterable {
 extension AppSettings {
     /// Keys of an app entry the planner reads; the host reads the rest.
     static let plannerKeys = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes",
-                              "owner", "entitlementOwners", "privileged"]
+                              "owner", "entitlementOwners", "privileged", "dormantAfterDays", "licence", "serviceAccounts"]
 
     init(config node: ConfigNode) throws {
         id = try node.child("id").nonEmptyString()
@@ -166,6 +168,7 @@ extension AppSettings {
             guard let pattern = EntitlementPattern(text) else { throw element.error("expected \"type:name\" (a * matches anything), got \"\(text)\"") }
             return pattern
         }
+        discovery = try DiscoverySettings(config: node)
     }
 }
 

@@ -104,6 +104,21 @@ enum ConfigSchemaText {
             "type": "array",
             "description": "Entitlements that count as privileged access: type:name patterns such as role:admin or group:prod-*.",
             "items": { "type": "string", "pattern": "^[^:]+:.+$" }
+          },
+          "dormantAfterDays": { "type": "integer", "minimum": 1, "maximum": 36500, "default": 90,
+            "description": "steward discover: an enabled account whose last sign-in (or, never signed in, its creation) is older than this is dormant." },
+          "licence": {
+            "type": "object", "additionalProperties": false, "required": ["entitlement"],
+            "description": "The entitlement that costs a seat, and what a seat costs a month: dormant holders are licences paid for nothing.",
+            "properties": {
+              "entitlement": { "type": "string", "pattern": "^[^:]+:.+$", "description": "type:name, such as license:enterprise; * matches anything." },
+              "monthlyCost": { "type": "number", "minimum": 0 },
+              "currency": { "type": "string", "default": "USD" }
+            }
+          },
+          "serviceAccounts": {
+            "type": "array", "items": { "type": "string", "minLength": 1 },
+            "description": "Name patterns (* matches anything, case ignored) of shared and service accounts, matched against the user name, the e-mail's local part and the display name; replaces the built-in list (svc-*, *-bot, noreply*, admin, ...)."
           }
         },
         "unevaluatedProperties": false

@@ -169,7 +169,7 @@ public struct ConnectorConfig: Sendable {
 /// The app keys the planner reads (`AppSettings`); kept here so unknown keys can be refused.
 enum AppSettingsKeys {
     static let all = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes",
-                      "entitlementOwners", "privileged"]
+                      "entitlementOwners", "privileged", "dormantAfterDays", "licence", "serviceAccounts"]
 }
 
 /// A config error with its place in the file.

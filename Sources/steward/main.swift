@@ -14,6 +14,7 @@ let root = Command(
         statusCommand,
         personCommand,
         accountsCommand,
+        discoverCommand,
         reviewCommand,
         reportCommand,
         linkCommand,

@@ -1,0 +1,232 @@
+import StewardProtocol
+
+/// What `steward discover` finds in the accounts Steward has synced: access nobody answers for,
+/// access a leaver kept, seats nobody uses, privileged access no rule grants, and shared or
+/// service accounts without an owner. Each finding carries its evidence, its age and what to do.
+///
+/// A pure function of a plan's result (the directory, correlations and desired state) and the
+/// inventories it was computed from, so it agrees with `steward plan` on who owns what.
+public enum AccountFindings {
+    public static func find(_ result: PlanResult, inventories: [AppInventory], config: GovernanceConfig, today: CalendarDay) -> [AccountFinding] {
+        let directory = result.directory
+        let inventoryById = Dictionary(inventories.map { ($0.appId, $0) }, uniquingKeysWith: { first, _ in first })
+        var matcher: OwnerMatcher?
+        var findings: [AccountFinding] = []
+        for correlation in result.correlations {
+            guard let inventory = inventoryById[correlation.appId], let settings = config.app(correlation.appId),
+                  let appPosition = config.apps.firstIndex(where: { $0.id == correlation.appId }) else { continue }
+            var scan = AppScan(app: settings, inventory: inventory, today: today)
+            let ignored = Set(correlation.ignored.map(\.account))
+
+            // Leavers first: the most urgent. Every matched account of a leaver is theirs.
+            for p in directory.people.indices where directory.standings[p].hasLeft {
+                var accounts = correlation.unresolvedAccounts(ofPerson: p)
+                if let a = correlation.account(ofPerson: p) { accounts.insert(a, at: 0) }
+                for a in accounts { scan.leftover(account: a, person: directory.people[p], standing: directory.standings[p], into: &findings) }
+            }
+            for a in inventory.accounts.indices where !ignored.contains(a) {
+                let account = inventory.accounts[a]
+                let owner = correlation.person(ofAccount: a)
+                if owner == nil {
+                    if let pattern = settings.discovery.servicePattern(matching: scan.names(of: account)) {
+                        findings.append(scan.finding(.service, account: a, summary: "looks like a shared or service account (\(pattern)) and has no owner",
+                                                     evidence: ["name matches \(pattern)"], suggestion: "give it an owner: steward link \(settings.id):\(account.id) PERSON, or steward ignore it with the reason"))
+                    } else {
+                        if matcher == nil { matcher = OwnerMatcher(directory: directory) }
+                        scan.orphan(account: a, candidates: matcher?.candidates(for: account) ?? [], directory: directory, into: &findings)
+                    }
+                }
+                if account.status == .active, owner.map({ !directory.standings[$0].hasLeft }) ?? true {
+                    scan.dormant(account: a, into: &findings)
+                }
+                let desire = owner.flatMap { result.desired.desire(person: $0, app: appPosition) }
+                scan.unjustifiedPrivileges(account: a, owner: owner.map { directory.people[$0] }, desire: desire, into: &findings)
+            }
+            scan.licenceSummary(into: &findings)
+        }
+        return findings
+    }
+}
+
+/// One thing `steward discover` found.
+public struct AccountFinding: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// An account linked to nobody.
+        case orphan
+        /// An enabled account, or a grant, of a person who has left.
+        case leftover
+        /// No sign-in for longer than the app's `dormantAfterDays`; a paid seat when it holds the licence.
+        case dormant
+        /// A privileged entitlement no policy, role or exception grants.
+        case privileged
+        /// A shared or service account with no owner.
+        case service
+        /// Per app: seats held, seats unused and what they cost.
+        case licences
+    }
+
+    public var kind: Kind
+    public var app: String
+    public var accountId: String?
+    public var accountName: String?
+    public var personId: String?
+    public var summary: String
+    public var evidence: [String]
+    /// Days the finding has been true, where the data says (since the leave date, the last sign-in).
+    public var ageDays: Int?
+    public var suggestion: String
+    /// For orphans: the likeliest owners, best first.
+    public var candidates: [Candidate] = []
+    /// For dormant paid seats and licence summaries.
+    public var monthlyCost: Double?
+    public var currency: String?
+
+    public struct Candidate: Sendable, Hashable {
+        public var personId: String
+        public var email: String
+        public var name: String?
+        public var score: Double
+        public var reasons: [String]
+    }
+
+    /// Stable across runs while the finding holds: `kind:app:account` (or `:person`).
+    public var key: String { "\(kind.rawValue):\(app):\(accountId ?? personId ?? "")" + (kind == .privileged ? ":" + summary : "") }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["kind": .string(kind.rawValue), "app": .string(app), "summary": .string(summary),
+                                      "evidence": .array(evidence.map(JSONValue.string)), "suggestion": .string(suggestion)]
+        if let accountId { o["account"] = .string(accountId) }
+        if let accountName { o["accountName"] = .string(accountName) }
+        if let personId { o["person"] = .string(personId) }
+        if let ageDays { o["ageDays"] = .int(ageDays) }
+        if let monthlyCost { o["monthlyCost"] = .double(monthlyCost) }
+        if let currency { o["currency"] = .string(currency) }
+        if !candidates.isEmpty {
+            o["candidates"] = .array(candidates.map { c in
+                var j: [String: JSONValue] = ["person": .string(c.personId), "email": .string(c.email), "score": .double((c.score * 100).rounded() / 100),
+                                              "reasons": .array(c.reasons.map(JSONValue.string))]
+                if let name = c.name { j["name"] = .string(name) }
+                return .object(j)
+            })
+        }
+        return .object(o)
+    }
+}
+
+/// The checks over one app's inventory.
+private struct AppScan {
+    let app: AppSettings
+    let inventory: AppInventory
+    let today: CalendarDay
+    var seats = 0, unusedSeats = 0
+
+    init(app: AppSettings, inventory: AppInventory, today: CalendarDay) {
+        self.app = app
+        self.inventory = inventory
+        self.today = today
+    }
+
+    func names(of account: Account) -> [String] {
+        [account.userName, account.email.flatMap { EmailAddress($0)?.local } ?? "", account.displayName ?? ""]
+    }
+
+    func finding(_ kind: AccountFinding.Kind, account a: Int, person: String? = nil, summary: String, evidence: [String],
+                 suggestion: String, age: Int? = nil) -> AccountFinding {
+        let account = inventory.accounts[a]
+        return AccountFinding(kind: kind, app: app.id, accountId: account.id, accountName: account.email ?? account.userName, personId: person,
+                              summary: summary, evidence: evidence, ageDays: age, suggestion: suggestion)
+    }
+
+    func leftover(account a: Int, person: Person, standing: PersonDirectory.Standing, into findings: inout [AccountFinding]) {
+        let account = inventory.accounts[a]
+        let grants = inventory.grants(ofAccount: a).map { entitlementLabel(inventory.entitlements[Int($0)]) }
+        guard account.status == .active || !grants.isEmpty else { return }
+        let left = person.endDate.flatMap(CalendarDay.init(iso:))
+        let age = left.map { today.days(since: $0) }
+        var evidence: [String] = []
+        if case .left(let reason) = standing { evidence.append("\(person.id) has left (\(reason.explanation))" + (left.map { " on \($0)" } ?? "")) }
+        if account.status == .active { evidence.append("the account is enabled") }
+        if !grants.isEmpty { evidence.append("it still holds \(listing(grants, limit: 5))") }
+        if let login = account.lastLoginAt, let day = CalendarDay(iso: login), let left, day > left {
+            evidence.append("signed in on \(day), after the leave date")
+        }
+        let mode = app.mode == .enforce ? "steward apply disables it" : "the app is in \(app.mode.rawValue) mode: disable it in the app, or set mode: enforce"
+        findings.append(finding(.leftover, account: a, person: person.id,
+                                summary: "\(person.id) left\(age.map { " \($0) days ago" } ?? "") and still has \(account.status == .active ? "an enabled account" : "grants")",
+                                evidence: evidence, suggestion: mode, age: age))
+    }
+
+    func orphan(account a: Int, candidates: [OwnerMatcher.Candidate], directory: PersonDirectory, into findings: inout [AccountFinding]) {
+        let account = inventory.accounts[a]
+        var f = finding(.orphan, account: a, summary: "linked to nobody in the HR feed",
+                        evidence: ["no correlation rule (\(app.correlate.map(\.rawValue).joined(separator: ", "))) matched anyone"],
+                        suggestion: "steward ignore \(app.id):\(account.id) --reason WHY, or disable it")
+        f.candidates = candidates.map { c in
+            let p = directory.people[c.person]
+            return AccountFinding.Candidate(personId: p.id, email: p.email, name: p.fullName, score: c.score, reasons: c.reasons)
+        }
+        if let best = f.candidates.first {
+            f.suggestion = "steward link \(app.id):\(account.id) \(best.personId) if it is \(best.name ?? best.email)'s; otherwise " + f.suggestion
+        }
+        if let login = account.lastLoginAt.flatMap(CalendarDay.init(iso:)) { f.evidence.append("last sign-in \(login)") }
+        findings.append(f)
+    }
+
+    mutating func dormant(account a: Int, into findings: inout [AccountFinding]) {
+        let account = inventory.accounts[a]
+        let holdsSeat = app.discovery.licence.map { licence in
+            inventory.grants(ofAccount: a).contains { e in
+                let ent = inventory.entitlements[Int(e)]
+                return licence.entitlement.matches(type: ent.type, name: ent.id) || licence.entitlement.matches(type: ent.type, name: ent.name)
+            }
+        } ?? false
+        if holdsSeat { seats += 1 }
+        let evidence: String, age: Int
+        if let login = account.lastLoginAt.flatMap(CalendarDay.init(iso:)) {
+            age = today.days(since: login)
+            evidence = "last sign-in \(login), \(age) days ago"
+        } else if let created = account.createdAt.flatMap(CalendarDay.init(iso:)) {
+            age = today.days(since: created)
+            evidence = "never signed in; created \(created), \(age) days ago"
+        } else {
+            return  // the app does not say: never guess an account unused
+        }
+        guard age > app.discovery.dormantAfterDays else { return }
+        var f = finding(.dormant, account: a, summary: "no sign-in for \(age) days (dormant after \(app.discovery.dormantAfterDays))",
+                        evidence: [evidence], suggestion: "review it (or disable it) to free what it holds", age: age)
+        if holdsSeat, let licence = app.discovery.licence {
+            unusedSeats += 1
+            f.evidence.append("holds the paid seat \(licence.entitlement)")
+            f.monthlyCost = licence.monthlyCost
+            f.currency = licence.monthlyCost == nil ? nil : licence.currency
+        }
+        findings.append(f)
+    }
+
+    func unjustifiedPrivileges(account a: Int, owner: Person?, desire: DesiredState.AppDesire?, into findings: inout [AccountFinding]) {
+        guard !app.privileged.isEmpty else { return }
+        for e in inventory.grants(ofAccount: a) {
+            let ent = inventory.entitlements[Int(e)]
+            guard app.isPrivileged(type: ent.type, name: ent.name) || app.isPrivileged(type: ent.type, name: ent.id) else { continue }
+            if let desire, desire.contains(e) { continue }
+            let name = entitlementLabel(ent)
+            var f = finding(.privileged, account: a, person: owner?.id, summary: name,
+                            evidence: ["\(name) is privileged in \(app.id)", owner == nil ? "the account is linked to nobody" : "no policy, role or exception grants it to \(owner?.id ?? "")"],
+                            suggestion: "review it (steward review start) or add the rule that justifies it")
+            f.summary = "privileged \(name) that no rule grants"
+            findings.append(f)
+        }
+    }
+
+    func licenceSummary(into findings: inout [AccountFinding]) {
+        guard let licence = app.discovery.licence, seats > 0 else { return }
+        let cost = licence.monthlyCost.map { $0 * Double(unusedSeats) }
+        findings.append(AccountFinding(
+            kind: .licences, app: app.id, summary: "\(seats) seats of \(licence.entitlement) held, \(unusedSeats) unused for over \(app.discovery.dormantAfterDays) days",
+            evidence: ["\(seats) accounts hold \(licence.entitlement)", "\(unusedSeats) of them are dormant"],
+            suggestion: unusedSeats == 0 ? "nothing to reclaim" : "reclaim the dormant seats", monthlyCost: cost, currency: cost == nil ? nil : licence.currency))
+    }
+}
+
+/// `type:name`, as config files and plans write entitlements.
+private func entitlementLabel(_ e: Entitlement) -> String { EntitlementName(type: e.type, name: e.name).description }

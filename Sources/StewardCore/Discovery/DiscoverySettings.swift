@@ -1,0 +1,63 @@
+/// Per app, what makes an account a finding: how long without a sign-in is dormant, which
+/// entitlement is a paid seat and what it costs, and what names mark shared or service
+/// accounts (`apps[].dormantAfterDays`, `licence`, `serviceAccounts`).
+public struct DiscoverySettings: Sendable, Hashable {
+    public var dormantAfterDays = 90
+    public var licence: Licence?
+    public var serviceAccountPatterns = DiscoverySettings.defaultServicePatterns
+
+    /// A paid seat: holding `entitlement` costs `monthlyCost` a month.
+    public struct Licence: Sendable, Hashable {
+        public var entitlement: EntitlementPattern
+        public var monthlyCost: Double?
+        public var currency: String
+
+        public init(entitlement: EntitlementPattern, monthlyCost: Double? = nil, currency: String = "USD") {
+            self.entitlement = entitlement
+            self.monthlyCost = monthlyCost
+            self.currency = currency
+        }
+    }
+
+    /// Names shared and service accounts commonly carry.
+    public static let defaultServicePatterns = [
+        "svc-*", "svc_*", "svc.*", "*-svc", "*_svc", "service-*", "service.*", "*-service", "*-bot", "*_bot", "bot-*", "*[bot]",
+        "noreply*", "no-reply*", "donotreply*", "admin", "administrator", "root", "sysadmin", "shared-*", "shared.*", "team-*",
+        "api-*", "*-api", "integration*", "automation*", "ci-*", "*-ci", "deploy*", "build*", "monitoring*", "alerts*", "support",
+        "info", "billing", "test", "test-*", "test.*",
+    ]
+
+    public init(dormantAfterDays: Int = 90, licence: Licence? = nil, serviceAccountPatterns: [String] = DiscoverySettings.defaultServicePatterns) {
+        self.dormantAfterDays = dormantAfterDays
+        self.licence = licence
+        self.serviceAccountPatterns = serviceAccountPatterns
+    }
+
+    /// Whether one of `names` (user name, e-mail local part, display name) looks like a shared
+    /// or service account; returns the pattern that matched.
+    public func servicePattern(matching names: [String]) -> String? {
+        for name in names where !name.isEmpty {
+            let folded = name.lowercased()
+            if let pattern = serviceAccountPatterns.first(where: { globMatches($0.lowercased(), folded) }) { return pattern }
+        }
+        return nil
+    }
+}
+
+extension DiscoverySettings {
+    init(config node: ConfigNode) throws {
+        dormantAfterDays = try node.child("dormantAfterDays").optionalInt(in: 1...36_500) ?? 90
+        let licenceNode = node.child("licence")
+        if !licenceNode.isMissing {
+            try licenceNode.requireObject(allowedKeys: ["entitlement", "monthlyCost", "currency"])
+            let text = try licenceNode.child("entitlement").nonEmptyString()
+            guard let pattern = EntitlementPattern(text) else {
+                throw licenceNode.child("entitlement").error("expected \"type:name\" (a * matches anything), got \"\(text)\"")
+            }
+            licence = Licence(entitlement: pattern, monthlyCost: try licenceNode.child("monthlyCost").optionalNumber(in: 0...1_000_000),
+                              currency: try licenceNode.child("currency").optionalString() ?? "USD")
+        }
+        let patternsNode = node.child("serviceAccounts")
+        if !patternsNode.isMissing { serviceAccountPatterns = try patternsNode.elements().map { try $0.nonEmptyString() } }
+    }
+}
