@@ -51,6 +51,7 @@ let package = Package(
         .executableTarget(name: "JournalBench", dependencies: ["StewardJournal"], path: "Benchmarks/JournalBench"),
         .executableTarget(name: "LifecycleBench", dependencies: ["StewardDemo", "StewardHost", "StewardProtocol"], path: "Benchmarks/LifecycleBench"),
         .executableTarget(name: "PlanBench", dependencies: ["StewardCore"], path: "Benchmarks/PlanBench"),
+        .executableTarget(name: "DiscoveryBench", dependencies: ["StewardCore"], path: "Benchmarks/DiscoveryBench"),
         .executableTarget(name: "ScimBench", dependencies: ["StewardHost", "StewardProtocol"], path: "Benchmarks/ScimBench"),
         .executableTarget(name: "BrowserBench", dependencies: ["DevTools"], path: "Benchmarks/BrowserBench"),
         .executableTarget(name: "ReviewBench", dependencies: ["StewardHost", "StewardCore", "StewardJournal", "StewardProtocol", "StewardReports"],

@@ -137,3 +137,16 @@ struct DiscoveryTests {
         }
     }
 }
+
+@Suite("Service-account patterns")
+struct GlobPatternTests {
+    @Test(arguments: [
+        ("svc-*", "svc-backup", true), ("svc-*", "my-svc-backup", false), ("*-bot", "deploy-bot", true), ("*-bot", "bot", false),
+        ("admin", "admin", true), ("admin", "admins", false), ("*service*", "the-service-acct", true), ("a*b*c", "axxbyyc", true),
+        ("a*b*c", "axxcyyb", false), ("*[bot]", "dependabot[bot]", true), ("*", "anything", true), ("test-*", "test-", true),
+    ])
+    func matches(pattern: String, text: String, expected: Bool) {
+        let settings = DiscoverySettings(serviceAccountPatterns: [pattern])
+        #expect((settings.servicePattern(matching: [text]) != nil) == expected, "\(pattern) vs \(text)")
+    }
+}

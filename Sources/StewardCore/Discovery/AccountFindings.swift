@@ -10,41 +10,77 @@ public enum AccountFindings {
     public static func find(_ result: PlanResult, inventories: [AppInventory], config: GovernanceConfig, today: CalendarDay) -> [AccountFinding] {
         let directory = result.directory
         let inventoryById = Dictionary(inventories.map { ($0.appId, $0) }, uniquingKeysWith: { first, _ in first })
-        var matcher: OwnerMatcher?
-        var findings: [AccountFinding] = []
-        for correlation in result.correlations {
+        let apps: [AppInput] = result.correlations.compactMap { correlation in
             guard let inventory = inventoryById[correlation.appId], let settings = config.app(correlation.appId),
-                  let appPosition = config.apps.firstIndex(where: { $0.id == correlation.appId }) else { continue }
-            var scan = AppScan(app: settings, inventory: inventory, today: today)
-            let ignored = Set(correlation.ignored.map(\.account))
-
-            // Leavers first: the most urgent. Every matched account of a leaver is theirs.
-            for p in directory.people.indices where directory.standings[p].hasLeft {
-                var accounts = correlation.unresolvedAccounts(ofPerson: p)
-                if let a = correlation.account(ofPerson: p) { accounts.insert(a, at: 0) }
-                for a in accounts { scan.leftover(account: a, person: directory.people[p], standing: directory.standings[p], into: &findings) }
-            }
-            for a in inventory.accounts.indices where !ignored.contains(a) {
-                let account = inventory.accounts[a]
-                let owner = correlation.person(ofAccount: a)
-                if owner == nil {
-                    if let pattern = settings.discovery.servicePattern(matching: scan.names(of: account)) {
-                        findings.append(scan.finding(.service, account: a, summary: "looks like a shared or service account (\(pattern)) and has no owner",
-                                                     evidence: ["name matches \(pattern)"], suggestion: "give it an owner: steward link \(settings.id):\(account.id) PERSON, or steward ignore it with the reason"))
-                    } else {
-                        if matcher == nil { matcher = OwnerMatcher(directory: directory) }
-                        scan.orphan(account: a, candidates: matcher?.candidates(for: account) ?? [], directory: directory, into: &findings)
-                    }
-                }
-                if account.status == .active, owner.map({ !directory.standings[$0].hasLeft }) ?? true {
-                    scan.dormant(account: a, into: &findings)
-                }
-                let desire = owner.flatMap { result.desired.desire(person: $0, app: appPosition) }
-                scan.unjustifiedPrivileges(account: a, owner: owner.map { directory.people[$0] }, desire: desire, into: &findings)
-            }
-            scan.licenceSummary(into: &findings)
+                  let position = config.apps.firstIndex(where: { $0.id == correlation.appId }) else { return nil }
+            return AppInput(correlation: correlation, inventory: inventory, settings: settings, position: position)
         }
-        return findings
+        // The owner index is only needed for orphans; it is built on one core while the apps
+        // are scanned on the other.
+        let needsMatcher = apps.contains { !$0.correlation.orphans.isEmpty }
+        let (matcher, scanned) = concurrently(
+            { needsMatcher ? OwnerMatcher(directory: directory) : nil },
+            { concurrentMap(apps.count) { i in scan(apps[i], result: result, today: today) } })
+        guard let matcher else { return scanned.flatMap(\.findings) }
+        let completed = concurrentMap(scanned.count) { i in
+            var findings = scanned[i].findings
+            let input = apps[i]
+            for (f, a) in scanned[i].orphans {
+                let candidates = matcher.candidates(for: input.inventory.accounts[a])
+                findings[f].candidates = candidates.map { c in
+                    let p = directory.people[c.person]
+                    return AccountFinding.Candidate(personId: p.id, email: p.email, name: p.fullName, score: c.score, reasons: c.reasons)
+                }
+                if let best = findings[f].candidates.first {
+                    findings[f].suggestion = "steward link \(input.settings.id):\(input.inventory.accounts[a].id) \(best.personId) if it is \(best.name ?? best.email)'s; otherwise " + findings[f].suggestion
+                }
+            }
+            return findings
+        }
+        return completed.flatMap { $0 }
+    }
+
+    private struct AppInput: Sendable {
+        var correlation: AppCorrelation
+        var inventory: AppInventory
+        var settings: AppSettings
+        var position: Int
+    }
+
+    /// One app's findings, and which of them are orphans (finding index, account index) still
+    /// waiting for their candidates.
+    private static func scan(_ input: AppInput, result: PlanResult, today: CalendarDay) -> (findings: [AccountFinding], orphans: [(Int, Int)]) {
+        let directory = result.directory, desired = result.desired
+        let correlation = input.correlation, inventory = input.inventory, settings = input.settings
+        var scan = AppScan(app: settings, inventory: inventory, today: today)
+        var findings: [AccountFinding] = [], orphans: [(Int, Int)] = []
+        let ignored = Set(correlation.ignored.map(\.account))
+
+        // Leavers first: the most urgent. Every matched account of a leaver is theirs.
+        for p in directory.people.indices where directory.standings[p].hasLeft {
+            var accounts = correlation.unresolvedAccounts(ofPerson: p)
+            if let a = correlation.account(ofPerson: p) { accounts.insert(a, at: 0) }
+            for a in accounts { scan.leftover(account: a, person: directory.people[p], standing: directory.standings[p], into: &findings) }
+        }
+        for a in inventory.accounts.indices where ignored.isEmpty || !ignored.contains(a) {
+            let owner = correlation.person(ofAccount: a)
+            if owner == nil {
+                let account = inventory.accounts[a]
+                if let pattern = settings.discovery.servicePattern(matching: scan.names(of: account)) {
+                    findings.append(scan.finding(.service, account: a, summary: "looks like a shared or service account (\(pattern)) and has no owner",
+                                                 evidence: ["name matches \(pattern)"], suggestion: "give it an owner: steward link \(settings.id):\(account.id) PERSON, or steward ignore it with the reason"))
+                } else {
+                    orphans.append((findings.count, a))
+                    scan.orphan(account: a, into: &findings)
+                }
+            }
+            if inventory.accounts[a].status == .active, owner.map({ !directory.standings[$0].hasLeft }) ?? true {
+                scan.dormant(account: a, into: &findings)
+            }
+            scan.unjustifiedPrivileges(account: a, owner: owner, directory: directory, desired: desired, app: input.position, into: &findings)
+        }
+        scan.licenceSummary(into: &findings)
+        return (findings, orphans)
     }
 }
 
@@ -119,11 +155,18 @@ private struct AppScan {
     let inventory: AppInventory
     let today: CalendarDay
     var seats = 0, unusedSeats = 0
+    /// Per entitlement (inventory index): privileged here? the paid seat? Decided once, not per grant.
+    let privileged: [Bool]
+    let seat: [Bool]
 
     init(app: AppSettings, inventory: AppInventory, today: CalendarDay) {
         self.app = app
         self.inventory = inventory
         self.today = today
+        privileged = inventory.entitlements.map { app.isPrivileged(type: $0.type, name: $0.name) || app.isPrivileged(type: $0.type, name: $0.id) }
+        seat = inventory.entitlements.map { e in
+            app.discovery.licence.map { $0.entitlement.matches(type: e.type, name: e.id) || $0.entitlement.matches(type: e.type, name: e.name) } ?? false
+        }
     }
 
     func names(of account: Account) -> [String] {
@@ -156,42 +199,25 @@ private struct AppScan {
                                 evidence: evidence, suggestion: mode, age: age))
     }
 
-    func orphan(account a: Int, candidates: [OwnerMatcher.Candidate], directory: PersonDirectory, into findings: inout [AccountFinding]) {
+    func orphan(account a: Int, into findings: inout [AccountFinding]) {
         let account = inventory.accounts[a]
         var f = finding(.orphan, account: a, summary: "linked to nobody in the HR feed",
                         evidence: ["no correlation rule (\(app.correlate.map(\.rawValue).joined(separator: ", "))) matched anyone"],
                         suggestion: "steward ignore \(app.id):\(account.id) --reason WHY, or disable it")
-        f.candidates = candidates.map { c in
-            let p = directory.people[c.person]
-            return AccountFinding.Candidate(personId: p.id, email: p.email, name: p.fullName, score: c.score, reasons: c.reasons)
-        }
-        if let best = f.candidates.first {
-            f.suggestion = "steward link \(app.id):\(account.id) \(best.personId) if it is \(best.name ?? best.email)'s; otherwise " + f.suggestion
-        }
         if let login = account.lastLoginAt.flatMap(CalendarDay.init(iso:)) { f.evidence.append("last sign-in \(login)") }
         findings.append(f)
     }
 
     mutating func dormant(account a: Int, into findings: inout [AccountFinding]) {
-        let account = inventory.accounts[a]
-        let holdsSeat = app.discovery.licence.map { licence in
-            inventory.grants(ofAccount: a).contains { e in
-                let ent = inventory.entitlements[Int(e)]
-                return licence.entitlement.matches(type: ent.type, name: ent.id) || licence.entitlement.matches(type: ent.type, name: ent.name)
-            }
-        } ?? false
+        let holdsSeat = app.discovery.licence != nil && inventory.grants(ofAccount: a).contains { seat[Int($0)] }
         if holdsSeat { seats += 1 }
-        let evidence: String, age: Int
-        if let login = account.lastLoginAt.flatMap(CalendarDay.init(iso:)) {
-            age = today.days(since: login)
-            evidence = "last sign-in \(login), \(age) days ago"
-        } else if let created = account.createdAt.flatMap(CalendarDay.init(iso:)) {
-            age = today.days(since: created)
-            evidence = "never signed in; created \(created), \(age) days ago"
-        } else {
-            return  // the app does not say: never guess an account unused
-        }
+        // Only the dates are read here: this runs for every enabled account.
+        let login = inventory.accounts[a].lastLoginAt.flatMap(CalendarDay.init(iso:))
+        let created = login == nil ? inventory.accounts[a].createdAt.flatMap(CalendarDay.init(iso:)) : nil
+        guard let since = login ?? created else { return }  // the app does not say: never guess an account unused
+        let age = today.days(since: since)
         guard age > app.discovery.dormantAfterDays else { return }
+        let evidence = login != nil ? "last sign-in \(since), \(age) days ago" : "never signed in; created \(since), \(age) days ago"
         var f = finding(.dormant, account: a, summary: "no sign-in for \(age) days (dormant after \(app.discovery.dormantAfterDays))",
                         evidence: [evidence], suggestion: "review it (or disable it) to free what it holds", age: age)
         if holdsSeat, let licence = app.discovery.licence {
@@ -203,12 +229,16 @@ private struct AppScan {
         findings.append(f)
     }
 
-    func unjustifiedPrivileges(account a: Int, owner: Person?, desire: DesiredState.AppDesire?, into findings: inout [AccountFinding]) {
+    /// The owner's desire is looked up only for an account holding something privileged: most hold nothing.
+    func unjustifiedPrivileges(account a: Int, owner ownerIndex: Int?, directory: PersonDirectory, desired: DesiredState, app position: Int,
+                               into findings: inout [AccountFinding]) {
         guard !app.privileged.isEmpty else { return }
-        for e in inventory.grants(ofAccount: a) {
+        var desire: DesiredState.AppDesire??
+        for e in inventory.grants(ofAccount: a) where privileged[Int(e)] {
             let ent = inventory.entitlements[Int(e)]
-            guard app.isPrivileged(type: ent.type, name: ent.name) || app.isPrivileged(type: ent.type, name: ent.id) else { continue }
-            if let desire, desire.contains(e) { continue }
+            if desire == nil { desire = .some(ownerIndex.flatMap { desired.desire(person: $0, app: position) }) }
+            if let wanted = desire ?? nil, wanted.contains(e) { continue }
+            let owner = ownerIndex.map { directory.people[$0] }
             let name = entitlementLabel(ent)
             var f = finding(.privileged, account: a, person: owner?.id, summary: name,
                             evidence: ["\(name) is privileged in \(app.id)", owner == nil ? "the account is linked to nobody" : "no policy, role or exception grants it to \(owner?.id ?? "")"],

@@ -4,7 +4,10 @@
 public struct DiscoverySettings: Sendable, Hashable {
     public var dormantAfterDays = 90
     public var licence: Licence?
-    public var serviceAccountPatterns = DiscoverySettings.defaultServicePatterns
+    public var serviceAccountPatterns = DiscoverySettings.defaultServicePatterns {
+        didSet { compiledPatterns = serviceAccountPatterns.map(GlobPattern.init) }
+    }
+    private var compiledPatterns = DiscoverySettings.defaultServicePatterns.map(GlobPattern.init)
 
     /// A paid seat: holding `entitlement` costs `monthlyCost` a month.
     public struct Licence: Sendable, Hashable {
@@ -31,14 +34,15 @@ public struct DiscoverySettings: Sendable, Hashable {
         self.dormantAfterDays = dormantAfterDays
         self.licence = licence
         self.serviceAccountPatterns = serviceAccountPatterns
+        compiledPatterns = serviceAccountPatterns.map(GlobPattern.init)
     }
 
     /// Whether one of `names` (user name, e-mail local part, display name) looks like a shared
     /// or service account; returns the pattern that matched.
     public func servicePattern(matching names: [String]) -> String? {
         for name in names where !name.isEmpty {
-            let folded = name.lowercased()
-            if let pattern = serviceAccountPatterns.first(where: { globMatches($0.lowercased(), folded) }) { return pattern }
+            let folded = Array(name.lowercased().utf8)
+            if let i = compiledPatterns.firstIndex(where: { $0.matches(folded) }) { return serviceAccountPatterns[i] }
         }
         return nil
     }
@@ -59,5 +63,51 @@ extension DiscoverySettings {
         }
         let patternsNode = node.child("serviceAccounts")
         if !patternsNode.isMissing { serviceAccountPatterns = try patternsNode.elements().map { try $0.nonEmptyString() } }
+        compiledPatterns = serviceAccountPatterns.map(GlobPattern.init)
+    }
+}
+
+/// A `*` pattern compiled once into its literal pieces, matched on UTF-8 bytes, case ignored:
+/// it runs for every account nobody owns.
+struct GlobPattern: Sendable, Hashable {
+    let pieces: [[UInt8]]
+    let anchoredStart: Bool
+    let anchoredEnd: Bool
+
+    init(_ pattern: String) {
+        let bytes = Array(pattern.lowercased().utf8)
+        pieces = bytes.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: true).map(Array.init)
+        anchoredStart = bytes.first != UInt8(ascii: "*")
+        anchoredEnd = bytes.last != UInt8(ascii: "*")
+    }
+
+    func matches(_ text: [UInt8]) -> Bool {
+        if pieces.isEmpty { return !anchoredStart || text.isEmpty }
+        var position = 0
+        for (i, piece) in pieces.enumerated() {
+            let isFirst = i == 0, isLast = i == pieces.count - 1
+            if isLast && anchoredEnd {
+                guard text.count - piece.count >= position, text[(text.count - piece.count)...].elementsEqual(piece) else { return false }
+                return !(isFirst && anchoredStart) || text.count == piece.count
+            }
+            if isFirst && anchoredStart {
+                guard text.count >= piece.count, text[..<piece.count].elementsEqual(piece) else { return false }
+                position = piece.count
+                continue
+            }
+            guard let found = Self.find(piece, in: text, from: position) else { return false }
+            position = found + piece.count
+        }
+        return true
+    }
+
+    private static func find(_ piece: [UInt8], in text: [UInt8], from start: Int) -> Int? {
+        guard piece.count <= text.count - start else { return nil }
+        var i = start
+        while i + piece.count <= text.count {
+            if text[i..<(i + piece.count)].elementsEqual(piece) { return i }
+            i += 1
+        }
+        return nil
     }
 }

@@ -18,61 +18,90 @@ public struct OwnerMatcher: Sendable {
         public var reasons: [String]
     }
 
-    private var index: [String: [Entry]] = [:]
+    /// Key (by its 64-bit hash: a collision is vanishingly rare and would only add a weak
+    /// candidate) → the newest entry under it; entries chain to older ones through `next`.
+    /// One flat array rather than a list per key: a hundred thousand people make millions of keys.
+    private let heads: [UInt64: Int32]
+    private let entries: [Entry]
     private let domains: Set<String>
 
     private struct Entry: Sendable, Hashable {
         var person: Int32
         var score: Float
-        var form: String
+        /// Index into `NameForms.names`.
+        var form: UInt8
+        /// The next older entry under the same key, or -1.
+        var next: Int32
     }
 
     /// Indexes `directory`'s people (current and former).
     public init(directory: PersonDirectory) {
         var domains: Set<String> = []
-        var index: [String: [Entry]] = [:]
-        index.reserveCapacity(directory.people.count * 12)
+        var heads: [UInt64: Int32] = [:]
+        var entries: [Entry] = []
+        heads.reserveCapacity(directory.people.count * 24)
+        entries.reserveCapacity(directory.people.count * 24)
         for (i, person) in directory.people.enumerated() {
             let email = EmailAddress(person.email)
             if let domain = email?.domain { domains.insert(domain) }
-            var forms: [(String, Float, String)] = []
-            if let local = email?.local { forms.append((local, 0.95, "the e-mail's local part")) }
+            var forms: [(String, Float, UInt8)] = []
+            if let local = email?.local { forms.append((local, 0.95, NameForms.emailLocalPart)) }
             let first = NameFolding.fold(person.firstName ?? "")
             let lasts = NameFolding.lastNameForms(person.lastName ?? "")
             if !first.isEmpty {
-                for last in lasts {
-                    forms += NameForms.forms(first: first, last: last, weight: 1)
-                    for nick in Nicknames.variants(of: first) { forms += NameForms.forms(first: nick, last: last, weight: 0.9) }
-                }
+                for last in lasts { forms += NameForms.forms(first: first, last: last, weight: 1) }
             }
             for (key, score, form) in forms where !key.isEmpty {
-                let entry = Entry(person: Int32(i), score: score, form: form)
-                if var list = index[key] {
-                    if let j = list.firstIndex(where: { $0.person == entry.person }) {
-                        if list[j].score < score { list[j] = entry }
-                    } else {
-                        list.append(entry)
-                    }
-                    index[key] = list
-                } else {
-                    index[key] = [entry]
+                let hash = Self.hash(key)
+                let head = heads[hash] ?? -1
+                // A person's forms are added together, so a repeat of this person is the newest entry.
+                if head >= 0, entries[Int(head)].person == Int32(i) {
+                    if entries[Int(head)].score < score { entries[Int(head)].score = score; entries[Int(head)].form = form }
+                    continue
                 }
+                heads[hash] = Int32(entries.count)
+                entries.append(Entry(person: Int32(i), score: score, form: form, next: head))
             }
         }
-        self.index = index
+        self.heads = heads
+        self.entries = entries
         self.domains = domains
     }
+
+    /// FNV-1a over the key's UTF-8, then a final mix.
+    private static func hash(_ key: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        h ^= h >> 33
+        h = h &* 0xff51_afd7_ed55_8ccd
+        return h ^ (h >> 33)
+    }
+
+    /// The entries under `key`, newest first; nil when more than `crowdLimit` share it.
+    private func entries(under key: String) -> [Entry]? {
+        guard var i = heads[Self.hash(key)] else { return nil }
+        var found: [Entry] = []
+        while i >= 0 {
+            if found.count == Self.crowdLimit { return nil }
+            found.append(entries[Int(i)])
+            i = entries[Int(i)].next
+        }
+        return found
+    }
+
+    /// A key more people share than this names none of them (`robert` alone).
+    static let crowdLimit = 50
 
     /// The best three candidates for `account`, best first, each above `minimum`.
     public func candidates(for account: Account, limit: Int = 3, minimum: Double = 0.3) -> [Candidate] {
         var best: [Int32: (score: Float, reasons: [String])] = [:]
         func look(_ key: String, _ source: String, _ factor: Float) {
-            guard !key.isEmpty, let entries = index[key] else { return }
+            guard !key.isEmpty, let entries = entries(under: key) else { return }
             // A key many people share (`j.smith`) says little about any one of them.
             let crowd: Float = entries.count == 1 ? 1 : entries.count <= 3 ? 0.85 : 0.6
             for e in entries {
                 let score = e.score * factor * crowd
-                let reason = "\(source) \"\(key)\" is \(e.form)"
+                let reason = "\(source) \"\(key)\" is \(NameForms.names[Int(e.form)])"
                 if let current = best[e.person] {
                     // A second signal agreeing adds a little confidence.
                     let combined = max(current.score, score) + min(current.score, score) * 0.1
@@ -95,6 +124,17 @@ public struct OwnerMatcher: Sendable {
             lookOnce(asEmail.local, "user name", domains.isEmpty || domains.contains(asEmail.domain) ? 1 : 0.95)
         } else {
             lookOnce(NameFolding.fold(account.userName), "user name", 1)
+        }
+        // Nicknames on the account's side (`bob.smith` → `robert.smith`), so the index holds
+        // each person's own name once: first.last, first_last and first-last forms.
+        for (text, source) in [(account.email.flatMap { EmailAddress($0)?.local }, "e-mail"),
+                               (EmailAddress(account.userName)?.local ?? NameFolding.fold(account.userName), "user name")] {
+            guard let text else { continue }
+            for separator: Character in [".", "_", "-"] {
+                let parts = text.split(separator: separator, maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                for name in Nicknames.variants(of: parts[0]) { lookOnce(name + "." + parts[1], source + " (as a nickname)", 0.9) }
+            }
         }
         let given = NameFolding.fold(account.givenName ?? ""), family = NameFolding.fold(account.familyName ?? "")
         if !given.isEmpty, !family.isEmpty { lookOnce(given + "." + family, "name", 0.9) }
@@ -129,17 +169,19 @@ struct EmailAddress: Sendable, Hashable {
 
 /// The user-name forms of a folded first and last name, with how strongly each names them.
 enum NameForms {
-    static func forms(first: String, last: String, weight: Float) -> [(String, Float, String)] {
+    /// What each form is called in a candidate's reasons; entries refer to them by index.
+    static let names = ["first.last", "firstlast", "first_last", "first-last", "flast", "f.last", "firstl", "last.first", "lastf",
+                        "(unused)", "the e-mail's local part"]
+    static let emailLocalPart: UInt8 = 10
+
+    static func forms(first: String, last: String, weight: Float) -> [(String, Float, UInt8)] {
         guard let f = first.first else { return [] }
         let initial = String(f)
-        var forms: [(String, Float, String)] = [
-            (first + "." + last, 0.9, "first.last"), (first + last, 0.85, "firstlast"), (first + "_" + last, 0.9, "first_last"),
-            (first + "-" + last, 0.9, "first-last"), (initial + last, 0.75, "flast"), (initial + "." + last, 0.75, "f.last"),
-            (first + String(last.prefix(1)), 0.6, "firstl"), (last + "." + first, 0.8, "last.first"), (last + initial, 0.6, "lastf"),
-            (first, 0.35, "the first name alone"),
+        return [
+            (first + "." + last, 0.9 * weight, 0), (first + last, 0.85 * weight, 1), (first + "_" + last, 0.9 * weight, 2),
+            (first + "-" + last, 0.9 * weight, 3), (initial + last, 0.75 * weight, 4), (initial + "." + last, 0.75 * weight, 5),
+            (first + String(last.prefix(1)), 0.6 * weight, 6), (last + "." + first, 0.8 * weight, 7), (last + initial, 0.6 * weight, 8),
         ]
-        for i in forms.indices { forms[i].1 *= weight }
-        return forms
     }
 }
 

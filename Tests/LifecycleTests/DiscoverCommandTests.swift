@@ -1,0 +1,45 @@
+import Foundation
+import StewardProtocol
+import StewardTestSupport
+import Testing
+
+/// `steward discover` through the binary, on the sandbox's SCIM app: an orphan with its likely
+/// owner, a leaver's leftover found before anything is applied, an ownerless service account.
+@Suite("steward discover", .serialized)
+struct DiscoverCommandTests {
+    @Test func findsTheOrphansOwnerTheLeaversLeftoverAndTheServiceAccount() async throws {
+        let lab = try await Lab()
+        defer { lab.cleanup() }
+        try lab.hr([("E1", "ann@example.com", "Engineering", "Engineer", "active"),
+                    ("E2", "bo@example.com", "Sales", "Account Executive", "active")])
+        try lab.converge()
+        for userName in ["ann+old@example.com", "svc-backup"] {
+            let (status, _) = try await lab.request("POST", "/Users", body: [
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": .string(userName), "active": true])
+            #expect(status == 201)
+        }
+        try lab.hr([("E1", "ann@example.com", "Engineering", "Engineer", "active"),
+                    ("E2", "bo@example.com", "Sales", "Account Executive", "terminated")])
+        #expect(try lab.steward(["sync"]).code == 0)
+
+        let journaled = try lab.events("plan.computed").count
+        let run = try lab.steward(["discover", "--json"])
+        #expect(run.code == 0, "\(run.err)")
+        let findings = try JSONParser.parse(run.out)["findings"].arrayValue ?? []
+        let orphan = try #require(findings.first { $0["kind"] == "orphan" && $0["accountName"] == "ann+old@example.com" }, "\(run.out)")
+        #expect(orphan["candidates"].arrayValue?.first?["person"] == "E1", "\(orphan)")
+        #expect(orphan["suggestion"].stringValue?.hasPrefix("steward link crm:") == true)
+        #expect(findings.contains { $0["kind"] == "leftover" && $0["person"] == "E2" && $0["app"] == "crm" })
+        #expect(findings.contains { $0["kind"] == "service" && $0["accountName"] == "svc-backup" })
+        #expect(!findings.contains { $0["kind"] == "orphan" && $0["accountName"] == "svc-backup" })
+
+        let text = try lab.steward(["discover", "--kind", "orphan"])
+        #expect(text.code == 0)
+        #expect(text.out.contains("Accounts linked to nobody") && text.out.contains("likely E1") && !text.out.contains("Leavers"), "\(text.out)")
+        let bad = try lab.steward(["discover", "--kind", "orphans"])
+        #expect(bad.code == 2 && bad.err.contains("expected one of orphan, leftover"), "\(bad.err)")
+        let shadow = try lab.steward(["discover", "--kind", "shadow"])
+        #expect(shadow.code == 2 && shadow.err.contains("not in this version yet"))
+        #expect(try lab.events("plan.computed").count == journaled, "discovery journals nothing")
+    }
+}
