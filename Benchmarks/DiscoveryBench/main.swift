@@ -98,3 +98,25 @@ let matched = orphans.filter { o in
 print("findings: " + byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
 print(String(format: "orphans whose own person ranked first: %d of %d (%.1f%%)", matched, orphans.count, 100 * Double(matched) / Double(max(1, orphans.count))))
 print(String(format: "AccountFindings.find: %.2f s   [target ≤ 2 s]; peak memory (VmHWM) %.0f MB", elapsed, peakMemoryMB()))
+
+// MARK: Shadow apps: card descriptors to vendors
+
+let cataloguePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("plugins/discovery/catalogue.json")
+let catalogue = try VendorCatalogue(json: JSONParser.parse([UInt8](Data(contentsOf: cataloguePath))), file: cataloguePath.path)
+let shapes = ["ZOOM.US 888-799-9666 CA", "SQ *NOTION LABS", "FIGMA* MONTHLY", "MSFT*AZURE", "GOOGLE *GSUITE_ACME.COM", "ATLASSIAN* JIRA",
+              "SLACK T0%d", "DROPBOX*%dK", "ADOBE *ACROPRO SUBS", "AMZN MKTP US*%dX", "UBER *TRIP HELP.UBER.COM", "STARBUCKS STORE %d",
+              "SQ *JOES KNIVES %d", "LINKEDIN-P%d", "OPENAI *CHATGPT SUBSCR", "GITHUB, INC.", "DELTA AIR 00%d", "ACME WIDGETS %d LLC",
+              "AWS EMEA", "CANVA* I0%d"]
+let lines = (0..<1_000_000).map { i in shapes[i % shapes.count].replacingOccurrences(of: "%d", with: String(i % 97_531)) }
+let matchStart = DispatchTime.now()
+var vendorsSeen = 0, noise = 0, unknown = 0
+for line in lines {
+    switch catalogue.match(descriptor: line) {
+    case .vendor: vendorsSeen += 1
+    case .notSoftware: noise += 1
+    case .unknown: unknown += 1
+    }
+}
+print(String(format: "expense lines: %d matched to %d vendors in the catalogue: %d software, %d not software, %d unknown in %.2f s   [target ≤ 5 s]",
+             lines.count, catalogue.vendors.count, vendorsSeen, noise, unknown, seconds(matchStart)))

@@ -63,6 +63,10 @@ enum WebhookBench {
 
     static func measure(dir: URL, sandbox: SandboxProcess) async throws {
         let configPath = dir.appendingPathComponent("steward.json").path
+        // GitHub invites by e-mail: the invitees accept, so the org has members to remove.
+        if let github = sandbox.apps["github"] {
+            _ = try await Fetch.post(github + "/_sandbox/invitations/accept", body: [], headers: ["Authorization": "Bearer \(sandbox.token)"])
+        }
         let service = try StewardService.start(configPath: configPath, listen: ("127.0.0.1", 0), log: { _ in })
         service.startScheduler()
         let base = service.baseURL
@@ -134,9 +138,12 @@ struct AppProbe {
 
     func target(for email: String) async throws -> Target? {
         guard let scim = sandbox.apps["scim"] else { return nil }
-        let filter = "userName eq \"\(email)\"".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        let users = try await Fetch.json(scim + "/Users?filter=" + filter, token: sandbox.token)
-        guard let id = users["Resources"].arrayValue?.first?["id"].stringValue else { return nil }
+        let users = try await Fetch.json(scim + "/Users?count=5000", token: sandbox.token)["Resources"].arrayValue ?? []
+        let user = users.first { u in
+            u["userName"].stringValue?.lowercased() == email.lowercased()
+                || (u["emails"].arrayValue ?? []).contains { $0["value"].stringValue?.lowercased() == email.lowercased() }
+        }
+        guard let id = user?["id"].stringValue else { return nil }
         return Target(scimId: id, login: String(email.prefix { $0 != "@" }), email: email)
     }
 
@@ -145,7 +152,7 @@ struct AppProbe {
     func present(_ t: Target) async throws -> [Bool] {
         async let scim = Fetch.json((sandbox.apps["scim"] ?? "") + "/Users/" + t.scimId, token: sandbox.token)
         async let github = Fetch.status((sandbox.apps["github"] ?? "") + "/orgs/acme/memberships/" + t.login, token: sandbox.token)
-        async let legacy = Fetch.json((sandbox.apps["legacy"] ?? "") + "/_state")
+        async let legacy = Fetch.json((sandbox.apps["legacy"] ?? "") + "/_state", token: sandbox.token)
         let legacyStatus = try await legacy["users"].arrayValue?.first { $0["email"].stringValue == t.email }?["status"].stringValue
         return [try await scim["active"].boolValue == true, try await github == 200, legacyStatus == "active" || legacyStatus == "invited"]
     }
