@@ -22,22 +22,30 @@ public enum AccountFindings {
             { needsMatcher ? OwnerMatcher(directory: directory) : nil },
             { concurrentMap(apps.count) { i in scan(apps[i], result: result, today: today) } })
         guard let matcher else { return scanned.flatMap(\.findings) }
-        let completed = concurrentMap(scanned.count) { i in
-            var findings = scanned[i].findings
+        // Candidates are found on both cores, then written into the findings in place: the
+        // findings arrays are large and must not be copied to add a few thousand candidates.
+        let patches = concurrentMap(scanned.count) { i in
             let input = apps[i]
-            for (f, a) in scanned[i].orphans {
-                let candidates = matcher.candidates(for: input.inventory.accounts[a])
-                findings[f].candidates = candidates.map { c in
+            return scanned[i].orphans.map { (f, a) -> (Int, [AccountFinding.Candidate]) in
+                (f, matcher.candidates(for: input.inventory.accounts[a]).map { c in
                     let p = directory.people[c.person]
                     return AccountFinding.Candidate(personId: p.id, email: p.email, name: p.fullName, score: c.score, reasons: c.reasons)
-                }
-                if let best = findings[f].candidates.first {
-                    findings[f].suggestion = "steward link \(input.settings.id):\(input.inventory.accounts[a].id) \(best.personId) if it is \(best.name ?? best.email)'s; otherwise " + findings[f].suggestion
+                })
+            }
+        }
+        var all: [AccountFinding] = []
+        all.reserveCapacity(scanned.reduce(0) { $0 + $1.findings.count })
+        for (i, app) in scanned.enumerated() {
+            let start = all.count
+            all += app.findings
+            for (f, candidates) in patches[i] {
+                all[start + f].candidates = candidates
+                if let best = candidates.first, let account = all[start + f].accountId {
+                    all[start + f].suggestion = "steward link \(apps[i].settings.id):\(account) \(best.personId) if it is \(best.name ?? best.email)'s; otherwise " + all[start + f].suggestion
                 }
             }
-            return findings
         }
-        return completed.flatMap { $0 }
+        return all
     }
 
     private struct AppInput: Sendable {
