@@ -14,7 +14,12 @@ public struct DiscoveryEngine: Sendable {
     public func accountFindings(now: Date = Date()) async throws -> [AccountFinding] {
         let state = try workspace.state()
         let result = try await PlanEngine(workspace: workspace).plan(now: now, record: false, state: state)
-        let inventories = workspace.config.apps.compactMap { state.inventory(app: $0.id) }
-        return AccountFindings.find(result, inventories: inventories, config: workspace.config.governance, today: CalendarDay(now))
+        return Self.findings(result, state: state, config: workspace.config, now: now, candidates: true)
+    }
+
+    /// The findings of a plan already computed (`steward status` counts them without candidates).
+    static func findings(_ result: PlanResult, state: GovernanceState, config: StewardConfig, now: Date, candidates: Bool) -> [AccountFinding] {
+        let inventories = config.apps.compactMap { state.inventory(app: $0.id) }
+        return AccountFindings.find(result, inventories: inventories, config: config.governance, today: CalendarDay(now), candidates: candidates)
     }
 }

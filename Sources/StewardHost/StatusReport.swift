@@ -18,6 +18,8 @@ public struct StatusReport: Sendable {
     public var lastApply: GovernanceState.ApplyRecord?
     public var journalEvents: Int
     public var journalHead: String
+    /// `steward discover`'s findings by kind (`leftover`, `orphan`, …); only kinds with any.
+    public var findings: [String: Int] = [:]
 
     public struct App: Sendable {
         public var id: String
@@ -54,6 +56,7 @@ public struct StatusReport: Sendable {
                  "skipped": .int(a.skipped), "verified": .int(a.verified), "unverified": .int(a.unverified), "verify": a.verifiedReads.map(JSONValue.bool) ?? .null]
             } ?? .null,
             "journal": ["events": .int(journalEvents), "head": .string(journalHead)],
+            "findings": .object(findings.mapValues { .int($0) }),
         ]
     }
 
@@ -76,6 +79,11 @@ public struct StatusReport: Sendable {
             }
             lines.append("Last apply \(a.time): \(a.applied) applied, \(a.alreadyApplied) already so, \(a.failed) failed, \(a.skipped) skipped; \(reads)")
         }
+        if !findings.isEmpty {
+            let order = ["leftover", "orphan", "privileged", "service", "dormant"]
+            let counts = order.compactMap { kind in findings[kind].map { "\($0) \(kind)" } }
+            if !counts.isEmpty { lines.append("Findings: " + counts.joined(separator: ", ") + " (steward discover)") }
+        }
         lines.append("Journal: \(journalEvents) events")
         return lines.joined(separator: "\n")
     }
@@ -92,10 +100,16 @@ extension Queries {
                                     orphans: summary?.orphans, lastSync: state.apps[app.id]?.lastSync,
                                     pendingActions: plan.map { p in p.actions.filter { $0.app == app.id }.count })
         }
-        return StatusReport(activePeople: active, leftPeople: state.people.count - active + state.formerPeople.count,
-                            lastHRSync: state.lastHRSync, apps: apps, pendingActions: plan?.actions.count ?? 0,
-                            inDoubtActions: state.inDoubt.count, blocked: plan?.isBlocked ?? false,
-                            ruleErrors: plan?.errors.count ?? 0, lastApply: state.lastApply,
-                            journalEvents: workspace.journal.size, journalHead: workspace.journalHead)
+        var report = StatusReport(activePeople: active, leftPeople: state.people.count - active + state.formerPeople.count,
+                                  lastHRSync: state.lastHRSync, apps: apps, pendingActions: plan?.actions.count ?? 0,
+                                  inDoubtActions: state.inDoubt.count, blocked: plan?.isBlocked ?? false,
+                                  ruleErrors: plan?.errors.count ?? 0, lastApply: state.lastApply,
+                                  journalEvents: workspace.journal.size, journalHead: workspace.journalHead)
+        if let planned {
+            for f in DiscoveryEngine.findings(planned, state: state, config: workspace.config, now: now, candidates: false) where f.kind != .licences {
+                report.findings[f.kind.rawValue, default: 0] += 1
+            }
+        }
+        return report
     }
 }

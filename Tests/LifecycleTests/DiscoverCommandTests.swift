@@ -41,5 +41,11 @@ struct DiscoverCommandTests {
         let shadow = try lab.steward(["discover", "--kind", "shadow"])
         #expect(shadow.code == 2 && shadow.err.contains("not in this version yet"))
         #expect(try lab.events("plan.computed").count == journaled, "discovery journals nothing")
+
+        // `status` counts them.
+        let status = try lab.steward(["status"])
+        #expect(status.out.contains("Findings: 1 leftover, 1 orphan, 1 service (steward discover)"), "\(status.out)")
+        let statusJSON = try JSONParser.parse(try lab.steward(["status", "--json"]).out)
+        #expect(statusJSON["findings"]["orphan"] == 1 && statusJSON["findings"]["leftover"] == 1)
     }
 }

@@ -15,8 +15,8 @@ import Testing
 struct ServeTests {
     static let secret = "webhook-secret-for-tests-0123456789"
 
-    static func folder() throws -> ApplyTruthTests.StatefulFolder {
-        let folder = try ApplyTruthTests.StatefulFolder(mode: "honest")
+    static func folder(mode: String = "honest") throws -> ApplyTruthTests.StatefulFolder {
+        let folder = try ApplyTruthTests.StatefulFolder(mode: mode)
         try folder.write("webhook.secret", secret + "\n")
         let config = try String(contentsOf: folder.dir.appendingPathComponent("steward.json"), encoding: .utf8)
             .replacingOccurrences(of: "  policies: [", with: """
@@ -100,6 +100,55 @@ struct ServeTests {
         // SIGTERM: exit 0, and the journal verifies.
         #expect(service.terminate() == 0)
         #expect(try folder.journalIntact())
+        #expect(try folder.steward(["audit", "verify"]).code == 0)
+    }
+
+    /// SIGTERM while an apply has a write in flight: that write finishes with its outcome, the
+    /// actions not started are journaled as skipped, the service exits 0 within 10 s, and a
+    /// restart finishes the work. The app confirms each write three seconds after making it.
+    @Test func sigtermMidApplyFinishesTheWriteInFlightAndSkipsTheRest() async throws {
+        let folder = try Self.folder(mode: "slow-writes")
+        defer { folder.remove() }
+        let service = try ServiceProcess(in: folder.dir)
+        defer { service.kill() }
+        let base = try #require(service.baseURL)
+        // The first sync and its apply (Cy's extra group goes) have run.
+        try await eventually(timeout: .seconds(120)) { () async throws -> Bool? in
+            let health = try await HTTP.get(base + "/healthz")
+            return health.status == 200 && !health.json["lastApply"].isNull ? true : nil
+        }
+        let before = try folder.events("action.intent").count
+        try folder.hr([("E1", "ann@example.com", "Engineering", "Engineer", "terminated"),
+                       ("E2", "bo@example.com", "Engineering", "Engineer", "terminated"),
+                       ("E3", "cy@example.com", "Engineering", "Engineer", "terminated")])
+        let body = Array("{}".utf8)
+        let now = Int(Date().timeIntervalSince1970)
+        let signature = WebhookVerifier.signature(secret: Array(Self.secret.utf8), timestamp: now, body: body)
+        let accepted = try await HTTP.post(base + "/hooks/source", body: body, headers: ["X-Steward-Timestamp": String(now), "X-Steward-Signature": signature])
+        #expect(accepted.status == 202)
+        // The first disable is in flight (its intent is on disk; the app answers in 3 s).
+        try await eventually(timeout: .seconds(60)) { try folder.events("action.intent").count > before ? true : nil }
+        let stopped = Date()
+        #expect(service.terminate() == 0, "serve exits 0 on SIGTERM")
+        #expect(Date().timeIntervalSince(stopped) < 10, "and within 10 s")
+
+        let intents = try folder.events("action.intent").compactMap { $0["data"]["key"].stringValue }
+        let outcomes = try folder.events("action.outcome")
+        #expect(Set(intents).isSubset(of: Set(outcomes.compactMap { $0["data"]["key"].stringValue })), "every action sent has its outcome")
+        let skipped = outcomes.filter { $0["data"]["result"] == "skipped" }
+        #expect(skipped.count == 2, "the two disables not started: \(skipped)")
+        #expect(skipped.allSatisfy { $0["data"]["note"].stringValue?.contains("the service is stopping") == true })
+        #expect(try folder.events("apply.finished").last?["data"]["stopped"] == true)
+        #expect(try ["a1", "a2", "a3"].filter { try folder.status(of: $0) == "disabled" }.count == 1, "only the write in flight took effect")
+        #expect(try folder.journalIntact())
+
+        // A restart plans the skipped ones again and finishes.
+        let again = try ServiceProcess(in: folder.dir)
+        defer { again.kill() }
+        try await eventually(timeout: .seconds(120)) {
+            try ["a1", "a2", "a3"].allSatisfy { try folder.status(of: $0) == "disabled" } ? true : nil
+        }
+        #expect(again.terminate() == 0)
         #expect(try folder.steward(["audit", "verify"]).code == 0)
     }
 

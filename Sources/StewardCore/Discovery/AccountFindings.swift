@@ -7,7 +7,10 @@ import StewardProtocol
 /// A pure function of a plan's result (the directory, correlations and desired state) and the
 /// inventories it was computed from, so it agrees with `steward plan` on who owns what.
 public enum AccountFindings {
-    public static func find(_ result: PlanResult, inventories: [AppInventory], config: GovernanceConfig, today: CalendarDay) -> [AccountFinding] {
+    /// `candidates: false` leaves orphans without their likely owners (and skips building the
+    /// owner index): what `steward status` needs to count findings.
+    public static func find(_ result: PlanResult, inventories: [AppInventory], config: GovernanceConfig, today: CalendarDay,
+                            candidates: Bool = true) -> [AccountFinding] {
         let directory = result.directory
         let inventoryById = Dictionary(inventories.map { ($0.appId, $0) }, uniquingKeysWith: { first, _ in first })
         let apps: [AppInput] = result.correlations.compactMap { correlation in
@@ -17,7 +20,7 @@ public enum AccountFindings {
         }
         // The owner index is only needed for orphans; it is built on one core while the apps
         // are scanned on the other.
-        let needsMatcher = apps.contains { !$0.correlation.orphans.isEmpty }
+        let needsMatcher = candidates && apps.contains { !$0.correlation.orphans.isEmpty }
         let (matcher, scanned) = concurrently(
             { needsMatcher ? OwnerMatcher(directory: directory) : nil },
             { concurrentMap(apps.count) { i in scan(apps[i], result: result, today: today) } })

@@ -66,6 +66,11 @@ func runStatefulApp(mode: String) -> Never {
         switch mode {
         case "garbage-after-write": FDWrite.all(1, Array("this is not json\n".utf8))
         case "exit-after-write": exit(0)
+        case "slow-writes":
+            // The write took effect; the answer comes three seconds later (an app that is slow
+            // to confirm), so a test can stop the host with a write in flight.
+            usleep(3_000_000)
+            send(.response(id: id, result: result))
         default: send(.response(id: id, result: result))
         }
     }
