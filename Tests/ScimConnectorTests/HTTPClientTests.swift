@@ -1,5 +1,8 @@
 import ConnectorKit
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import StewardHTTP
 import StewardProtocol
 import StewardTestSupport
@@ -161,9 +164,11 @@ struct HTTPClientTests {
     }
 
     @Test func aRefusedConnectionWasNotApplied() async throws {
-        let server = try StubServer { _ in .scim(200, [:]) }
-        let base = server.baseURL
-        server.stop()
+        // A port bound but not listening refuses connections for as long as it is held; a
+        // stopped server's port could be taken by another test's server meanwhile.
+        let closed = try ClosedPort()
+        defer { closed.release() }
+        let base = "http://127.0.0.1:\(closed.port)"
         let waits = Waits()
         let client = HTTPClient(configuration: .init(retry: RetryPolicy(maxAttempts: 2)), sleep: waits.record)
         let error = await #expect(throws: ConnectorError.self) {
@@ -255,4 +260,32 @@ final class Counter: @unchecked Sendable {  // `value` is guarded by `lock`
     private let lock = NSLock()
     private var value = 0
     func next() -> Int { lock.withLock { value += 1; return value } }
+}
+
+/// A loopback port bound and never listened on: connecting to it is refused.
+private final class ClosedPort: Sendable {
+    let fd: Int32
+    let port: UInt16
+
+    init() throws {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw TestFailure("socket: \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { close(socketFD); throw TestFailure("bind: \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
+        }
+        guard named == 0 else { close(socketFD); throw TestFailure("getsockname: \(errno)") }
+        fd = socketFD
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    func release() { close(fd) }
 }
