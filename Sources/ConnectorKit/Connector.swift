@@ -230,6 +230,9 @@ private final class Session: @unchecked Sendable {  // mutable state is guarded 
         case Method.personsList:
             guard let h = handlers.listPersons else { throw methodNotFound(method) }
             return try await h(ListParams(json: params, path: "params"), ctx).encoded()
+        case Method.evidenceList:
+            guard let h = handlers.listEvidence else { throw methodNotFound(method) }
+            return JSONWriter.bytes(try await h(ListParams(json: params, path: "params"), ctx).json)
         case Method.accountsList:
             guard let h = handlers.listAccounts else { throw methodNotFound(method) }
             return try await h(ListParams(json: params, path: "params"), ctx).encoded()

@@ -30,6 +30,9 @@ public struct Handlers: Sendable {
 
     public var sendNotification: Write<NotifyParams, MutationResult>?
 
+    /// A discovery source's operation.
+    public var listEvidence: List<EvidenceRecord>?
+
     /// Runs at `shutdown`, before the connector answers it: flush, log out, close browsers.
     public var shutdown: (@Sendable () async -> Void)?
 
@@ -77,6 +80,7 @@ public struct Handlers: Sendable {
             },
             grantsList: listGrants != nil,
             notifySend: sendNotification != nil,
-            validate: validate != nil)
+            validate: validate != nil,
+            evidenceList: listEvidence != nil)
     }
 }

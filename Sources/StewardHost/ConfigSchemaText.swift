@@ -43,6 +43,27 @@ enum ConfigSchemaText {
         }
       }
     },
+    "discovery": {
+      "type": "array",
+      "description": "Discovery sources: exports that show which apps people use (expenses, OAuth grants, sign-ins, browser domains), read by the file plugin with settings.kind and synced by steward sync (docs/discovery.md).",
+      "items": {
+        "allOf": [{ "$ref": "#/$defs/connector" }],
+        "required": ["id", "plugin"],
+        "unevaluatedProperties": false
+      }
+    },
+    "vendorCatalogue": { "type": "string", "minLength": 1, "description": "A vendor catalogue file (the shape of plugins/discovery/catalogue.json) whose vendors extend the shipped catalogue or, by the same name, replace its entry." },
+    "findings": {
+      "type": "object", "additionalProperties": false,
+      "description": "What steward plan does with discovery findings: disable the account (a plan action) or review it (listed for the next campaign with scope findings); absent: report only.",
+      "properties": {
+        "leftover": { "enum": ["disable", "review", "report"] },
+        "dormant": { "enum": ["disable", "review", "report"] },
+        "orphan": { "enum": ["disable", "review", "report"] },
+        "service": { "enum": ["disable", "review", "report"] },
+        "privileged": { "enum": ["review", "report"] }
+      }
+    },
     "notify": {
       "type": "array",
       "description": "Connectors that deliver messages to people: e-mail (SMTP, Microsoft Graph), Slack, Teams, a JSON webhook. With one, every message goes through it unless a review names another or none.",
@@ -116,6 +137,7 @@ enum ConfigSchemaText {
               "currency": { "type": "string", "default": "USD" }
             }
           },
+          "vendor": { "type": "string", "minLength": 1, "description": "The vendor catalogue's name for this app (\"Google Workspace\"), so discovery evidence of it counts as a connected app; by default the app's id and description are matched to the catalogue." },
           "serviceAccounts": {
             "type": "array", "items": { "type": "string", "minLength": 1 },
             "description": "Name patterns (* matches anything, case ignored) of shared and service accounts, matched against the user name, the e-mail's local part and the display name; replaces the built-in list (svc-*, *-bot, noreply*, admin, ...)."

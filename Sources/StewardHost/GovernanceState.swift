@@ -61,6 +61,21 @@ public enum EventType {
     public static let notifySent = "notify.sent"
     /// A Slack button press: the decision recorded, or why it was refused.
     public static let slackAction = "slack.action"
+
+    // Discovery (see docs/discovery.md)
+    /// A discovery source was read: `records`, `usage` (vendor × user records kept), `changes`.
+    public static let discoverySynced = "discovery.synced"
+    /// A discovery source could not be read; what was known from it stays as it was.
+    public static let discoverySyncFailed = "discovery.sync-failed"
+    /// One vendor × user usage record of a source, new or changed (`usage`).
+    public static let usageObserved = "usage.observed"
+    /// A usage record no longer in the source's export (`key`).
+    public static let usageGone = "usage.gone"
+    /// A discovery finding seen for the first time (`key`, `kind`, `app`, `summary`).
+    public static let findingOpened = "finding.opened"
+    /// A finding that no longer holds, and why (`resolution`: linked, ignored, disabled,
+    /// deleted, connected, gone).
+    public static let findingResolved = "finding.resolved"
 }
 
 /// Everything Steward knows, derived from the journal by folding its events in order.
@@ -98,7 +113,32 @@ public struct GovernanceState: Sendable {
     /// The rules (`GovernanceConfig` input) in force at the last finished apply.
     public var configAtLastApply: JSONValue?
     public var lastConfigDigest: String?
+    /// Per discovery source: its usage records by `AppUsage.key`.
+    public var usage: [String: [String: AppUsage]] = [:]
+    /// Per discovery source: when it was last read.
+    public var discoverySync: [String: String] = [:]
+    /// Findings journaled as opened and not yet resolved, by `AccountFinding.key`.
+    public var openFindings: [String: OpenFinding] = [:]
     public var lastSeq = 0
+
+    /// A finding as `finding.opened` recorded it.
+    public struct OpenFinding: Sendable, Hashable {
+        public var key: String
+        public var kind: String
+        public var app: String
+        public var account: String?
+        public var person: String?
+        public var summary: String
+        public var since: String
+    }
+
+    /// Every source's usage, sources in id order.
+    public var allUsage: [AppUsage] {
+        usage.keys.sorted().flatMap { id -> [AppUsage] in
+            guard let records = usage[id] else { return [] }
+            return records.keys.sorted().compactMap { records[$0] }
+        }
+    }
 
     public init() {}
 
@@ -206,6 +246,19 @@ public struct GovernanceState: Sendable {
             if let id = d["campaign"].stringValue { openCampaigns.remove(id) }
         case EventType.reviewOutcome:
             if let o = ReviewDecisionOverride(outcome: d) { reviewDecisions[o.key] = o }
+        case EventType.discoverySynced:
+            if let id = e.subjects["source"] { discoverySync[id] = e.time.description }
+        case EventType.usageObserved:
+            if let id = e.subjects["source"], let u = AppUsage(json: d["usage"]) { usage[id, default: [:]][u.key] = u }
+        case EventType.usageGone:
+            if let id = e.subjects["source"], let key = d["key"].stringValue { usage[id]?[key] = nil }
+        case EventType.findingOpened:
+            if let key = d["key"].stringValue {
+                openFindings[key] = OpenFinding(key: key, kind: d["kind"].stringValue ?? "", app: app, account: e.subjects["account"],
+                                                person: e.subjects["person"], summary: d["summary"].stringValue ?? "", since: e.time.description)
+            }
+        case EventType.findingResolved:
+            if let key = d["key"].stringValue { openFindings[key] = nil }
         case EventType.applyFinished:
             peopleAtLastApply = people
             lastApplyTime = d["asOf"].stringValue ?? e.time.description

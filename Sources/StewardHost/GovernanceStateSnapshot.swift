@@ -8,7 +8,7 @@ import StewardProtocol
 /// from the events, which stay the source of truth.
 extension GovernanceState {
     static let snapshotName = "governance-state"
-    static let snapshotVersion = 3
+    static let snapshotVersion = 4
     /// Fold at least this many events before saving a new snapshot.
     static let snapshotEvery = 5_000
 
@@ -69,6 +69,21 @@ extension GovernanceState {
         o.set("inDoubt", .array(inDoubt.values.map { ["key": .string($0.key), "app": .string($0.app), "action": $0.action, "seq": .int($0.seq)] }))
         o.set("configAtLastApply", configAtLastApply)
         o.set("lastConfigDigest", lastConfigDigest)
+        o.set("usage", .array(allUsage.map(\.json)))
+        o.set("discoverySync", discoverySync.json)
+        o.set("openFindings", .array(openFindings.keys.sorted().compactMap { k in
+            openFindings[k].map { f in
+                var b = JSONObjectBuilder()
+                b.set("key", f.key)
+                b.set("kind", f.kind)
+                b.set("app", f.app)
+                b.set("account", f.account)
+                b.set("person", f.person)
+                b.set("summary", f.summary)
+                b.set("since", f.since)
+                return b.value
+            }
+        }))
         return o.value
     }
 
@@ -129,5 +144,16 @@ extension GovernanceState {
         }
         configAtLastApply = s["configAtLastApply"].isNull ? nil : s["configAtLastApply"]
         lastConfigDigest = s["lastConfigDigest"].stringValue
+        for v in s["usage"].arrayValue ?? [] {
+            if let u = AppUsage(json: v) { usage[u.source, default: [:]][u.key] = u }
+        }
+        discoverySync = (s["discoverySync"].objectValue ?? [:]).compactMapValues(\.stringValue)
+        for v in s["openFindings"].arrayValue ?? [] {
+            if let key = v["key"].stringValue {
+                openFindings[key] = OpenFinding(key: key, kind: v["kind"].stringValue ?? "", app: v["app"].stringValue ?? "",
+                                                account: v["account"].stringValue, person: v["person"].stringValue,
+                                                summary: v["summary"].stringValue ?? "", since: v["since"].stringValue ?? "")
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ struct SettingsCheck {
     let registry: PluginRegistry
 
     func check(_ config: StewardConfig) throws {
-        for entry in [config.source] + config.apps + config.notifiers {
+        for entry in [config.source] + config.apps + config.notifiers + config.discoverySources {
             try check(entry, in: config)
         }
     }

@@ -80,7 +80,7 @@ public struct StatusReport: Sendable {
             lines.append("Last apply \(a.time): \(a.applied) applied, \(a.alreadyApplied) already so, \(a.failed) failed, \(a.skipped) skipped; \(reads)")
         }
         if !findings.isEmpty {
-            let order = ["leftover", "orphan", "privileged", "service", "dormant"]
+            let order = ["leftover", "orphan", "privileged", "service", "dormant", "shadow"]
             let counts = order.compactMap { kind in findings[kind].map { "\($0) \(kind)" } }
             if !counts.isEmpty { lines.append("Findings: " + counts.joined(separator: ", ") + " (steward discover)") }
         }
@@ -106,7 +106,7 @@ extension Queries {
                                   ruleErrors: plan?.errors.count ?? 0, lastApply: state.lastApply,
                                   journalEvents: workspace.journal.size, journalHead: workspace.journalHead)
         if let planned {
-            for f in DiscoveryEngine.findings(planned, state: state, config: workspace.config, now: now, candidates: false) where f.kind != .licences {
+            for f in DiscoveryEngine.findings(planned, state: state, workspace: workspace, now: now, candidates: false) where f.kind != .licences {
                 report.findings[f.kind.rawValue, default: 0] += 1
             }
         }

@@ -17,6 +17,11 @@ public struct StewardConfig: Sendable {
     public var apps: [ConnectorConfig]
     /// `notify: [...]`: connectors that deliver messages to people (mail, Slack, Teams).
     public var notifiers: [ConnectorConfig] = []
+    /// `discovery: [...]`: sources of evidence that apps are in use (expense, OAuth-grant,
+    /// sign-in and browser exports), synced with the apps and matched to the vendor catalogue.
+    public var discoverySources: [ConnectorConfig] = []
+    /// `vendorCatalogue`: the user's catalogue file, over the shipped one (relative to the config).
+    public var vendorCatalogue: URL?
     /// `messages`: the texts Steward sends, by template name, over the defaults.
     public var messages = MessageTemplates()
     public var governance: GovernanceConfig
@@ -43,6 +48,8 @@ public struct StewardConfig: Sendable {
     }
 
     public func app(_ id: String) -> ConnectorConfig? { apps.first { $0.id == id } }
+
+    public func discoverySource(_ id: String) -> ConnectorConfig? { discoverySources.first { $0.id == id } }
 
     /// Loads and validates the file. Errors name the file, the line and the key path.
     public static func load(_ path: String) throws -> StewardConfig {
@@ -73,7 +80,8 @@ public struct StewardConfig: Sendable {
     init(file: URL, root: JSONValue, locate: (String, String) -> ConfigFileError) throws {
         guard case .object(let top) = root else { throw locate("", "the config must be a JSON object") }
         let known: Set<String> = ["$schema", "state", "checkpointKey", "source", "apps", "roles", "policies", "exceptions", "journal",
-                                  "reviews", "reviewerGroups", "serve", "notify", "messages"]
+                                  "reviews", "reviewerGroups", "serve", "notify", "messages",
+                                  "discovery", "vendorCatalogue", "findings"]
         for key in top.keys.sorted() where !known.contains(key) {
             throw locate(key, "unknown key (expected one of \(known.filter { $0 != "$schema" }.sorted().joined(separator: ", ")))")
         }
@@ -105,6 +113,18 @@ public struct StewardConfig: Sendable {
                 throw locate("notify[\(i)].id", "\"\(notifier.id)\" is already the id of the source, an app or another notifier")
             }
             notifiers.append(notifier)
+        }
+        for (i, entry) in (root["discovery"].arrayValue ?? []).enumerated() {
+            let source = try ConnectorConfig(entry, path: "discovery[\(i)]", defaultId: nil, allowedExtra: [], locate)
+            guard taken.insert(source.id).inserted else {
+                throw locate("discovery[\(i)].id", "\"\(source.id)\" is already the id of the source, an app, a notifier or another discovery source")
+            }
+            discoverySources.append(source)
+        }
+        if !root["discovery"].isNull, root["discovery"].arrayValue == nil { throw locate("discovery", "expected an array of discovery sources") }
+        if !root["vendorCatalogue"].isNull {
+            let path = try Self.string(root["vendorCatalogue"], "vendorCatalogue", locate)
+            vendorCatalogue = URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL
         }
         if !root["messages"].isNull { messages = try MessageTemplates(root["messages"], locate: locate) }
         governance = try GovernanceConfig(json: root)
@@ -169,7 +189,7 @@ public struct ConnectorConfig: Sendable {
 /// The app keys the planner reads (`AppSettings`); kept here so unknown keys can be refused.
 enum AppSettingsKeys {
     static let all = ["mode", "correlate", "deprovision", "orphans", "manage", "userName", "updateAttributes",
-                      "entitlementOwners", "privileged", "dormantAfterDays", "licence", "serviceAccounts"]
+                      "entitlementOwners", "privileged", "dormantAfterDays", "licence", "serviceAccounts", "vendor"]
 }
 
 /// A config error with its place in the file.

@@ -31,8 +31,11 @@ public struct SyncEngine: Sendable {
         public var reviewItemsRerouted = 0
         /// One-item review campaigns this sync opened (micro-certifications).
         public var microCertifications: [String] = []
+        public var discovery: [DiscoverySummary] = []
+        /// Discovery findings journaled as first seen and as resolved by this sync.
+        public var findingsOpened = 0, findingsResolved = 0
 
-        public var failed: Bool { sourceError != nil || apps.contains { $0.error != nil } }
+        public var failed: Bool { sourceError != nil || apps.contains { $0.error != nil } || discovery.contains { $0.error != nil } }
 
         public var json: JSONValue {
             var o = JSONObjectBuilder()
@@ -47,6 +50,28 @@ public struct SyncEngine: Sendable {
             o.set("events", events)
             o.set("reviewItemsRerouted", reviewItemsRerouted)
             o.set("microCertifications", .array(microCertifications.map(JSONValue.string)))
+            o.set("discovery", .array(discovery.map(\.json)))
+            o.set("findingsOpened", findingsOpened)
+            o.set("findingsResolved", findingsResolved)
+            return o.value
+        }
+    }
+
+    /// One discovery source's read.
+    public struct DiscoverySummary: Sendable {
+        public var id: String
+        public var records = 0, usage = 0, changes = 0, notSoftware = 0, unknown = 0
+        public var error: String?
+
+        public var json: JSONValue {
+            var o = JSONObjectBuilder()
+            o.set("id", id)
+            o.set("records", records)
+            o.set("usage", usage)
+            o.set("changes", changes)
+            o.set("notSoftware", notSoftware)
+            o.set("unknown", unknown)
+            o.set("error", error)
             return o.value
         }
     }
@@ -76,14 +101,17 @@ public struct SyncEngine: Sendable {
     /// `includingSource: true` re-reads the source alone, as an HR webhook asks).
     public func run(apps only: [String]? = nil, includingSource: Bool? = nil) async throws -> Summary {
         let state = try workspace.state()
-        for id in only ?? [] where workspace.config.app(id) == nil {
-            throw WorkspaceError(message: "no app \"\(id)\" in \(workspace.config.file.lastPathComponent)")
+        let config = workspace.config
+        for id in only ?? [] where config.app(id) == nil && config.discoverySource(id) == nil {
+            throw WorkspaceError(message: "no app or discovery source \"\(id)\" in \(config.file.lastPathComponent)")
         }
-        let appIds = only ?? workspace.config.apps.map(\.id)
+        let appIds = only?.filter { config.app($0) != nil } ?? config.apps.map(\.id)
+        let sourceIds = only?.filter { config.discoverySource($0) != nil } ?? config.discoverySources.map(\.id)
         let includeSource = includingSource ?? (only == nil)
         let takenAt = now()
 
         async let source: Result<[Person], Error>? = includeSource ? listPeople() : nil
+        async let evidence = listDiscoverySources(sourceIds)
         let timed = await withTaskGroup(of: (String, Result<Listing, Error>, Double).self) { group in
             for id in appIds {
                 group.addTask {
@@ -129,6 +157,23 @@ public struct SyncEngine: Sendable {
                 break
             }
             summary.apps.append(app)
+        }
+        for (id, result) in await evidence {
+            var d = DiscoverySummary(id: id)
+            switch result {
+            case .success(let (records, usage)):
+                d.records = records
+                d.usage = usage.count
+                d.notSoftware = usage.filter(\.notSoftware).reduce(0) { $0 + $1.count }
+                d.unknown = usage.filter { $0.vendor == nil }.count
+                let events = usageEvents(source: id, known: state.usage[id] ?? [:], usage: usage, records: records)
+                d.changes = events.count - 1
+                drafts += events
+            case .failure(let error):
+                d.error = "\(error)"
+                drafts.append(workspace.event(EventType.discoverySyncFailed, subjects: ["source": id], data: ["error": .string("\(error)")]))
+            }
+            summary.discovery.append(d)
         }
         summary.events = drafts.count
         try await workspace.record(drafts)
@@ -210,7 +255,60 @@ public struct SyncEngine: Sendable {
         return items
     }
 
+    /// Every named discovery source's evidence as usage, concurrently; each one all or nothing.
+    private func listDiscoverySources(_ ids: [String]) async -> [(String, Result<(Int, [AppUsage]), Error>)] {
+        guard !ids.isEmpty else { return [] }
+        let catalogue: VendorCatalogue
+        do {
+            catalogue = try workspace.vendorCatalogue()
+        } catch {
+            return ids.map { ($0, .failure(error)) }
+        }
+        let results = await withTaskGroup(of: (String, Result<(Int, [AppUsage]), Error>).self) { group in
+            for id in ids {
+                group.addTask {
+                    do {
+                        let c = try self.workspace.connector(id)
+                        let handshake = try await c.start()
+                        guard handshake.capabilities.evidenceList else {
+                            throw WorkspaceError(message: "the connector for \(id) is not a discovery source (no evidence/list); give the file plugin a settings.kind")
+                        }
+                        var retries = 0
+                        var records: [EvidenceRecord] = []
+                        try await c.list(Method.evidenceList, params: ListParams(pageSize: max(self.pageSize, 5_000)), of: EvidenceRecord.self,
+                                         pageRetries: self.pageRetries, onRetry: { _ in retries += 1 }) { records.append(contentsOf: $0) }
+                        return (id, .success((records.count, AppUsage.aggregate(records, source: id, catalogue: catalogue))))
+                    } catch {
+                        return (id, .failure(error))
+                    }
+                }
+            }
+            var all: [String: Result<(Int, [AppUsage]), Error>] = [:]
+            for await (id, r) in group { all[id] = r }
+            return all
+        }
+        return ids.compactMap { id in results[id].map { (id, $0) } }
+    }
+
     // MARK: Diffs
+
+    private func usageEvents(source: String, known: [String: AppUsage], usage: [AppUsage], records: Int) -> [EventDraft] {
+        var drafts: [EventDraft] = []
+        var listed: Set<String> = []
+        for u in usage {
+            listed.insert(u.key)
+            if known[u.key] != u {
+                drafts.append(workspace.event(EventType.usageObserved, subjects: ["source": source], data: ["usage": u.json]))
+            }
+        }
+        for key in known.keys.sorted() where !listed.contains(key) {
+            drafts.append(workspace.event(EventType.usageGone, subjects: ["source": source], data: ["key": .string(key)]))
+        }
+        drafts.append(workspace.event(EventType.discoverySynced, subjects: ["source": source], data: [
+            "records": .int(records), "usage": .int(usage.count), "changes": .int(drafts.count),
+        ]))
+        return drafts
+    }
 
     private func hrEvents(previous state: GovernanceState, current raw: [Person], takenAt: Date, summary: inout Summary) -> [EventDraft] {
         var current: [Person] = []

@@ -48,7 +48,7 @@ public final class Workspace: Sendable {
         self.registry = registry
         var connectors: [String: SupervisedConnector] = [:]
         var problems: [String: String] = [:]
-        for entry in [config.source] + config.apps + config.notifiers {
+        for entry in [config.source] + config.apps + config.notifiers + config.discoverySources {
             switch Self.launch(for: entry, config: config, registry: registry, events: events) {
             case .success(let launch): connectors[entry.id] = SupervisedConnector(launch)
             case .failure(let message): problems[entry.id] = message.message

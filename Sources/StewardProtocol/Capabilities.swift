@@ -14,16 +14,19 @@ public struct Capabilities: JSONConvertible, Hashable {
     public var grantsList: Bool
     public var notifySend: Bool
     public var validate: Bool
+    /// `{"evidence": {"list": true}}`: a discovery source.
+    public var evidenceList: Bool
 
     public init(personsList: Bool = false, accounts: Set<AccountOperation> = [],
                 entitlementTypes: [EntitlementTypeCapability] = [], grantsList: Bool = false,
-                notifySend: Bool = false, validate: Bool = false) {
+                notifySend: Bool = false, validate: Bool = false, evidenceList: Bool = false) {
         self.personsList = personsList
         self.accounts = accounts
         self.entitlementTypes = entitlementTypes
         self.grantsList = grantsList
         self.notifySend = notifySend
         self.validate = validate
+        self.evidenceList = evidenceList
     }
 
     public func entitlementType(_ type: String) -> EntitlementTypeCapability? {
@@ -42,6 +45,7 @@ public struct Capabilities: JSONConvertible, Hashable {
         case Method.grantsAdd: return entitlementTypes.contains { $0.grant }
         case Method.grantsRemove: return entitlementTypes.contains { $0.revoke }
         case Method.notifySend: return notifySend
+        case Method.evidenceList: return evidenceList
         default:
             if let op = AccountOperation(method: method) { return accounts.contains(op) }
             return false
@@ -51,7 +55,7 @@ public struct Capabilities: JSONConvertible, Hashable {
     /// Every method these capabilities cover, sorted, for `plugins list` and conformance checks.
     public var methods: [String] {
         let all = [Method.validate, Method.personsList, Method.entitlementsList, Method.grantsList, Method.grantsAdd,
-                   Method.grantsRemove, Method.notifySend] + AccountOperation.allCases.map(\.method)
+                   Method.grantsRemove, Method.notifySend, Method.evidenceList] + AccountOperation.allCases.map(\.method)
         return all.filter { supports(method: $0) }.sorted()
     }
 
@@ -66,6 +70,7 @@ public struct Capabilities: JSONConvertible, Hashable {
         grantsList = try JSONFields(f.object["grants"] ?? [:], path: f.childPath("grants")).bool("list", default: false)
         notifySend = try JSONFields(f.object["notify"] ?? [:], path: f.childPath("notify")).bool("send", default: false)
         validate = try f.bool("validate", default: false)
+        evidenceList = try JSONFields(f.object["evidence"] ?? [:], path: f.childPath("evidence")).bool("list", default: false)
     }
 
     public var json: JSONValue {
@@ -78,6 +83,7 @@ public struct Capabilities: JSONConvertible, Hashable {
         if grantsList { b.set("grants", ["list": true]) }
         if notifySend { b.set("notify", ["send": true]) }
         if validate { b.set("validate", true) }
+        if evidenceList { b.set("evidence", ["list": true]) }
         return b.value
     }
 }

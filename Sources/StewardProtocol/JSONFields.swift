@@ -56,6 +56,12 @@ public struct JSONFields {
         return i
     }
 
+    public func optionalDouble(_ key: String) throws -> Double? {
+        guard let v = object[key], !v.isNull else { return nil }
+        guard let d = v.doubleValue else { throw wrongType(key, "a number", v) }
+        return d
+    }
+
     public func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
         try optionalBool(key) ?? defaultValue
     }

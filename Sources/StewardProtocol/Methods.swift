@@ -22,6 +22,9 @@ public enum Method {
 
     public static let notifySend = "notify/send"
 
+    /// A discovery source: evidence of apps in use (expenses, OAuth grants, sign-ins, visits).
+    public static let evidenceList = "evidence/list"
+
     /// Writes: they carry an idempotency key and may fail with an `outcome`.
     public static let mutations: Set<String> = [
         accountsCreate, accountsUpdate, accountsDisable, accountsEnable, accountsDelete, grantsAdd, grantsRemove, notifySend,

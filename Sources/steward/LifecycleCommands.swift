@@ -10,8 +10,8 @@ let syncCommand = Command(
     name: "sync",
     summary: "Pull people from HR and accounts, entitlements and grants from every app; journal what changed.",
     usage: "[--app ID ...] [--json]",
-    discussion: "With --app, only those apps are synced (the HR source is not). Exit 1 when any listing failed.",
-    options: [.value("--app", "ID", "Sync only this app; repeatable.")],
+    discussion: "Discovery sources (discovery: [...]) are read too. With --app, only those apps or discovery sources are synced (the HR source is not). A source that fails leaves what was known from it and never blocks the others. Exit 1 when any listing failed.",
+    options: [.value("--app", "ID", "Sync only this app or discovery source; repeatable.")],
     run: { inv in
         try await withWorkspace(inv, actor: "steward sync") { ws in
             let apps = inv.allValues("--app")
@@ -40,6 +40,16 @@ func printSyncSummary(_ s: SyncEngine.Summary) {
         } else {
             print("\(app.id): \(app.accounts) accounts, \(app.entitlements) entitlements, \(app.grants) grants; \(app.changes) changes journaled\(app.retries > 0 ? " (\(app.retries) page retries)" : "")")
         }
+    }
+    for d in s.discovery {
+        if let e = d.error {
+            print("\(d.id): FAILED: \(e)")
+        } else {
+            print("\(d.id): \(d.records) records, \(d.usage) app × user records (\(d.unknown) unknown vendor\(d.unknown == 1 ? "" : "s"), \(d.notSoftware) not software); \(d.changes) changes journaled")
+        }
+    }
+    if s.findingsOpened + s.findingsResolved > 0 {
+        print("Findings: \(s.findingsOpened) new, \(s.findingsResolved) resolved (steward discover)")
     }
     if s.reviewItemsRerouted > 0 { print("Reviews: \(s.reviewItemsRerouted) open item\(s.reviewItemsRerouted == 1 ? "" : "s") moved to a new reviewer (HR changed)") }
     if !s.microCertifications.isEmpty { print("Reviews opened: \(s.microCertifications.joined(separator: ", "))") }

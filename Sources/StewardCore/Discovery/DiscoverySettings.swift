@@ -4,6 +4,9 @@
 public struct DiscoverySettings: Sendable, Hashable {
     public var dormantAfterDays = 90
     public var licence: Licence?
+    /// `apps[].vendor`: the catalogue vendor this app is, so evidence of it is not a shadow app
+    /// (by default the app's id and description are matched to the catalogue).
+    public var vendor: String?
     public var serviceAccountPatterns = DiscoverySettings.defaultServicePatterns {
         didSet { compiledPatterns = serviceAccountPatterns.map(GlobPattern.init) }
     }
@@ -61,6 +64,7 @@ extension DiscoverySettings {
             licence = Licence(entitlement: pattern, monthlyCost: try licenceNode.child("monthlyCost").optionalNumber(in: 0...1_000_000),
                               currency: try licenceNode.child("currency").optionalString() ?? "USD")
         }
+        vendor = try node.child("vendor").optionalString()
         let patternsNode = node.child("serviceAccounts")
         if !patternsNode.isMissing { serviceAccountPatterns = try patternsNode.elements().map { try $0.nonEmptyString() } }
         compiledPatterns = serviceAccountPatterns.map(GlobPattern.init)

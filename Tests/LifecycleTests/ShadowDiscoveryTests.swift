@@ -1,0 +1,155 @@
+import Foundation
+import StewardProtocol
+import StewardTestSupport
+import Testing
+
+/// Shadow-app discovery through the binary: discovery sources synced by `steward sync`,
+/// matched to the shipped vendor catalogue, and reported by `steward discover`.
+@Suite("shadow-app discovery", .serialized)
+struct ShadowDiscoveryTests {
+    static let now = ["STEWARD_NOW": "2026-12-01T09:00:00Z"]
+
+    /// Ann and Cy work here; Bo left on 2026-10-31.
+    static let hr = """
+        employee_id,email,first_name,last_name,department,title,status,end_date
+        E1,ann@example.com,Ann,Lee,Engineering,Engineer,active,
+        E2,bo@example.com,Bo,Ng,Sales,Account Executive,terminated,2026-10-31
+        E3,cy@example.com,Cy,Park,Sales,Account Executive,active,
+        """
+
+    static let expenses = """
+        date,vendor,description,amount,currency,employee_email
+        2026-09-03,ZOOM.US 888-799-9666,Pro plan,14.99,USD,ann@example.com
+        2026-10-03,ZOOM.US 888-799-9666,Pro plan,14.99,USD,ann@example.com
+        2026-10-05,SQ *NOTION LABS,,96.00,USD,bo@example.com
+        2026-11-05,SQ *NOTION LABS,,96.00,USD,cy@example.com
+        2026-11-07,FIGMA* MONTHLY,,45.00,USD,
+        2026-11-08,UBER *TRIP HELP.UBER.COM,,23.10,USD,cy@example.com
+        2026-11-09,ACME WIDGET CO,Widgets,310.00,USD,cy@example.com
+        """
+
+    /// Google's token audit activity (Admin SDK Reports API, applicationName=token).
+    static let oauth = """
+        {"kind": "admin#reports#activities", "items": [
+          {"id": {"time": "2026-11-20T10:15:00.000Z", "applicationName": "token"},
+           "actor": {"email": "bo@example.com", "profileId": "1"},
+           "events": [{"type": "auth", "name": "authorize", "parameters": [
+             {"name": "client_id", "value": "1234.apps.googleusercontent.com"},
+             {"name": "app_name", "value": "Notion"},
+             {"name": "scope", "multiValue": ["openid", "email"]}]}]},
+          {"id": {"time": "2026-11-02T08:00:00.000Z", "applicationName": "token"},
+           "actor": {"email": "ann@example.com", "profileId": "2"},
+           "events": [{"type": "auth", "name": "authorize", "parameters": [
+             {"name": "client_id", "value": "99.apps.googleusercontent.com"},
+             {"name": "app_name", "value": "Miro"}]}]}
+        ]}
+        """
+
+    func folder(expenses: String = ShadowDiscoveryTests.expenses) throws -> StewardFolder {
+        let folder = try StewardFolder()
+        try folder.write("hr.csv", Self.hr)
+        try folder.write("expenses.csv", expenses)
+        try folder.write("oauth.json", Self.oauth)
+        try folder.write("steward.json", """
+            {
+              source: { plugin: "file", settings: { path: "hr.csv" } },
+              apps: [],
+              discovery: [
+                { id: "cards", plugin: "file", settings: { kind: "expenses", path: "expenses.csv" } },
+                { id: "google-oauth", plugin: "file", settings: { kind: "oauth-grants", path: "oauth.json" } },
+              ],
+            }
+            """)
+        return folder
+    }
+
+    @Test func expensesAndOAuthGrantsBecomeShadowAppsAndALeaversGrantIsUrgent() throws {
+        let folder = try folder()
+        defer { folder.remove() }
+        let sync = try folder.steward(["sync"], environment: Self.now)
+        #expect(sync.code == 0, "\(sync.out)\(sync.err)")
+        #expect(sync.out.contains("cards: 7 records") && sync.out.contains("google-oauth: 2 records"), "\(sync.out)")
+        #expect(try folder.events("usage.observed").count >= 6)
+
+        let run = try folder.steward(["discover", "--json"], environment: Self.now)
+        #expect(run.code == 0, "\(run.err)")
+        let findings = try JSONParser.parse(run.out)["findings"].arrayValue ?? []
+        // Bo left on 2026-10-31 and granted Notion access on 2026-11-20: first, and urgent.
+        let urgent = try #require(findings.first, "\(run.out)")
+        #expect(urgent["kind"] == "leftover" && urgent["person"] == "E2" && urgent["app"] == "Notion" && urgent["urgent"] == true, "\(urgent)")
+        #expect(urgent["summary"].stringValue?.contains("20 days after leaving") == true, "\(urgent)")
+
+        func shadow(_ name: String) -> JSONValue? { findings.first { $0["kind"] == "shadow" && $0["app"].stringValue == name } }
+        let notion = try #require(shadow("Notion"), "\(run.out)")
+        let users = notion["users"].arrayValue ?? []
+        #expect(users.compactMap { $0["person"].stringValue }.sorted() == ["E2", "E3"], "\(notion)")
+        #expect(users.first { $0["person"] == "E2" }?["hasLeft"] == true)
+        #expect(notion["monthlyCost"].doubleValue == 96, "one charge in October, one in November: 96 a month")
+        #expect(notion["firstSeen"] == "2026-10-05" && notion["lastSeen"] == "2026-11-20")
+        #expect((notion["evidence"].arrayValue ?? []).contains { $0.stringValue?.contains("expenses.csv:4") == true }, "\(notion)")
+        #expect(shadow("Zoom")?["monthlyCost"].doubleValue == 14.99)
+        #expect(shadow("Figma") != nil && shadow("Miro") != nil)
+        // Unknown vendors are listed, never dropped; card noise is not software.
+        let unknown = try #require(findings.first { $0["kind"] == "shadow" && $0["summary"].stringValue?.contains("unknown app") == true }, "\(run.out)")
+        #expect(unknown["app"].stringValue?.lowercased().contains("acme widget") == true, "\(unknown)")
+        #expect(!findings.contains { $0["app"].stringValue?.lowercased().contains("uber") == true })
+
+        let text = try folder.steward(["discover", "--kind", "shadow"], environment: Self.now)
+        #expect(text.out.contains("Apps in use that Steward does not manage") && text.out.contains("user bo@example.com (E2, left)"), "\(text.out)")
+        let status = try folder.steward(["status"], environment: Self.now)
+        #expect(status.out.contains("1 leftover") && status.out.contains("shadow"), "\(status.out)")
+
+        // A second sync of the same exports journals no usage change.
+        let before = try folder.events("usage.observed").count
+        #expect(try folder.steward(["sync"], environment: Self.now).code == 0)
+        #expect(try folder.events("usage.observed").count == before)
+    }
+
+    @Test func aBadExportIsReportedWithFileLineAndFieldAndNothingOfItIsImported() throws {
+        let folder = try folder()
+        defer { folder.remove() }
+        #expect(try folder.steward(["sync"], environment: Self.now).code == 0)
+        let usageBefore = try folder.events("usage.observed").count
+
+        // A bad date on line 3 and a bad amount on line 4: the whole file is refused.
+        try folder.write("expenses.csv", """
+            date,vendor,description,amount,currency,employee_email
+            2026-11-03,SLACK T01ABC,,8.75,USD,ann@example.com
+            2026-13-40,ZOOM.US,,14.99,USD,ann@example.com
+            2026-11-04,FIGMA,,twelve,USD,ann@example.com
+            """)
+        let run = try folder.steward(["sync"], environment: Self.now)
+        #expect(run.code == 1)
+        #expect(run.out.contains("expenses.csv: line 3: date: \"2026-13-40\" is not a date"), "\(run.out)")
+        #expect(run.out.contains("expenses.csv: line 4: amount: \"twelve\" is not an amount"), "\(run.out)")
+        #expect(run.out.contains("google-oauth: 2 records"), "the other source is read: \(run.out)")
+        #expect(try folder.events("discovery.sync-failed").count == 1)
+        // Slack, on the good line 2, was not imported: nothing of the file is.
+        #expect(try folder.events("usage.observed").count == usageBefore)
+        let findings = try JSONParser.parse(try folder.steward(["discover", "--json"], environment: Self.now).out)["findings"].arrayValue ?? []
+        #expect(!findings.contains { $0["app"] == "Slack" })
+        #expect(findings.contains { $0["app"] == "Zoom" }, "what was known from the source stays")
+
+        // A missing column is one error naming the column.
+        try folder.write("expenses.csv", "date,merchant,amount\n2026-11-03,SLACK,8.75\n")
+        let missing = try folder.steward(["sync", "--app", "cards"], environment: Self.now)
+        #expect(missing.code == 1)
+        #expect(missing.out.contains("expenses.csv: line 1: vendor: column missing"), "\(missing.out)")
+        #expect(!missing.out.contains("google-oauth"), "--app syncs only the source named")
+
+        // The column mapping reads another layout.
+        try folder.write("steward.json", """
+            {
+              source: { plugin: "file", settings: { path: "hr.csv" } },
+              discovery: [
+                { id: "cards", plugin: "file", settings: { kind: "expenses", path: "expenses.csv", columns: { vendor: "merchant" }, currency: "EUR" } },
+              ],
+            }
+            """)
+        let mapped = try folder.steward(["sync", "--app", "cards"], environment: Self.now)
+        #expect(mapped.code == 0, "\(mapped.out)\(mapped.err)")
+        let slack = try JSONParser.parse(try folder.steward(["discover", "--json", "--kind", "shadow"], environment: Self.now).out)["findings"]
+            .arrayValue?.first { $0["app"] == "Slack" }
+        #expect(slack?["currency"] == "EUR", "\(String(describing: slack))")
+    }
+}
