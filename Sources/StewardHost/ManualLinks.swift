@@ -1,3 +1,4 @@
+import Foundation
 import StewardCore
 import StewardProtocol
 
@@ -18,6 +19,7 @@ extension Workspace {
         }
         guard state.people[person] != nil || state.formerPeople[person] != nil else { throw ManualLinkError(description: "no person \"\(person)\"") }
         try await record([event(EventType.accountLinked, subjects: ["app": app, "account": account, "person": person], data: ["source": "manual"])])
+        try? await FindingsLedger(workspace: self).update(now: Date())
     }
 
     public func ignore(app: String, account: String, reason: String) async throws {
@@ -26,5 +28,6 @@ extension Workspace {
             throw ManualLinkError(description: "app \(app) has no account \"\(account)\" (run `steward sync`?)")
         }
         try await record([event(EventType.accountIgnored, subjects: ["app": app, "account": account], data: ["reason": .string(reason)])])
+        try? await FindingsLedger(workspace: self).update(now: Date())
     }
 }

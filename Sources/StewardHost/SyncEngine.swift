@@ -183,6 +183,11 @@ public struct SyncEngine: Sendable {
             summary.reviewItemsRerouted = try await reviews.rerouteAfterHRChanges()
         }
         summary.microCertifications = try await reviews.openMicroCertifications(changes: Self.changes(in: drafts, known: state))
+        // Derived from what was just journaled; a rule error only means findings wait for the fix.
+        if let (opened, resolved) = try? await FindingsLedger(workspace: workspace).update(now: takenAt) {
+            summary.findingsOpened = opened
+            summary.findingsResolved = resolved
+        }
         return summary
     }
 

@@ -47,5 +47,22 @@ struct DiscoverCommandTests {
         #expect(status.out.contains("Findings: 1 leftover, 1 orphan, 1 service (steward discover)"), "\(status.out)")
         let statusJSON = try JSONParser.parse(try lab.steward(["status", "--json"]).out)
         #expect(statusJSON["findings"]["orphan"] == 1 && statusJSON["findings"]["leftover"] == 1)
+
+        // The sync journaled each finding when it was first seen; settling them journals how.
+        let opened = try lab.events("finding.opened")
+        #expect(Set(opened.compactMap { $0["data"]["kind"].stringValue }) == ["orphan", "leftover", "service"], "\(opened)")
+        #expect(try lab.steward(["sync"]).code == 0)
+        #expect(try lab.events("finding.opened").count == opened.count, "a finding is opened once")
+        let orphanId = try #require(orphan["account"].stringValue)
+        #expect(try lab.steward(["link", "crm:\(orphanId)", "E1"]).code == 0)
+        let service = try #require(findings.first { $0["kind"] == "service" }?["account"].stringValue)
+        #expect(try lab.steward(["ignore", "crm:\(service)", "--reason", "the backup job's account"]).code == 0)
+        #expect(try lab.steward(["apply", "--yes"]).code == 0)
+        let resolved = try lab.events("finding.resolved")
+        func resolution(_ kind: String) -> String? { resolved.first { $0["data"]["kind"].stringValue == kind }?["data"]["resolution"].stringValue }
+        #expect(resolution("orphan") == "linked" && resolution("service") == "ignored" && resolution("leftover") == "disabled", "\(resolved)")
+        let after = try lab.steward(["status"]).out, remaining = try lab.steward(["discover"]).out
+        // (Linking Ann's old account to her leaves her current one linked to nobody: one orphan.)
+        #expect(!after.contains("leftover") && !after.contains("service"), "\(after)\n\(remaining)")
     }
 }

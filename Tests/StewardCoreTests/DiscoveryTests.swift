@@ -37,6 +37,18 @@ struct DiscoveryTests {
         #expect(seats.summary.hasPrefix("4 seats") && seats.monthlyCost == 0)
     }
 
+    @Test func aLeaversDisabledAccountIsNotALeftoverEvenWithItsGrants() throws {
+        let cy = World.person("E3", "Cy", "Sales", "Account Executive", status: .terminated, endDate: "2026-02-20")
+        var crm = Self.recent(World.convergedCRM())
+        let index = try #require(crm.firstIndex { $0.0.id == "c3" })
+        crm[index].0.status = .disabled
+        let found = try Self.findings(people: [World.ada, World.bob, cy, World.dee], crm: crm)
+        #expect(!found.contains { $0.kind == .leftover && $0.app == "crm" }, "\(found.map(\.summary))")
+        crm[index].0.status = .pending
+        let pending = try Self.findings(people: [World.ada, World.bob, cy, World.dee], crm: crm)
+        #expect(pending.contains { $0.kind == .leftover && $0.app == "crm" }, "a pending account with grants is still access")
+    }
+
     @Test func everyKindIsFoundWithItsEvidence() throws {
         let cy = World.person("E3", "Cy", "Sales", "Account Executive", status: .terminated, endDate: "2026-02-20")
         let people = [World.ada, World.bob, cy, World.dee]

@@ -129,7 +129,8 @@ private struct AppScan {
     func leftover(account a: Int, person: Person, standing: PersonDirectory.Standing, into findings: inout [AccountFinding]) {
         let account = inventory.accounts[a]
         let grants = inventory.grants(ofAccount: a).map { entitlementLabel(inventory.entitlements[Int($0)]) }
-        guard account.status == .active || !grants.isEmpty else { return }
+        // A disabled account's grants cannot be used: disabling is how a leaver's access ends.
+        guard account.status == .active || (account.status == .pending && !grants.isEmpty) else { return }
         let left = person.endDate.flatMap(CalendarDay.init(iso:))
         let age = left.map { today.days(since: $0) }
         var evidence: [String] = []

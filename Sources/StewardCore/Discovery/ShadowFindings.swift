@@ -115,7 +115,7 @@ public enum ShadowFindings {
     }
 
     /// Catalogue-normalized name → connected app id: an app named `github` is GitHub.
-    static func connectedIndex(_ apps: [ConnectedApp], catalogue: VendorCatalogue?) -> [String: String] {
+    public static func connectedIndex(_ apps: [ConnectedApp], catalogue: VendorCatalogue?) -> [String: String] {
         var index: [String: String] = [:]
         for app in apps {
             for name in app.names where !name.isEmpty {
@@ -128,7 +128,7 @@ public enum ShadowFindings {
         return index
     }
 
-    static func normalized(_ name: String) -> String {
+    public static func normalized(_ name: String) -> String {
         String(name.lowercased().unicodeScalars.filter { CharacterSetASCII.isAlphanumeric($0) }.map(Character.init))
     }
 }
