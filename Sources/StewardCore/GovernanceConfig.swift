@@ -27,6 +27,8 @@ public struct GovernanceConfig: Sendable, Hashable {
     public var reviews: [ReviewDefinition]
     /// Named groups of reviewers (`group:NAME`), by e-mail.
     public var reviewerGroups: [String: [String]]
+    /// `findings`: what plans do with discovery findings.
+    public var findingActions = FindingActions()
 
     public init(apps: [AppSettings], roles: [Role] = [], policies: [Policy] = [], exceptions: [AccessException] = [],
                 source: SourceSettings = SourceSettings(), reviews: [ReviewDefinition] = [], reviewerGroups: [String: [String]] = [:]) {
@@ -106,6 +108,7 @@ public struct GovernanceConfig: Sendable, Hashable {
 
         self.init(apps: apps, roles: roles, policies: policies, exceptions: exceptions, source: source, reviews: reviews,
                   reviewerGroups: groups)
+        findingActions = try FindingActions(config: node.child("findings"))
     }
 }
 

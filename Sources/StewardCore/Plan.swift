@@ -180,6 +180,8 @@ public enum Cause: String, Sendable, CaseIterable {
     case orphan
     /// An access review decided to revoke it.
     case review
+    /// A discovery finding the config acts on (`findings: { leftover: "disable" }`).
+    case discovery
 }
 
 /// The rule behind a desired grant, or why something should go.
@@ -192,6 +194,9 @@ public enum Justification: Sendable, Hashable {
     case personLeft(LeaveReason)
     /// The account is linked to no person.
     case noPerson
+    /// A discovery finding of this kind (`orphan`, `leftover`, `dormant`, `service`) and the
+    /// config's `findings` setting for it.
+    case finding(String)
     /// Account attributes follow the HR record.
     case hrRecord
     /// A decision in access review campaign `campaign` (`quarterly-admins-1`).
@@ -232,6 +237,8 @@ public struct PlanFinding: Sendable, Hashable {
         /// A disabled account past the grace period whose disable day is unknown.
         case disabledSinceUnknown
         case danglingGrants
+        /// A discovery finding configured `review`, waiting for a campaign that takes findings.
+        case findingToReview
     }
 
     public enum Severity: String, Sendable, CaseIterable {

@@ -157,6 +157,7 @@ extension Justification: JSONConvertible {
         case .notGranted: return ["kind": "notGranted"]
         case .personLeft(let reason): return ["kind": "personLeft", "reason": .string(reason.rawValue)]
         case .noPerson: return ["kind": "noPerson"]
+        case .finding(let kind): return ["kind": "finding", "finding": .string(kind)]
         case .hrRecord: return ["kind": "hrRecord"]
         case .review(let campaign): return ["kind": "review", "campaign": .string(campaign)]
         }
@@ -185,6 +186,7 @@ extension Justification: JSONConvertible {
             }
             self = .personLeft(reason)
         case "noPerson": self = .noPerson
+        case "finding": self = .finding(try f.nonEmptyString("finding"))
         case "hrRecord": self = .hrRecord
         case "review": self = .review(try f.nonEmptyString("campaign"))
         default: throw ConnectorError(.invalidArgument, "\(f.childPath("kind")): unknown justification \"\(kind)\"")

@@ -116,6 +116,7 @@ public enum PlanRenderer {
         case .personLeft(.endDatePassed): return "left (end date passed)"
         case .personLeft(.goneFromFeed): return "left (gone from the HR feed)"
         case .noPerson: return "linked to nobody"
+        case .finding(let kind): return "discovery finding (\(kind))"
         case .hrRecord: return "HR record"
         case .review(let campaign): return "review \(campaign)"
         }

@@ -110,6 +110,14 @@ public enum Planner {
             if let correlation = output.correlation { correlations.append(correlation) }
             railInput.append((config.apps[planned[k]], output.summary.accounts))
         }
+        if !config.findingActions.isEmpty {
+            let partial = PlanResult(plan: Plan(computedAt: "", actions: actions), directory: directory, desired: desired, correlations: correlations)
+            let planned = Set(correlations.map(\.appId))
+            let extra = config.findingActions.plan(partial, inventories: request.inventories.filter { planned.contains($0.appId) },
+                                                   config: config, today: today)
+            actions += extra.actions
+            findings += extra.findings
+        }
         let rails = SafetyRails.violations(actions: actions, apps: railInput, lifecycle: request.lifecycle, source: config.source)
 
         var people: [String: PersonSummary] = [:]

@@ -212,7 +212,8 @@ enum ConfigSchemaText {
                   "entitlements": { "type": "array", "items": { "type": "string", "pattern": "^[^:]+:.+$" } },
                   "privileged": { "type": "boolean" },
                   "people": { "$ref": "#/$defs/condition" },
-                  "include": { "type": "array", "minItems": 1, "items": { "enum": ["access", "orphans", "leavers"] } }
+                  "include": { "type": "array", "minItems": 1, "items": { "enum": ["access", "orphans", "leavers", "findings"] } },
+                  "findings": { "type": "array", "minItems": 1, "items": { "enum": ["orphan", "leftover", "dormant", "service"] }, "description": "Review the accounts discovery findings of these kinds name (adds findings to include); include: [\"findings\"] alone takes the kinds the findings setting marks review." }
                 }
               }
             ]

@@ -86,7 +86,7 @@ public enum AccountFindings {
                 }
             }
             if inventory.accounts[a].status == .active, owner.map({ !directory.standings[$0].hasLeft }) ?? true {
-                scan.dormant(account: a, into: &findings)
+                scan.dormant(account: a, person: owner.map { directory.people[$0].id }, into: &findings)
             }
             scan.unjustifiedPrivileges(account: a, owner: owner, directory: directory, desired: desired, app: input.position, into: &findings)
         }
@@ -155,7 +155,7 @@ private struct AppScan {
         findings.append(f)
     }
 
-    mutating func dormant(account a: Int, into findings: inout [AccountFinding]) {
+    mutating func dormant(account a: Int, person: String?, into findings: inout [AccountFinding]) {
         let holdsSeat = app.discovery.licence != nil && inventory.grants(ofAccount: a).contains { seat[Int($0)] }
         if holdsSeat { seats += 1 }
         // Only the dates are read here: this runs for every enabled account.
@@ -165,7 +165,7 @@ private struct AppScan {
         let age = today.days(since: since)
         guard age > app.discovery.dormantAfterDays else { return }
         let evidence = login != nil ? "last sign-in \(since), \(age) days ago" : "never signed in; created \(since), \(age) days ago"
-        var f = finding(.dormant, account: a, summary: "no sign-in for \(age) days (dormant after \(app.discovery.dormantAfterDays))",
+        var f = finding(.dormant, account: a, person: person, summary: "no sign-in for \(age) days (dormant after \(app.discovery.dormantAfterDays))",
                         evidence: [evidence], suggestion: "review it (or disable it) to free what it holds", age: age)
         if holdsSeat, let licence = app.discovery.licence {
             unusedSeats += 1

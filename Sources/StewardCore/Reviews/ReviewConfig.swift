@@ -50,7 +50,7 @@ extension ReviewDefinition {
 }
 
 extension ReviewScope {
-    static let keys = ["apps", "entitlements", "privileged", "people", "include"]
+    static let keys = ["apps", "entitlements", "privileged", "people", "include", "findings"]
 
     /// An object, or `"everything"`.
     init(config node: ConfigNode, knownApps: Set<String>) throws {
@@ -85,10 +85,23 @@ extension ReviewScope {
                 guard let i = try element.optionalChoice(Include.self) else { throw element.error("required, expected a string") }
                 return i
             })
-            if include.isEmpty { throw includeNode.error("includes nothing: list access, orphans or leavers") }
+            if include.isEmpty { throw includeNode.error("includes nothing: list access, orphans, leavers or findings") }
+        }
+        let findingsNode = node.child("findings")
+        var kinds: Set<AccountFinding.Kind>?
+        if !findingsNode.isMissing {
+            kinds = Set(try findingsNode.elements().map { element in
+                guard let kind = try element.optionalChoice(AccountFinding.Kind.self), FindingActions.accountKinds.contains(kind) else {
+                    throw element.error("expected one of \(FindingActions.accountKinds.map(\.rawValue).sorted().joined(separator: ", "))")
+                }
+                return kind
+            })
+            // Naming the kinds is asking for them; without an include list, they are the scope.
+            if includeNode.isMissing { include = [.findings] } else { include.insert(.findings) }
         }
         self.init(apps: apps, entitlements: entitlements, privilegedOnly: try node.child("privileged").optionalBool() ?? false,
                   people: peopleNode.isMissing ? nil : try Condition(config: peopleNode), include: include)
+        findingKinds = kinds
     }
 }
 

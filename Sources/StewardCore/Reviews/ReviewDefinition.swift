@@ -102,9 +102,14 @@ public struct ReviewScope: Sendable, Hashable {
     /// Whose access, in the policies' `when` syntax; nil: everyone.
     public var people: Condition?
     public var include: Set<Include>
+    /// With `include: ["findings"]`: the finding kinds reviewed; nil takes the config's
+    /// `findings` kinds set to `review` (every account kind when none is).
+    public var findingKinds: Set<AccountFinding.Kind>?
 
     public enum Include: String, Sendable, CaseIterable {
         case access, orphans, leavers
+        /// The accounts discovery findings name (orphans, leftovers, dormant and service accounts).
+        case findings
     }
 
     public init(apps: [String]? = nil, entitlements: [EntitlementPattern] = [], privilegedOnly: Bool = false,

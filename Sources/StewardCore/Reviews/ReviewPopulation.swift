@@ -81,7 +81,37 @@ public enum ReviewPopulation {
                 }
             }
         }
+        if scope.include.contains(.findings) {
+            items += findingItems(scope: scope, kinds: scope.findingKinds ?? config.findingActions.reviewedKinds, config: config,
+                                  planned: planned, inventories: inventories, today: today, covered: items)
+        }
         for i in items.indices { items[i].id = String(i + 1) }
+        return items
+    }
+
+    /// One item per account a discovery finding of `kinds` names (an account already in
+    /// `covered` is not asked about twice); revoking it disables the account.
+    static func findingItems(scope: ReviewScope, kinds: Set<AccountFinding.Kind>, config: GovernanceConfig, planned: PlanResult,
+                             inventories: [AppInventory], today: CalendarDay, covered: [ReviewItem]) -> [ReviewItem] {
+        let inScope = inventories.filter { scope.apps?.contains($0.appId) ?? true }
+        var seen = Set(covered.filter { $0.access == .account }.map { $0.app + "\u{1}" + $0.accountId })
+        var items: [ReviewItem] = []
+        let directory = planned.directory
+        for f in AccountFindings.find(planned, inventories: inScope, config: config, today: today, candidates: false)
+        where kinds.contains(f.kind) {
+            guard let id = f.accountId, seen.insert(f.app + "\u{1}" + id).inserted,
+                  let account = inScope.first(where: { $0.appId == f.app })?.accounts.first(where: { $0.id == id }) else { continue }
+            let person = f.personId.flatMap { directory.person($0) }
+            if let people = scope.people, let person, !people.matches(person) { continue }
+            let kind: ReviewItem.Kind = f.kind == .leftover ? .leaver : person == nil ? .orphan : .access
+            var context = ReviewContext(kind: kind, personName: person?.fullName, email: person?.email ?? account.email,
+                                        department: person?.department, title: person?.title, managerId: person?.managerId,
+                                        standing: person == nil ? "no person" : "finding: \(f.kind.rawValue)", lastLoginAt: account.lastLoginAt)
+            context.justifications = []
+            items.append(ReviewItem(id: "", app: f.app, accountId: id, accountName: account.userName, personId: person?.id,
+                                    access: .account, context: context,
+                                    recommendation: Recommendation(.revoke, "\(f.kind.rawValue): \(f.summary)")))
+        }
         return items
     }
 
