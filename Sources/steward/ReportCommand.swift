@@ -4,7 +4,8 @@ import StewardJournal
 import StewardProtocol
 import StewardReports
 
-// steward report review ID: the auditor's evidence for a campaign.
+// steward report review ID: the auditor's evidence for a campaign; steward report discovery:
+// the findings, open and resolved.
 
 let reportCommand = Command(
     name: "report",
@@ -42,6 +43,37 @@ let reportCommand = Command(
                         printJSON(["out": .string(out), "format": .string(format), "bytes": .int(bytes.count), "items": report["summary"]["items"]])
                     } else {
                         print("Wrote \(out) (\(format), \(bytes.count) bytes, \(report["summary"]["items"].intValue ?? 0) items, \(report["proofs"].arrayValue?.count ?? 0) decision proofs).")
+                    }
+                    return ExitCode.ok
+                }
+            }),
+        Command(
+            name: "discovery",
+            summary: "Every open discovery finding with its evidence and next step, and the findings resolved, with when and how.",
+            usage: "--format html|csv|json --out FILE [--json]",
+            discussion: """
+            Open findings are those `steward discover` shows now (leavers still active, leftovers,
+            orphans, dormant seats, privileges no rule grants, ownerless service accounts, shadow apps),
+            each with when the journal first recorded it; resolved ones come from the journal's
+            finding.resolved events. Nothing is written to the journal.
+            """,
+            options: [
+                .value("--format", "FORMAT", "html, csv or json (default json)."),
+                .value("--out", "FILE", "Where to write it (required)."),
+            ],
+            run: { inv in
+                guard let out = inv.value("--out") else { throw UsageError("--out FILE is required") }
+                let format = inv.value("--format") ?? "json"
+                guard let kind = DiscoveryReport.Format(rawValue: format) else { throw UsageError("--format: expected html, csv or json, got \(format)") }
+                return try await withWorkspace(inv, actor: "steward report discovery", readOnly: true) { ws in
+                    let report = try await DiscoveryReportBuilder(workspace: ws, now: try commandNow()).build()
+                    let bytes = try DiscoveryReport.render(report, as: kind)
+                    try writeAtomically(bytes, to: out)
+                    let open = report["findings"].arrayValue?.count ?? 0, resolved = report["resolved"].arrayValue?.count ?? 0
+                    if inv.json {
+                        printJSON(["out": .string(out), "format": .string(format), "bytes": .int(bytes.count), "open": .int(open), "resolved": .int(resolved)])
+                    } else {
+                        print("Wrote \(out) (\(format), \(bytes.count) bytes, \(open) open findings, \(resolved) resolved).")
                     }
                     return ExitCode.ok
                 }

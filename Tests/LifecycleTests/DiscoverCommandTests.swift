@@ -64,5 +64,13 @@ struct DiscoverCommandTests {
         let after = try lab.steward(["status"]).out, remaining = try lab.steward(["discover"]).out
         // (Linking Ann's old account to her leaves her current one linked to nobody: one orphan.)
         #expect(!after.contains("leftover") && !after.contains("service"), "\(after)\n\(remaining)")
+
+        // The discovery report carries the history: when each was found and how it was settled.
+        let report = try lab.steward(["report", "discovery", "--format", "json", "--out", "discovery.json"])
+        #expect(report.code == 0, "\(report.err)")
+        let doc = try JSONParser.parse(Data(contentsOf: lab.dir.appendingPathComponent("discovery.json")))
+        let history = doc["resolved"].arrayValue ?? []
+        #expect(history.contains { $0["kind"] == "orphan" && $0["resolution"] == "linked" && $0["resolvedBy"] == "steward link" && !$0["openedAt"].isNull }, "\(history)")
+        #expect(history.contains { $0["kind"] == "leftover" && $0["resolution"] == "disabled" })
     }
 }

@@ -99,6 +99,17 @@ struct ShadowDiscoveryTests {
         let status = try folder.steward(["status"], environment: Self.now)
         #expect(status.out.contains("1 leftover") && status.out.contains("shadow"), "\(status.out)")
 
+        // The report, in each format.
+        #expect(try folder.steward(["report", "discovery", "--format", "html", "--out", "d.html"], environment: Self.now).code == 0)
+        let html = try String(contentsOf: folder.dir.appendingPathComponent("d.html"), encoding: .utf8)
+        #expect(html.contains("Apps in use that Steward does not manage") && html.contains("<b>URGENT</b>") && html.contains("bo@example.com (E2, left)"))
+        #expect(!html.contains("<script"))
+        #expect(try folder.steward(["report", "discovery", "--format", "csv", "--out", "d.csv"], environment: Self.now).code == 0)
+        let csv = try String(contentsOf: folder.dir.appendingPathComponent("d.csv"), encoding: .utf8)
+        #expect(csv.contains("status,kind,urgent,app") && csv.contains("open,shadow,,Notion"), "\(csv)")
+        let badFormat = try folder.steward(["report", "discovery", "--format", "pdf", "--out", "d.pdf"], environment: Self.now)
+        #expect(badFormat.code == 2 && badFormat.err.contains("expected html, csv or json"))
+
         // A second sync of the same exports journals no usage change.
         let before = try folder.events("usage.observed").count
         #expect(try folder.steward(["sync"], environment: Self.now).code == 0)
