@@ -164,3 +164,70 @@ struct ShadowDiscoveryTests {
         #expect(slack?["currency"] == "EUR", "\(String(describing: slack))")
     }
 }
+
+/// The other export layouts: Entra sign-ins and permission grants as Graph returns them, an IdP
+/// assignment CSV, and a browser-domain export.
+@Suite("discovery export layouts", .serialized)
+struct DiscoveryLayoutTests {
+    @Test func entraSignInsGrantsAssignmentsAndBrowserDomainsAreRead() throws {
+        let folder = try StewardFolder()
+        defer { folder.remove() }
+        try folder.write("hr.csv", ShadowDiscoveryTests.hr)
+        // Graph auditLogs/signIns: a failed sign-in (errorCode 50126) is not use.
+        try folder.write("signins.json", """
+            {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns", "value": [
+              {"id": "1", "createdDateTime": "2026-11-25T08:01:02Z", "userPrincipalName": "BO@example.com", "appDisplayName": "Salesforce",
+               "appId": "aaaa-1", "status": {"errorCode": 0}},
+              {"id": "2", "createdDateTime": "2026-11-26T08:01:02Z", "userPrincipalName": "ann@example.com", "appDisplayName": "Dropbox",
+               "appId": "bbbb-2", "status": {"errorCode": 50126, "failureReason": "Invalid username or password."}}
+            ]}
+            """)
+        try folder.write("grants.json", """
+            {"value": [
+              {"id": "g1", "clientId": "cccc-3", "consentType": "Principal", "principalId": "p1", "resourceId": "r1",
+               "scope": "User.Read Files.Read", "clientDisplayName": "Calendly", "userPrincipalName": "cy@example.com"},
+              {"id": "g2", "clientId": "dddd-4", "consentType": "AllPrincipals", "principalId": null, "resourceId": "r1",
+               "scope": "User.Read", "clientDisplayName": "Loom"}
+            ]}
+            """)
+        try folder.write("assignments.csv", "app,user_email\nAsana,ann+work@example.com\n")
+        try folder.write("domains.csv", "domain,user_email,first_seen,last_seen\napp.clickup.com,cy@example.com,2026-10-01,2026-11-30\n")
+        try folder.write("steward.json", """
+            {
+              source: { plugin: "file", settings: { path: "hr.csv" } },
+              discovery: [
+                { id: "entra-signins", plugin: "file", settings: { kind: "sso-signins", path: "signins.json" } },
+                { id: "entra-grants", plugin: "file", settings: { kind: "oauth-grants", path: "grants.json" } },
+                { id: "idp", plugin: "file", settings: { kind: "sso-signins", path: "assignments.csv" } },
+                { id: "proxy", plugin: "file", settings: { kind: "browser-domains", path: "domains.csv" } },
+              ],
+            }
+            """)
+        let now = ShadowDiscoveryTests.now
+        let sync = try folder.steward(["sync"], environment: now)
+        #expect(sync.code == 0, "\(sync.out)\(sync.err)")
+        #expect(sync.out.contains("entra-signins: 1 records"), "the failed sign-in is left out: \(sync.out)")
+        let findings = try JSONParser.parse(try folder.steward(["discover", "--json"], environment: now).out)["findings"].arrayValue ?? []
+        func shadow(_ name: String) -> JSONValue? { findings.first { $0["kind"] == "shadow" && $0["app"].stringValue == name } }
+        // Bo left on 2026-10-31 and signed in to Salesforce on 2026-11-25 (the e-mail's case ignored).
+        #expect(findings.first?["kind"] == "leftover" && findings.first?["app"] == "Salesforce" && findings.first?["person"] == "E2", "\(findings.first ?? .null)")
+        #expect(shadow("Dropbox") == nil, "a failed sign-in is no evidence")
+        #expect(shadow("Calendly")?["users"].arrayValue?.first?["person"] == "E3")
+        #expect(shadow("Loom") != nil, "an admin's consent for everyone names no user but is still an app in use")
+        #expect(shadow("Asana")?["users"].arrayValue?.first?["person"] == "E1", "plus-addressing folded")
+        let clickup = try #require(shadow("ClickUp"), "\(findings.map { $0["app"] })")
+        #expect(clickup["firstSeen"] == "2026-10-01" && clickup["lastSeen"] == "2026-11-30")
+
+        // Connecting an app resolves its shadow finding: the app's id names the vendor.
+        #expect(try folder.events("finding.opened").contains { $0["subjects"]["app"] == "Asana" })
+        let config = try String(contentsOf: folder.dir.appendingPathComponent("steward.json"), encoding: .utf8)
+        try folder.write("steward.json", config.replacingOccurrences(of: "discovery: [", with: """
+            apps: [ { id: "asana", plugin: "scim", mode: "observe", settings: { baseURL: "http://127.0.0.1:9/scim/v2" } } ],
+              discovery: [
+            """))
+        let resync = try folder.steward(["sync", "--app", "idp"], environment: now)
+        #expect(resync.code == 0, "\(resync.out)\(resync.err)")
+        let resolved = try folder.events("finding.resolved")
+        #expect(resolved.contains { $0["subjects"]["app"] == "Asana" && $0["data"]["resolution"] == "connected" }, "\(resolved)")
+    }
+}
