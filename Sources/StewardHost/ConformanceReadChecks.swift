@@ -14,6 +14,7 @@ struct ConformanceReadChecks {
         if capabilities.accounts.contains(.list) { methods.append(Method.accountsList) }
         if capabilities.entitlementTypes.contains(where: \.list) { methods.append(Method.entitlementsList) }
         if capabilities.grantsList { methods.append(Method.grantsList) }
+        if capabilities.evidenceList { methods.append(Method.evidenceList) }
         return methods
     }
 
@@ -63,6 +64,7 @@ struct ConformanceReadChecks {
         case Method.personsList: return await pages(s, method, Person.self)
         case Method.accountsList: return await pages(s, method, Account.self) { s.listedAccounts = $0 }
         case Method.entitlementsList: return await pages(s, method, Entitlement.self)
+        case Method.evidenceList: return await pages(s, method, EvidenceRecord.self)
         default: return await pages(s, method, Grant.self)
         }
     }
@@ -228,7 +230,7 @@ struct ConformanceReadChecks {
     /// Undeclared and unknown methods answer method-not-found.
     private func undeclaredAreNotFound(_ s: ConformanceSession) async -> ConformanceVerdict {
         let every = [Method.validate, Method.personsList, Method.entitlementsList, Method.grantsList, Method.grantsAdd,
-                     Method.grantsRemove, Method.notifySend] + AccountOperation.allCases.map(\.method)
+                     Method.grantsRemove, Method.notifySend, Method.evidenceList] + AccountOperation.allCases.map(\.method)
         let undeclared = every.filter { !capabilities.supports(method: $0) } + ["steward/no-such-method"]
         var problems: [String] = []
         for method in undeclared {

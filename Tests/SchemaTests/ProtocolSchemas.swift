@@ -38,7 +38,7 @@ struct ProtocolSchemas {
                                     Method.accountsList, Method.accountsGet, Method.accountsCreate, Method.accountsUpdate,
                                     Method.accountsDisable, Method.accountsEnable, Method.accountsDelete,
                                     Method.entitlementsList, Method.grantsList, Method.grantsAdd, Method.grantsRemove,
-                                    Method.notifySend]
+                                    Method.notifySend, Method.evidenceList]
 
     static let notifications: [String] = [Notification.log, Notification.progress, Notification.rateLimit, Notification.cancel]
 
@@ -54,6 +54,7 @@ struct ProtocolSchemas {
         case Method.accountsList: return "protocol/page.accounts.json"
         case Method.entitlementsList: return "protocol/page.entitlements.json"
         case Method.grantsList: return "protocol/page.grants.json"
+        case Method.evidenceList: return "protocol/page.evidence.json"
         case Method.initialize, Method.shutdown, Method.ping, Method.validate, Method.accountsGet, Method.accountsCreate:
             return "protocol/" + method.replacingOccurrences(of: "/", with: ".") + ".result.json"
         default: return "protocol/mutation.result.json"

@@ -82,7 +82,7 @@ struct SchemaFileTests {
         let manifestMethods = try values("plugin.schema.json", "/properties/capabilities/items")
         let gated = Capabilities(personsList: true, accounts: Set(AccountOperation.allCases),
                                  entitlementTypes: [EntitlementTypeCapability(type: "t", cardinality: .multi)],
-                                 grantsList: true, notifySend: true, validate: true).methods
+                                 grantsList: true, notifySend: true, validate: true, evidenceList: true).methods
         #expect(Set(manifestMethods) == Set(gated))
     }
 
@@ -103,8 +103,11 @@ struct SchemaFileTests {
                 == members(EntitlementTypeCapability(type: "t", cardinality: .single, values: ["v"]).json))
         let everything = Capabilities(personsList: true, accounts: [.list],
                                       entitlementTypes: [EntitlementTypeCapability(type: "t", cardinality: .multi)],
-                                      grantsList: true, notifySend: true, validate: true)
+                                      grantsList: true, notifySend: true, validate: true, evidenceList: true)
         #expect(try properties("Capabilities") == members(everything.json))
+        #expect(try properties("EvidenceRecord") == members(EvidenceRecord(kind: .expense, user: "u", app: "a", appRef: "r", domain: "d",
+                                                                           at: "t", lastAt: "l", amount: 1, currency: "USD", action: "authorize",
+                                                                           scopes: ["s"], source: "f:1").withDetail("x").json))
 
         let updateChanges = try #require(documents["protocol/accounts.update.request.json"]?["properties"]["params"]["properties"]["changes"]["properties"].objectValue)
         #expect(Set(updateChanges.keys) == members(SwiftMessageTests.fullSpec.json))
@@ -114,5 +117,13 @@ struct SchemaFileTests {
         let errorData = try #require(documents["protocol/error.json"]?["$defs"]["ErrorData"]["properties"].objectValue)
         let fullError = ConnectorError(.rateLimited, "m", outcome: .unknown, retryAfterMs: 1, details: ["x": 1]).rpcError
         #expect(Set(errorData.keys) == members(fullError.data))
+    }
+}
+
+private extension EvidenceRecord {
+    func withDetail(_ text: String) -> EvidenceRecord {
+        var r = self
+        r.detail = text
+        return r
     }
 }

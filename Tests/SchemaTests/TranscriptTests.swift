@@ -171,7 +171,8 @@ struct TranscriptTests {
         switch method {
         case Method.initialize: _ = try InitializeParams(json: params, path: "params")
         case Method.shutdown, Method.ping, Method.validate: _ = try JSONFields(params, path: "params")
-        case Method.personsList, Method.accountsList, Method.entitlementsList, Method.grantsList: _ = try ListParams(json: params, path: "params")
+        case Method.personsList, Method.accountsList, Method.entitlementsList, Method.grantsList, Method.evidenceList:
+            _ = try ListParams(json: params, path: "params")
         case Method.accountsGet: _ = try AccountGetParams(json: params, path: "params")
         case Method.accountsCreate: _ = try AccountCreateParams(json: params, path: "params")
         case Method.accountsUpdate: _ = try AccountUpdateParams(json: params, path: "params")
@@ -191,6 +192,7 @@ struct TranscriptTests {
         case Method.accountsList: try readPage(result, of: Account.self)
         case Method.entitlementsList: try readPage(result, of: Entitlement.self)
         case Method.grantsList: try readPage(result, of: Grant.self)
+        case Method.evidenceList: _ = try Page<EvidenceRecord>(json: result, path: "result")
         case Method.accountsGet: _ = try AccountGetResult(json: result, path: "result")
         case Method.accountsCreate: _ = try AccountCreateResult(json: result, path: "result")
         default: _ = try MutationResult(json: result, path: "result")
