@@ -39,6 +39,8 @@ public struct Demo: Sendable {
         public var timings: [(String, Double)]
         /// The access review campaign, when it ran.
         public var review: DemoReviewResult?
+        /// Open discovery findings per kind after the second round.
+        public var findings: [String: Int] = [:]
     }
 
     /// Runs the demo. The sandbox runs until `keepSandbox` returns (the CLI's `--keep` waits
@@ -67,11 +69,15 @@ public struct Demo: Sendable {
         try write("steward.json", DemoConfig.text(apps: apps))
         say("Wrote \(directory.path)/steward.json with apps \(apps.map(\.id).joined(separator: ", ")) and \(world.people.count) people in hr.csv")
 
-        // Things IT never provisioned: an account for someone who will leave, and a stranger's.
+        // Things IT never provisioned: an account for someone who will leave, a stranger's, an
+        // old one under a former domain, a job's; and the exports that show apps in use.
         let (_, changesPreview) = world.secondRound(today: today)
+        let discovery = DemoDiscovery(world: world, directory: directory, say: say)
         if let scim = sandbox.apps["scim"] {
             try await DemoConfig.seedSCIM(baseURL: scim, token: sandbox.token, world: world, futureLeaver: changesPreview.leavers.first)
+            try await discovery.seedCRM(baseURL: scim, token: sandbox.token)
         }
+        try discovery.writeExports(leaver: changesPreview.leavers.first.flatMap(world.person), now: Date())
 
         let configPath = directory.appendingPathComponent("steward.json").path
         say("\n== Round 1: first sync, plan and apply")
@@ -79,10 +85,16 @@ public struct Demo: Sendable {
         let (plan1, apply1) = try await round(configPath: configPath, name: "round1", timings: &timings)
 
         say("\n== HR changes: joiners \(changesPreview.joiners.joined(separator: ", ")); movers \(changesPreview.movers.joined(separator: ", ")); leavers \(changesPreview.leavers.joined(separator: ", "))")
+        if let scim = sandbox.apps["scim"] { try await discovery.recordSignIns(baseURL: scim, token: sandbox.token, now: Date()) }
         let (world2, changes) = world.secondRound(today: today)
         try write("hr.csv", world2.csv)
         say("\n== Round 2: sync, plan and apply after the HR changes")
         let (plan2, apply2) = try await round(configPath: configPath, name: "round2", timings: &timings)
+
+        say("\n== Discovery: accounts nobody answers for, and apps in use nobody connected")
+        let discoveryStarted = Date()
+        let findings = try await discovery.report(configPath: configPath)
+        timings.append(("discovery", Date().timeIntervalSince(discoveryStarted)))
 
         var review: DemoReviewResult?
         if reviews, sandbox.apps["scim"] != nil {
@@ -102,7 +114,8 @@ public struct Demo: Sendable {
         say("\n== Journal: \(events) events, \(report.checkpointsChecked) signed checkpoints; verify: \(report.intact ? "intact" : "NOT INTACT at seq \(report.divergence?.seq ?? 0): \(report.divergence.map { "\($0.kind.rawValue)" } ?? "")")")
         await keepSandbox(sandbox)
         return Result(firstPlan: plan1, secondPlan: plan2, firstApply: apply1, secondApply: apply2, changes: changes,
-                      journalEvents: events, verified: report.intact, apps: apps.map(\.id), timings: timings, review: review)
+                      journalEvents: events, verified: report.intact, apps: apps.map(\.id), timings: timings, review: review,
+                      findings: findings)
     }
 
     /// One sync → plan → apply round, in a fresh workspace like separate commands would be.

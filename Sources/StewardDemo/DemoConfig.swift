@@ -15,6 +15,9 @@ enum DemoConfig {
         var json: String
     }
 
+    /// The sandbox CRM's sign-in extension (see the sandbox's SCIM schemas).
+    static let activityURN = "urn:steward:params:scim:schemas:extension:sandbox-activity:2.0:User"
+
     /// The plugins the demo's config names.
     static let plugins = ["file", "scim", "rest", "browser"]
 
@@ -39,7 +42,9 @@ enum DemoConfig {
         if let scim = sandbox.apps["scim"], registry.manifest(named: "scim") != nil {
             apps.append(App(id: "crm", json: """
                     { id: "crm", plugin: "scim", mode: "enforce", owner: "\(crmOwner)", privileged: ["role:Admin"],
-                      settings: { baseURL: "\(scim)", roleTiers: ["Admin", "User", "Viewer"] },
+                      settings: { baseURL: "\(scim)", roleTiers: ["Admin", "User", "Viewer"],
+                                  attributeMapping: { lastLoginAt: "\(activityURN):lastLoginAt" } },
+                      dormantAfterDays: 60, licence: { entitlement: "role:User", monthlyCost: 35, currency: "USD" },
                       secrets: { token: "file:sandbox.token" },
                       correlate: ["employeeNumber", "email", "userName"],
                       deprovision: { action: "disable", deleteAfterDays: 30, maxPercent: 10 } }
@@ -121,6 +126,13 @@ enum DemoConfig {
               serve: { listen: "127.0.0.1:8470", linkKey: "file:link.key", webhookSecret: "file:webhook.secret",
                        schedule: { sync: "15m", apply: "auto" } },
               source: { plugin: "file", settings: { path: "hr.csv" }, maxShrinkPercent: 20 },
+              // Evidence of apps in use that nobody connected: `steward discover --kind shadow`.
+              discovery: [
+                { id: "cards", plugin: "file", settings: { kind: "expenses", path: "expenses.csv" } },
+                { id: "google-oauth", plugin: "file", settings: { kind: "oauth-grants", path: "google-oauth.json" } },
+              ],
+              // Dormant seats and orphans are listed in plans for review; leavers are disabled by the rules.
+              findings: { dormant: "review", orphan: "review" },
               apps: [
             \(apps.map(\.json).joined(separator: ",\n"))
               ],
@@ -163,17 +175,21 @@ enum DemoConfig {
         return try JSONParser.parse([UInt8](data))
     }
 
-    static func post(_ url: String, token: String, body: JSONValue) async throws {
+    static func patch(_ url: String, token: String, body: JSONValue) async throws {
+        try await post(url, token: token, body: body, method: "PATCH")
+    }
+
+    static func post(_ url: String, token: String, body: JSONValue, method: String = "POST") async throws {
         guard let u = URL(string: url) else { throw WorkspaceError(message: "bad URL \(url)") }
         var request = URLRequest(url: u)
-        request.httpMethod = "POST"
+        request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("application/scim+json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(JSONWriter.bytes(body))
         let (_, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) || status == 409 else {
-            throw WorkspaceError(message: "seeding the sandbox: POST \(url) answered \(status)")
+            throw WorkspaceError(message: "seeding the sandbox: \(method) \(url) answered \(status)")
         }
     }
 }

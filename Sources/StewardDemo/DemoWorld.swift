@@ -84,7 +84,8 @@ public struct DemoWorld: Sendable {
         // other disappears from the export.
         if let i = next.firstIndex(where: { $0.department == "Engineering" && $0.title == "Senior Software Engineer" && !changes.movers.contains($0.id) }) {
             next[i].status = .terminated
-            next[i].endDate = today
+            // Their last day was yesterday: what they do in an app today is after leaving.
+            next[i].endDate = Self.dayBefore(today)
             changes.leavers.append(next[i].id)
         }
         if let i = next.firstIndex(where: { $0.department == "Marketing" && $0.title == "Content Writer" }) {
@@ -92,6 +93,13 @@ public struct DemoWorld: Sendable {
             next.remove(at: i)
         }
         return (DemoWorld(people: next), changes)
+    }
+
+    static func dayBefore(_ day: String) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        guard let date = f.date(from: day) else { return day }
+        return f.string(from: date.addingTimeInterval(-86_400))
     }
 
     /// The HR export in the file connector's default CSV columns.

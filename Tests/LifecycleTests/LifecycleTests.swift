@@ -248,6 +248,29 @@ struct LifecycleTests {
         #expect((doc["people"]["active"].intValue ?? 0) > 190)
     }
 
+    /// The demo leaves a finding of every kind open for `steward discover`: the leaver still
+    /// active in an app nobody connected first, the orphan with its likely owner, the dormant paid
+    /// seat, the ownerless service account with Admin, and shadow apps from both exports.
+    @Test func demoLeavesAFindingOfEveryKindOpen() async throws {
+        let demo = try await SharedDemo.run.value
+        #expect(demo.code == 0, "\(demo.output.suffix(2000))")
+        #expect(demo.output.contains("== Discovery"))
+        let run = try Lab.steward(["discover", "--json"], in: demo.dir)
+        #expect(run.code == 0, "\(run.err)")
+        let doc = try JSONParser.parse(run.out)
+        for kind in ["leftover", "orphan", "dormant", "privileged", "service", "shadow"] {
+            #expect((doc["counts"][kind].intValue ?? 0) >= 1, "no open \(kind) finding: \(doc["counts"])")
+        }
+        let findings = doc["findings"].arrayValue ?? []
+        #expect(findings.first?["urgent"] == true && findings.first?["app"] == "Notion", "\(findings.first ?? .null)")
+        #expect(findings.contains { $0["kind"] == "orphan" && $0["accountName"].stringValue?.hasSuffix("@acme-old.example") == true && !($0["candidates"].arrayValue ?? []).isEmpty })
+        #expect(findings.contains { $0["kind"] == "dormant" && $0["monthlyCost"] == 35 })
+        #expect(!findings.contains { $0["kind"] == "shadow" && $0["app"] == "GitHub" }, "GitHub is connected")
+        // The leaver's accounts were found and closed: finding.resolved, disabled.
+        let resolved = try StewardFolder(existing: demo.dir).events("finding.resolved")
+        #expect(resolved.contains { $0["data"]["kind"] == "leftover" && $0["data"]["resolution"] == "disabled" })
+    }
+
     /// The demo's two-stage review: scripted decisions of every kind, revokes read back from the
     /// sandbox, and the report in all four formats under `reports/`.
     @Test func demoRunsAReviewCampaignAndWritesItsReport() async throws {

@@ -22,7 +22,9 @@ import Testing
         #expect(user["schemaExtensions"][0]["schema"] == .string(SCIM.enterprise))
 
         let schemas = try client.get("/Schemas").json
-        #expect(schemas["totalResults"] == 3)
+        // User, its enterprise and sign-in activity extensions, Group.
+        #expect(schemas["totalResults"] == 4)
+        #expect(user["schemaExtensions"][1]["schema"] == "urn:steward:params:scim:schemas:extension:sandbox-activity:2.0:User")
         let userSchema = try client.get("/Schemas/\(SCIM.user)").json
         let names = userSchema["attributes"].arrayValue?.compactMap { $0["name"].stringValue } ?? []
         for name in ["userName", "emails", "roles", "entitlements", "groups", "active"] { #expect(names.contains(name)) }

@@ -37,6 +37,21 @@ struct DiscoveryTests {
         #expect(seats.summary.hasPrefix("4 seats") && seats.monthlyCost == 0)
     }
 
+    @Test func anOrphanIsSuggestedForLinkingUnlessItsOwnerHasAnAccountAlready() throws {
+        let eve = World.person("E5", "Eve", "Finance", "Analyst")
+        var crm = Self.recent(World.convergedCRM())
+        crm.append((Account(id: "c20", userName: "estone", displayName: "Eve Stone"), []))       // Eve has no CRM account
+        crm.append((Account(id: "c21", userName: "ada.test", displayName: "Ada Test"), []))        // Ada has one
+        var people = World.everyone
+        people.append(Person(id: "E5", email: "eve.stone@example.com", firstName: "Eve", lastName: "Stone", department: eve.department,
+                             title: eve.title, status: .active))
+        let found = try Self.findings(people: people, crm: crm)
+        let estone = try #require(found.first { $0.accountId == "c20" })
+        #expect(estone.candidates.first?.personId == "E5" && estone.suggestion.hasPrefix("steward link crm:c20 E5"), "\(estone)")
+        let second = try #require(found.first { $0.accountId == "c21" })
+        #expect(second.candidates.first?.personId == "E1" && second.suggestion.hasPrefix("likely a second account of E1"), "\(second)")
+    }
+
     @Test func aLeaversDisabledAccountIsNotALeftoverEvenWithItsGrants() throws {
         let cy = World.person("E3", "Cy", "Sales", "Account Executive", status: .terminated, endDate: "2026-02-20")
         var crm = Self.recent(World.convergedCRM())

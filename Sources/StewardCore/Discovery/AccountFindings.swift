@@ -29,11 +29,14 @@ public enum AccountFindings {
         // findings arrays are large and must not be copied to add a few thousand candidates.
         let patches = concurrentMap(scanned.count) { i in
             let input = apps[i]
-            return scanned[i].orphans.map { (f, a) -> (Int, [AccountFinding.Candidate]) in
-                (f, matcher.candidates(for: input.inventory.accounts[a]).map { c in
+            return scanned[i].orphans.map { (f, a) -> (Int, [AccountFinding.Candidate], Bool) in
+                let found = matcher.candidates(for: input.inventory.accounts[a])
+                // The likeliest owner already has an account here: this one is a second account.
+                let duplicate = found.first.map { input.correlation.account(ofPerson: $0.person) != nil } ?? false
+                return (f, found.map { c in
                     let p = directory.people[c.person]
                     return AccountFinding.Candidate(personId: p.id, email: p.email, name: p.fullName, score: c.score, reasons: c.reasons)
-                })
+                }, duplicate)
             }
         }
         var all: [AccountFinding] = []
@@ -41,10 +44,15 @@ public enum AccountFindings {
         for (i, app) in scanned.enumerated() {
             let start = all.count
             all += app.findings
-            for (f, candidates) in patches[i] {
+            for (f, candidates, duplicate) in patches[i] {
                 all[start + f].candidates = candidates
-                if let best = candidates.first, let account = all[start + f].accountId {
-                    all[start + f].suggestion = "steward link \(apps[i].settings.id):\(account) \(best.personId) if it is \(best.name ?? best.email)'s; otherwise " + all[start + f].suggestion
+                guard let best = candidates.first, let account = all[start + f].accountId else { continue }
+                let who = best.name ?? best.email, app = apps[i].settings.id
+                if duplicate {
+                    all[start + f].evidence.append("\(best.personId) \(who) already has another \(app) account")
+                    all[start + f].suggestion = "likely a second account of \(best.personId) \(who): disable it (or steward ignore it with the reason); steward link \(app):\(account) \(best.personId) only if it is the one they use"
+                } else {
+                    all[start + f].suggestion = "steward link \(app):\(account) \(best.personId) if it is \(who)'s; otherwise " + all[start + f].suggestion
                 }
             }
         }

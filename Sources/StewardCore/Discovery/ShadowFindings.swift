@@ -65,11 +65,11 @@ public enum ShadowFindings {
         let after = leftOn.map { active.days(since: $0) }
         let kinds = Set(uses.flatMap(\.kinds).filter(\.showsActivity).map(\.activityWord)).sorted().joined(separator: " and ")
         let leftText = leftOn.map { " on \($0)" } ?? ""
-        let laterText = after.map { ", \($0) days later" } ?? ""
+        let laterText = after.map { ", \($0) day\($0 == 1 ? "" : "s") later" } ?? ""
         var evidence = ["\(person.id) left\(leftText); last \(kinds) \(active)\(laterText)"]
         evidence += uses.flatMap { u in u.evidence.map { "\(u.source): \($0)" } }
         var f = AccountFinding(kind: .leftover, app: appId ?? app, accountId: nil, accountName: email, personId: person.id,
-                               summary: "\(person.id) left and is still active in \(app)" + (after.map { ": \(kinds) \($0) days after leaving" } ?? ""),
+                               summary: "\(person.id) left and is still active in \(app)" + (after.map { ": \(kinds) \($0) day\($0 == 1 ? "" : "s") after leaving" } ?? ""),
                                evidence: evidence, ageDays: leftOn.map { today.days(since: $0) },
                                suggestion: appId.map { "steward apply disables the \($0) account; then revoke their sessions and tokens in \(app)" }
                                    ?? "\(app) is not connected: sign them out and remove the account in \(app)'s admin console, revoke its OAuth grant at the identity provider, and connect \(app) to Steward")

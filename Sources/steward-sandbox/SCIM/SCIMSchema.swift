@@ -98,6 +98,7 @@ enum SCIMSchemas {
     static let userURN = "urn:ietf:params:scim:schemas:core:2.0:User"
     static let groupURN = "urn:ietf:params:scim:schemas:core:2.0:Group"
     static let enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    static let activityURN = "urn:steward:params:scim:schemas:extension:sandbox-activity:2.0:User"
     static let listResponseURN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
     static let patchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
     static let searchRequestURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -202,6 +203,12 @@ enum SCIMSchemas {
         ]),
     ])
 
+    /// Sign-in activity, as many providers expose it in an extension of their own (no standard
+    /// schema has it): what `steward discover` finds dormant seats with.
+    static let activity = SCIMSchema(id: activityURN, name: "Activity", description: "Sign-in activity (sandbox extension)", attributes: [
+        SCIMAttribute(name: "lastLoginAt", type: .dateTime, description: "When the user last signed in."),
+    ])
+
     static let group = SCIMSchema(id: groupURN, name: "Group", description: "Group", attributes: [
         SCIMAttribute(name: "displayName", type: .string, description: "A human-readable name for the Group.", required: true),
         SCIMAttribute(name: "members", type: .complex, multiValued: true, description: "A list of members of the Group.", subAttributes: [
@@ -215,9 +222,9 @@ enum SCIMSchemas {
     ])
 
     static let userType = SCIMResourceType(
-        name: "User", endpoint: "/Users", description: "User Account", schema: user, extensions: [enterpriseUser])
+        name: "User", endpoint: "/Users", description: "User Account", schema: user, extensions: [enterpriseUser, activity])
     static let groupType = SCIMResourceType(
         name: "Group", endpoint: "/Groups", description: "Group", schema: group, extensions: [])
 
-    static let all: [SCIMSchema] = [user, enterpriseUser, group]
+    static let all: [SCIMSchema] = [user, enterpriseUser, activity, group]
 }
