@@ -45,7 +45,8 @@ public enum ShadowFindings {
                     user.hasLeft = true
                     let leftOn = directory.people[p].endDate.flatMap(CalendarDay.init(iso:))
                     let active = mine.filter { !$0.revoked }.compactMap(\.lastActive).max().flatMap(CalendarDay.init(iso:))
-                    if let active, leftOn.map({ active > $0 }) ?? true {
+                    // Without a leave date (gone from the feed) nothing says the use came after it.
+                    if let active, let leftOn, active > leftOn {
                         urgent.append(leaverActive(person: directory.people[p], email: email, app: name, appId: appId, uses: mine,
                                                    active: active, leftOn: leftOn, today: today))
                     }
