@@ -57,8 +57,11 @@ public struct Installer: Sendable {
             report(target.path)
         }
         // Each first-party plugin folder is replaced whole; other plugins installed there stay.
+        // `discovery` holds no plugin but the vendor catalogue discovery matches with.
         let pluginNames = ((try? fm.contentsOfDirectory(atPath: plugins.path)) ?? []).sorted()
-            .filter { fm.fileExists(atPath: plugins.appendingPathComponent($0).appendingPathComponent("plugin.json").path) }
+            .filter { name in
+                ["plugin.json", "catalogue.json"].contains { fm.fileExists(atPath: plugins.appendingPathComponent(name).appendingPathComponent($0).path) }
+            }
         for name in pluginNames {
             let target = share.appendingPathComponent("plugins").appendingPathComponent(name)
             try replace(target, with: plugins.appendingPathComponent(name))

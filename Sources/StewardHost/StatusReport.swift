@@ -20,6 +20,14 @@ public struct StatusReport: Sendable {
     public var journalHead: String
     /// `steward discover`'s findings by kind (`leftover`, `orphan`, …); only kinds with any.
     public var findings: [String: Int] = [:]
+    /// Discovery sources: when each was last read, and the usage records it holds.
+    public var discoverySources: [DiscoverySource] = []
+
+    public struct DiscoverySource: Sendable {
+        public var id: String
+        public var lastSync: String?
+        public var usage: Int
+    }
 
     public struct App: Sendable {
         public var id: String
@@ -57,6 +65,9 @@ public struct StatusReport: Sendable {
             } ?? .null,
             "journal": ["events": .int(journalEvents), "head": .string(journalHead)],
             "findings": .object(findings.mapValues { .int($0) }),
+            "discovery": .array(discoverySources.map { d in
+                ["id": .string(d.id), "lastSync": d.lastSync.map(JSONValue.string) ?? .null, "usage": .int(d.usage)]
+            }),
         ]
     }
 
@@ -65,6 +76,9 @@ public struct StatusReport: Sendable {
         var lines = ["People: \(activePeople) active, \(leftPeople) left (HR synced \(lastHRSync ?? "never"))"]
         for app in apps {
             lines.append("\(app.id): \(app.mode ?? "") — \(app.accounts) accounts, \(app.linked ?? 0) linked, \(app.orphans ?? 0) orphaned; \(app.pendingActions ?? 0) pending actions; last sync \(app.lastSync ?? "never")")
+        }
+        for d in discoverySources {
+            lines.append("\(d.id): discovery source — \(d.usage) app × user records; last read \(d.lastSync ?? "never")")
         }
         var pending = "Pending actions: \(pendingActions)"
         if blocked { pending += " (BLOCKED by a safety rail)" }
@@ -105,6 +119,9 @@ extension Queries {
                                   inDoubtActions: state.inDoubt.count, blocked: plan?.isBlocked ?? false,
                                   ruleErrors: plan?.errors.count ?? 0, lastApply: state.lastApply,
                                   journalEvents: workspace.journal.size, journalHead: workspace.journalHead)
+        report.discoverySources = workspace.config.discoverySources.map {
+            StatusReport.DiscoverySource(id: $0.id, lastSync: state.discoverySync[$0.id], usage: state.usage[$0.id]?.count ?? 0)
+        }
         if let planned {
             for f in DiscoveryEngine.findings(planned, state: state, workspace: workspace, now: now, candidates: false) where f.kind != .licences {
                 report.findings[f.kind.rawValue, default: 0] += 1

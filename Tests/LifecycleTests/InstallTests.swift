@@ -21,10 +21,12 @@ struct InstallTests {
             #expect(install.out.contains(prefix.appendingPathComponent("bin/\(program)").path))
         }
         #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("share/steward/plugins/rest/apps/github.json").path))
+        #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("share/steward/plugins/discovery/catalogue.json").path),
+                "the vendor catalogue is installed with the plugins")
         // Installing again over the earlier install works and writes the same files.
         let again = try await run(StewardFolder.stewardPath, ["install", "--prefix", prefix.path, "--json"], in: elsewhere)
         #expect(again.code == 0, "\(again.err)")
-        #expect(try JSONParser.parse(again.out)["written"].arrayValue?.count == 13)
+        #expect(try JSONParser.parse(again.out)["written"].arrayValue?.count == 14)
 
         let installed = prefix.appendingPathComponent("bin/steward").path
         let plugins = try await run(installed, ["plugins", "list", "--json"], in: elsewhere)
@@ -35,6 +37,7 @@ struct InstallTests {
         let demo = try await run(installed, ["demo"], in: elsewhere)
         #expect(demo.code == 0, "\(demo.out.suffix(3000))\n\(demo.err.suffix(2000))")
         #expect(demo.out.contains("verified intact"))
+        #expect(demo.out.contains("shadow Notion"), "discovery matched the exports with the installed catalogue")
         let config = try String(contentsOf: elsewhere.appendingPathComponent("steward-demo/steward.json"), encoding: .utf8)
         #expect(config.contains(#"definition: "github""#) && config.contains(#"recipe: "legacy""#))
         #expect(!config.contains("plugins/"), "the demo writes names, not paths into an installation")

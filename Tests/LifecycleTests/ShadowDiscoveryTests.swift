@@ -98,6 +98,7 @@ struct ShadowDiscoveryTests {
         #expect(text.out.contains("Apps in use that Steward does not manage") && text.out.contains("user bo@example.com (E2, left)"), "\(text.out)")
         let status = try folder.steward(["status"], environment: Self.now)
         #expect(status.out.contains("1 leftover") && status.out.contains("shadow"), "\(status.out)")
+        #expect(status.out.contains("cards: discovery source — "), "\(status.out)")
 
         // The report, in each format.
         #expect(try folder.steward(["report", "discovery", "--format", "html", "--out", "d.html"], environment: Self.now).code == 0)
@@ -140,6 +141,15 @@ struct ShadowDiscoveryTests {
         let findings = try JSONParser.parse(try folder.steward(["discover", "--json"], environment: Self.now).out)["findings"].arrayValue ?? []
         #expect(!findings.contains { $0["app"] == "Slack" })
         #expect(findings.contains { $0["app"] == "Zoom" }, "what was known from the source stays")
+
+        // A broken line (a field too many, an unclosed quote) is named, and nothing is read.
+        try folder.write("expenses.csv", "date,vendor,description,amount,currency,employee_email\n2026-11-03,SLACK,,8.75,USD,ann@example.com\n2026-11-04,ZOOM,,1,USD,ann@example.com,extra\n")
+        let broken = try folder.steward(["sync", "--app", "cards"], environment: Self.now)
+        #expect(broken.code == 1 && broken.out.contains("expenses.csv: line 3: 7 fields, but the header has 6; nothing was read"), "\(broken.out)")
+        try folder.write("expenses.csv", "date,vendor,description,amount,currency,employee_email\n2026-11-03,\"SLACK,,8.75,USD,ann@example.com\n")
+        let unclosed = try folder.steward(["sync", "--app", "cards"], environment: Self.now)
+        #expect(unclosed.code == 1 && unclosed.out.contains("expenses.csv: line 2: a quoted field is never closed"), "\(unclosed.out)")
+        #expect(try folder.events("usage.observed").count == usageBefore)
 
         // A missing column is one error naming the column.
         try folder.write("expenses.csv", "date,merchant,amount\n2026-11-03,SLACK,8.75\n")
