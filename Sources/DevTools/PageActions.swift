@@ -196,14 +196,23 @@ extension Page {
                 && (event.params["disposition"].stringValue ?? "currentTab") == "currentTab"
         }
         guard requested != nil else { return (value, false) }
+        let arrived: CDPEvent
         do {
-            _ = try await stream.next(timeout: deadline.remaining + .seconds(1), waitingFor: "navigation") { event in
+            arrived = try await stream.next(timeout: deadline.remaining + .seconds(1), waitingFor: "navigation") { event in
                 event.method != "Page.frameRequestedNavigation" && isMain(event)
             }
         } catch DevToolsError.timeout {
             throw DevToolsError.stepTimedOut(action: action, seconds: deadline.limit.seconds, attempts: [
                 SelectorAttempt(selector: "navigation", reason: "the navigation it started did not finish in time"),
             ])
+        }
+        // The new document is committed; let it finish loading, so the next step (a failIf on
+        // the error the app shows) reads the page the click opened. A page that keeps loading
+        // past the deadline is left to the next step's own wait.
+        if arrived.method != "Page.frameStoppedLoading" {
+            _ = try? await stream.next(timeout: max(deadline.remaining, .milliseconds(1)), waitingFor: "load") { event in
+                event.method == "Page.frameStoppedLoading" && isMain(event)
+            }
         }
         return (value, true)
     }

@@ -16,6 +16,8 @@ final class PageSession: Sendable {
         var failure: DevToolsError?
         var mainFrameID: String?
         var inflight: Set<String> = []
+        /// The document loader each request in flight belongs to.
+        var requestLoaders: [String: String] = [:]
         var lastNetworkActivity = ContinuousClock.now
         var documentStatus: [String: Int] = [:]
         var dialogPolicy: DialogPolicy = .dismiss
@@ -89,11 +91,22 @@ final class PageSession: Sendable {
             let frame = params["frame"]
             if frame["parentId"].isNull, let frameID = frame["id"].stringValue {
                 setMainFrame(frameID)
+                // Requests of the document just replaced never report finishing (a POST that
+                // redirected, a fetch the unload cut off): they are not in flight any more.
+                if let loader = frame["loaderId"].stringValue {
+                    state.withLock { state in
+                        for (request, owner) in state.requestLoaders where owner != loader {
+                            state.inflight.remove(request)
+                            state.requestLoaders[request] = nil
+                        }
+                    }
+                }
             }
         case "Network.requestWillBeSent":
             if let requestID = params["requestId"].stringValue {
                 state.withLock { state in
                     state.inflight.insert(requestID)
+                    if let loader = params["loaderId"].stringValue { state.requestLoaders[requestID] = loader }
                     state.lastNetworkActivity = .now
                 }
             }
@@ -101,6 +114,7 @@ final class PageSession: Sendable {
             if let requestID = params["requestId"].stringValue {
                 state.withLock { state in
                     state.inflight.remove(requestID)
+                    state.requestLoaders[requestID] = nil
                     state.lastNetworkActivity = .now
                 }
             }

@@ -7,6 +7,8 @@ public enum WaitCondition: Sendable, Equatable {
     case visible(Selectors)
     /// None of the selectors finds a visible element (gone or hidden).
     case hidden(Selectors)
+    /// One of the selectors finds an element, visible or not (an empty one has no box).
+    case attached(Selectors)
     /// Visible text anywhere on the page, with `text=` rules: `"quoted"` is exact, otherwise a
     /// case-insensitive substring.
     case text(String)
@@ -64,6 +66,9 @@ extension Page {
         case .hidden(let selectors):
             name = "waitFor hidden"
             engineCondition = ["kind": "hidden", "selectors": try selectors.parsed()]
+        case .attached(let selectors):
+            name = "waitFor attached"
+            engineCondition = ["kind": "attached", "selectors": try selectors.parsed()]
         case .text(let text):
             name = "waitFor text"
             let selector = "text=" + text

@@ -268,6 +268,12 @@ let selectorEngineScript = #"""
     throw new Error('unknown selector engine ' + part.engine);
   }
 
+  // A selector the host could not parse arrives marked invalid: it fails like one the page rejects.
+  function querySel(sel) {
+    if (sel.invalid) throw new Error(sel.invalid);
+    return queryAll(sel.parts);
+  }
+
   function queryAll(parts) {
     let scope = [document];
     for (const part of parts) {
@@ -343,6 +349,26 @@ let selectorEngineScript = #"""
   }
 
   // A label stands for its control: clicking "label=Email" means the field.
+  // Whether a person would click it: a control, a link, or something scripted to act like one.
+  function isInteractive(el) {
+    if (['button', 'select', 'textarea', 'summary', 'option'].includes(el.localName)) return true;
+    if (el.localName === 'a' && el.hasAttribute('href')) return true;
+    if (el.localName === 'input' && el.type !== 'hidden') return true;
+    const role = el.getAttribute('role');
+    if (role && ['button', 'link', 'menuitem', 'tab', 'checkbox', 'radio', 'switch', 'option'].includes(role)) return true;
+    return el.hasAttribute('onclick') || (el.hasAttribute('tabindex') && el.getAttribute('tabindex') !== '-1');
+  }
+
+  // A click by text or label goes to a control before a heading that says the same (a page
+  // titled "Sign in" above its "Sign in" button): interactive matches, or matches inside one,
+  // first, otherwise in document order.
+  function clickOrder(found, sel) {
+    const last = sel.parts[sel.parts.length - 1];
+    if (!last || (last.engine !== 'text' && last.engine !== 'label')) return found;
+    const rank = (el) => (isInteractive(el) || (el.closest && el.closest('button,a[href],[role=button],[role=link]')) ? 0 : 1);
+    return found.map((el, i) => [el, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map((p) => p[0]);
+  }
+
   function retarget(el, action) {
     if (action !== 'click' && el.localName === 'label' && el.control) return el.control;
     return el;
@@ -478,11 +504,19 @@ let selectorEngineScript = #"""
     // Finds the first element, over the selectors in order, that can take spec.action now.
     async probe(spec) {
       const attempts = [];
+      let invalid = null;
       for (let i = 0; i < spec.selectors.length; i++) {
         const sel = spec.selectors[i];
         let found;
-        try { found = queryAll(sel.parts); } catch (e) { return { invalid: sel.text, reason: String(e.message || e) }; }
+        // A selector the page rejects is one failed alternative: the fallbacks are still tried.
+        try { found = querySel(sel); } catch (e) {
+          const reason = String(e.message || e);
+          if (invalid === null) invalid = { invalid: sel.text, reason };
+          attempts.push({ selector: sel.text, reason: 'invalid selector: ' + reason });
+          continue;
+        }
         if (found.length === 0) { attempts.push({ selector: sel.text, reason: 'not found' }); continue; }
+        if (spec.action === 'click') found = clickOrder(found, sel);
         let el = null;
         let reason = null;
         for (const raw of found) {
@@ -517,6 +551,7 @@ let selectorEngineScript = #"""
         if (target.reason) { attempts.push({ selector: sel.text, reason: target.reason }); continue; }
         return { ok: true, index: i, x: target.x, y: target.y };
       }
+      if (invalid !== null && attempts.every((a) => a.reason.startsWith('invalid selector: '))) return invalid;
       return { ok: false, attempts };
     },
 
@@ -544,8 +579,14 @@ let selectorEngineScript = #"""
       switch (cond.kind) {
         case 'visible': case 'hidden': case 'attached': case 'detached': {
           const attempts = [];
+          let firstError = null;
           for (const sel of cond.selectors) {
-            const found = queryAll(sel.parts);
+            let found;
+            try { found = querySel(sel); } catch (e) {
+              if (firstError === null) firstError = e;
+              attempts.push({ selector: sel.text, reason: 'invalid selector: ' + String(e.message || e) });
+              continue;
+            }
             const visible = found.filter(isVisible);
             if (cond.kind === 'visible' && visible.length) return null;
             if (cond.kind === 'attached' && found.length) return null;
@@ -553,6 +594,7 @@ let selectorEngineScript = #"""
             if (cond.kind === 'detached' && found.length) return [{ selector: sel.text, reason: 'still attached' }];
             attempts.push({ selector: sel.text, reason: found.length ? 'not visible' : 'not found' });
           }
+          if (firstError !== null && attempts.every((a) => a.reason.startsWith('invalid selector: '))) throw firstError;
           return cond.kind === 'hidden' || cond.kind === 'detached' ? null : attempts;
         }
         case 'url':
@@ -576,7 +618,8 @@ let selectorEngineScript = #"""
         const finish = (value) => { if (!done) { done = true; resolve(value); } };
         const poll = () => {
           if (done) return;
-          const r = engine.check(cond);
+          let r;
+          try { r = engine.check(cond); } catch (e) { finish({ invalid: String(e.message || e) }); return; }
           if (r === null) finish({ ok: true }); else last = r;
         };
         const onFrame = () => { poll(); if (!done) requestAnimationFrame(onFrame); };
@@ -590,7 +633,7 @@ let selectorEngineScript = #"""
     table(selectors) {
       let el = null;
       for (const sel of selectors) {
-        el = queryAll(sel.parts).find(isVisible) || null;
+        try { el = querySel(sel).find(isVisible) || null; } catch (e) { continue; }
         if (el) break;
       }
       if (!el) return { reason: 'no visible table' };
@@ -631,7 +674,8 @@ let selectorEngineScript = #"""
     // Whether a "next page" control exists and can be used: 'ready', 'disabled' or 'absent'.
     pagerState(selectors) {
       for (const sel of selectors) {
-        const el = queryAll(sel.parts).find(isVisible);
+        let el;
+        try { el = querySel(sel).find(isVisible); } catch (e) { continue; }
         if (!el) continue;
         if (isDisabled(el) || (el.localName === 'a' && !el.hasAttribute('href'))) return 'disabled';
         return 'ready';

@@ -39,19 +39,36 @@ public struct Selectors: Sendable, Hashable, CustomStringConvertible, Expressibl
 
     /// Checks every alternative's syntax, so a recipe fails when it is loaded, not when it runs.
     public func validate() throws(DevToolsError) {
-        _ = try parsed()
+        try validateAll()
     }
 
     public var description: String { alternatives.joined(separator: " | ") }
 
-    /// The alternatives as the page-side engine expects them.
+    /// Checks every alternative's syntax, so a recipe fails when it is loaded, not when it runs.
+    public func validateAll() throws(DevToolsError) {
+        guard !alternatives.isEmpty else { throw .invalidSelector(selector: "[]", reason: "a step needs at least one selector") }
+        for selector in alternatives { _ = try SelectorParser(selector).parse() }
+    }
+
+    /// The alternatives as the page-side engine expects them. One that does not parse (a value
+    /// filled in at run time made it invalid) is passed on marked invalid, so the engine tries
+    /// the others and reports it among the attempts; only when none parses is that the error.
     func parsed() throws(DevToolsError) -> JSONValue {
         guard !alternatives.isEmpty else { throw .invalidSelector(selector: "[]", reason: "a step needs at least one selector") }
         var list: [JSONValue] = []
+        var firstError: DevToolsError?
         for selector in alternatives {
-            let parts = try SelectorParser(selector).parse()
-            list.append(["text": .string(selector), "parts": .array(parts)])
+            do {
+                let parts = try SelectorParser(selector).parse()
+                list.append(["text": .string(selector), "parts": .array(parts)])
+            } catch {
+                if firstError == nil { firstError = error }
+                if case .invalidSelector(_, let reason) = error {
+                    list.append(["text": .string(selector), "parts": [], "invalid": .string(reason)])
+                }
+            }
         }
+        if let firstError, list.allSatisfy({ !$0["invalid"].isNull }) { throw firstError }
         return .array(list)
     }
 }
@@ -90,6 +107,7 @@ struct SelectorParser {
 
     private func css(_ body: String) throws(DevToolsError) -> JSONValue {
         guard !body.isEmpty else { throw invalid("empty CSS selector") }
+        if let problem = CSSSyntax.problem(in: body) { throw invalid("not valid CSS: \(problem)") }
         return ["engine": "css", "css": .string(body)]
     }
 
@@ -241,5 +259,52 @@ extension StringProtocol {
 
     func dropPrefix(_ prefix: String) -> String? {
         hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}
+
+/// The CSS mistakes a recipe author makes, caught when the recipe loads instead of as a step
+/// that never finds anything: unbalanced brackets and quotes, a combinator with nothing on one
+/// side, an empty id, class or pseudo-class, an id or class starting with a digit. Not a full
+/// parser: what passes here may still be refused by the page, which names it then.
+enum CSSSyntax {
+    static func problem(in css: String) -> String? {
+        var stack: [Character] = []
+        var quote: Character?
+        var previous: Character = " "
+        var lastSignificant: Character = ","
+        let characters = Array(css)
+        for (i, c) in characters.enumerated() {
+            defer { previous = c }
+            if let q = quote {
+                if c == q && previous != "\\" { quote = nil }
+                continue
+            }
+            let next: Character? = i + 1 < characters.count ? characters[i + 1] : nil
+            switch c {
+            case "\"", "'": quote = c
+            case "(", "[": stack.append(c)
+            case ")", "]":
+                guard let open = stack.popLast(), (open == "(" && c == ")") || (open == "[" && c == "]") else {
+                    return "'\(c)' without its opening bracket"
+                }
+            case "#", ".":
+                guard stack.isEmpty || stack.last == "(" else { break }
+                guard let n = next, !n.isWhitespace, !"#.,>+~:)[".contains(n) else { return "'\(c)' with no name after it" }
+                if n.isNumber, c == "#" || !(previous.isNumber) { return "'\(c)\(n)…': an id or class cannot start with a digit (escape it, or use [id=\"…\"])" }
+            case ":":
+                guard stack.isEmpty || stack.last == "(" else { break }
+                guard let n = next, n == ":" || n.isLetter || n == "-" || n == "_" else { return "':' with no pseudo-class after it" }
+            case ">", "+", "~", ",":
+                guard stack.isEmpty else { break }
+                if ">+~,".contains(lastSignificant) { return "'\(c)' with nothing before it" }
+            default:
+                break
+            }
+            if !c.isWhitespace && stack.isEmpty { lastSignificant = c }
+        }
+        if let q = quote { return "a \(q) quote is never closed" }
+        if let open = stack.last { return "'\(open)' is never closed" }
+        if ">+~,".contains(lastSignificant) { return "'\(lastSignificant)' with nothing after it" }
+        return nil
     }
 }

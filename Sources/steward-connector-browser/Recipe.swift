@@ -77,13 +77,19 @@ struct Recipe: Sendable {
             let supported: [AccountOperation] = [.list, .get, .create, .disable, .enable, .delete]
             try accountFlows.allow(supported.map(\.rawValue))
             for operation in supported where !accountFlows[operation.rawValue].isNull {
-                accounts[operation] = try Flow(accountFlows[operation.rawValue], at: "accounts.\(operation.rawValue)")
+                let results: [String]
+                switch operation {
+                case .list: results = ["table", "account"]
+                case .get, .create: results = ["account"]
+                default: results = []
+                }
+                accounts[operation] = try Flow(accountFlows[operation.rawValue], at: "accounts.\(operation.rawValue)", resultMembers: results)
             }
         }
         if !root["grants"].isNull {
             let grants = try Members(root["grants"], at: "grants")
             try grants.allow(["list"])
-            grantsList = try Flow(grants["list"], at: "grants.list")
+            grantsList = try Flow(grants["list"], at: "grants.list", resultMembers: ["table", "accountId", "grants"])
         }
         entitlementTypes = []
         guard root["entitlementTypes"].isNull || root["entitlementTypes"].arrayValue != nil else {
@@ -111,7 +117,7 @@ struct Recipe: Sendable {
             if entitlementTypes.contains(where: { $0.type == type }) { throw RecipeError("\(at).type", "\"\(type)\" is declared twice") }
             entitlementTypes.append(EntitlementType(
                 type: type, cardinality: cardinality, values: values,
-                list: try spec["list"].isNull ? nil : Flow(spec["list"], at: "\(at).list"),
+                list: try spec["list"].isNull ? nil : Flow(spec["list"], at: "\(at).list", resultMembers: ["table", "entitlement"]),
                 add: try spec["add"].isNull ? nil : Flow(spec["add"], at: "\(at).add"),
                 remove: try spec["remove"].isNull ? nil : Flow(spec["remove"], at: "\(at).remove")))
         }
@@ -125,12 +131,44 @@ struct Flow: Sendable {
     /// Where the flow sits in the recipe, for errors.
     var path: String
 
-    init(_ json: JSONValue, at path: String) throws(RecipeError) {
+    /// `resultMembers`: what this kind of flow's `result` may hold (none for writes), so a typo
+    /// such as `"acount"` fails when the recipe loads.
+    init(_ json: JSONValue, at path: String, resultMembers: [String] = []) throws(RecipeError) {
         let members = try Members(json, at: path)
-        try members.allow(["steps", "result"])
+        try members.allow(resultMembers.isEmpty ? ["steps"] : ["steps", "result"])
         steps = try Step.list(members["steps"], at: "\(path).steps")
         result = members["result"]
         self.path = path
+        guard !result.isNull else { return }
+        let result = try Members(self.result, at: "\(path).result")
+        try result.allow(resultMembers)
+        for name in ["account", "entitlement", "grants"] where !result[name].isNull {
+            let fields = try Members(result[name], at: result.at(name))
+            for (field, spec) in fields.object.sorted(by: { $0.key < $1.key }) {
+                try Self.checkField(spec, at: fields.at(field), templated: name == "account" && result["table"].isNull)
+            }
+        }
+    }
+
+    /// A result field: a column name (or a template, for flows without a table), or
+    /// `{"column"/"value": ..., "map": {...}, "split": ...}`.
+    private static func checkField(_ spec: JSONValue, at path: String, templated: Bool) throws(RecipeError) {
+        if let text = spec.stringValue {
+            if templated { _ = try Template(text, at: path) }
+            return
+        }
+        let m = try Members(spec, at: path)
+        let source = templated ? "value" : "column"
+        try m.allow([source, "map", "split"])
+        let text = try m.string(source)
+        if templated { _ = try Template(text, at: m.at(source)) }
+        if !m["map"].isNull {
+            let map = try Members(m["map"], at: m.at("map"))
+            for (key, value) in map.object where value.stringValue == nil {
+                throw RecipeError(map.at(key), "must be a string (what the app shows → what Steward means)")
+            }
+        }
+        _ = try m.optionalString("split")
     }
 }
 

@@ -35,13 +35,15 @@ enum Results {
         return grants
     }
 
-    static func entitlements(_ flow: Flow, _ outcome: AppSession.Outcome, type: String) throws -> [Entitlement] {
+    /// `ranked`: a single-valued type's values, most privileged first, which rank what is read.
+    static func entitlements(_ flow: Flow, _ outcome: AppSession.Outcome, type: String, ranked: [String]? = nil) throws -> [Entitlement] {
         let (table, spec) = try tableAndSpec(flow, outcome, member: "entitlement")
         return try table.records.compactMap { row in
             var fields: [String: String] = [:]
             for (name, column) in spec { fields[name] = try cell(row, column, at: "\(flow.path).result.entitlement.\(name)") }
             guard let id = fields["id"], !id.isEmpty else { return nil }
-            return Entitlement(type: type, id: id, name: fields["name"] ?? id, description: fields["description"])
+            let rank = ranked?.firstIndex(of: id).map { (ranked?.count ?? 0) - $0 }
+            return Entitlement(type: type, id: id, name: fields["name"] ?? id, description: fields["description"], rank: rank)
         }
     }
 

@@ -25,7 +25,7 @@ struct Step: Sendable {
         /// Ends the flow early, successfully: the change was already there.
         case finishIf(visible: SelectorTemplate)
         /// Ends the flow with an error of `kind`.
-        case failIf(visible: SelectorTemplate, kind: ErrorKind, message: String)
+        case failIf(visible: SelectorTemplate, kind: ErrorKind, message: Template)
     }
 
     var action: Action
@@ -110,7 +110,9 @@ struct Step: Sendable {
             guard let kind = ErrorKind(rawValue: kindName) else {
                 throw RecipeError(m.at("kind"), "unknown error kind \"\(kindName)\" (one of: \(ErrorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            action = .failIf(visible: try selector("visible"), kind: kind, message: try m.string("message"))
+            let message = try Template(try m.string("message"), at: m.at("message"))
+            if message.isSensitive { throw RecipeError(m.at("message"), "an error message must not contain secrets") }
+            action = .failIf(visible: try selector("visible"), kind: kind, message: message)
         default:
             throw RecipeError(m.at("action"), "unknown action \"\(name)\" (one of: \(Self.actions.joined(separator: ", ")))")
         }
@@ -160,6 +162,8 @@ struct Step: Sendable {
 /// syntax is checked at load time with sample values.
 struct SelectorTemplate: Sendable, CustomStringConvertible {
     let alternatives: [Template]
+    /// For XPath alternatives with placeholders: how they render (see `XPathTemplate`).
+    let xpath: [XPathTemplate?]
 
     init(_ json: JSONValue, at path: String) throws(RecipeError) {
         let strings: [String]
@@ -187,10 +191,16 @@ struct SelectorTemplate: Sendable, CustomStringConvertible {
             templates.append(template)
         }
         alternatives = templates
+        xpath = templates.map { template in
+            XPathTemplate.isXPath(template.source) && template.pieces.contains { if case .value = $0 { return true } else { return false } }
+                ? XPathTemplate(template) : nil
+        }
     }
 
     func render(_ scope: TemplateScope) throws -> Selectors {
-        Selectors(try alternatives.map { try $0.render(scope, escape: selectorEscape) })
+        Selectors(try zip(alternatives, xpath).map { template, xpath in
+            try xpath?.render(scope) ?? template.render(scope, escape: selectorEscape)
+        })
     }
 
     var description: String { alternatives.map(\.source).joined(separator: " | ") }

@@ -86,7 +86,8 @@ struct StepRunner {
             case .extractText(let css, let into):
                 let selector = try render(css, in: step)
                 let script = "(() => { const e = document.querySelector(\(JSONWriter.string(.string(selector)))); return e ? e.textContent.trim() : null })()"
-                try await page.waitFor(.visible(Selectors("css=" + selector)), timeout: timeout)
+                // An element that is there but empty has no box: wait for it to exist, not to show.
+                try await page.waitFor(.attached(Selectors("css=" + selector)), timeout: timeout)
                 guard let text = try await page.evaluate(script).stringValue else {
                     throw ConnectorError(.internal, "\(selector) found nothing")
                 }
@@ -98,7 +99,9 @@ struct StepRunner {
                 return try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero)
             case .failIf(let selectors, let kind, let message):
                 if try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero) {
-                    throw ConnectorError(kind, message, outcome: changedApp ? nil : .notApplied)
+                    // A placeholder without a value shows as written rather than hide the error.
+                    let text = (try? message.render(scope)) ?? message.source
+                    throw ConnectorError(kind, text, outcome: changedApp ? nil : .notApplied)
                 }
             }
         } catch let failure as StepFailure {

@@ -67,15 +67,21 @@ struct Template: Sendable, CustomStringConvertible {
             switch piece {
             case .literal(let text):
                 result += text
-            case .value(let alternatives, let optional):
-                guard let value = try alternatives.lazy.compactMap({ try scope.value($0) }).first(where: { !$0.isEmpty }) else {
-                    if optional { continue }
-                    throw TemplateMissing(name: alternatives.map { $0.joined(separator: ".") }.joined(separator: " | "))
-                }
-                result += escape(value)
+            case .value:
+                result += escape(try Self.value(of: piece, in: scope))
             }
         }
         return result
+    }
+
+    /// A value piece's text (empty for a literal, or an optional value with none).
+    static func value(of piece: Piece, in scope: TemplateScope) throws -> String {
+        guard case .value(let alternatives, let optional) = piece else { return "" }
+        guard let value = try alternatives.lazy.compactMap({ try scope.value($0) }).first(where: { !$0.isEmpty }) else {
+            if optional { return "" }
+            throw TemplateMissing(name: alternatives.map { $0.joined(separator: ".") }.joined(separator: " | "))
+        }
+        return value
     }
 }
 
@@ -127,4 +133,118 @@ func selectorEscape(_ value: String) -> String {
         result.append(character)
     }
     return result
+}
+
+/// An XPath selector with placeholders inside its string literals, rendered so any value stays
+/// one literal: XPath 1.0 has no escape inside `'...'` or `"..."`, so a quoted literal holding a
+/// placeholder becomes `concat(...)` of literals, each quoted with a quote it does not contain
+/// (`//td[.='{{args.userName}}']` with `o'brien` is `//td[.=concat('', "o'brien", '')]`).
+struct XPathTemplate: Sendable {
+    enum Token: Sendable {
+        case raw(String)
+        /// A placeholder outside any literal, escaped as other selectors' values are.
+        case bare(Template.Piece)
+        /// A quoted literal with placeholders: its literal text and values, in order.
+        case literal([Template.Piece])
+    }
+
+    let tokens: [Token]
+
+    /// Whether `source` is an XPath selector (not a chain, whose parts may mix engines).
+    static func isXPath(_ source: String) -> Bool {
+        let trimmed = source.trimmingCharacters(in: .whitespaces)
+        return (trimmed.hasPrefix("//") || trimmed.hasPrefix("(//") || trimmed.hasPrefix("xpath=")) && !trimmed.contains(">>")
+    }
+
+    init(_ template: Template) {
+        var tokens: [Token] = []
+        var raw = ""
+        var quote: Character?
+        var parts: [Template.Piece] = []
+        var text = ""
+        var hasValue = false
+        func flushRaw() {
+            if !raw.isEmpty { tokens.append(.raw(raw)) }
+            raw = ""
+        }
+        for piece in template.pieces {
+            switch piece {
+            case .literal(let literal):
+                for character in literal {
+                    if let q = quote {
+                        if character == q {
+                            // The literal ends: verbatim when it held no placeholder.
+                            if hasValue {
+                                if !text.isEmpty { parts.append(.literal(text)) }
+                                flushRaw()
+                                tokens.append(.literal(parts))
+                            } else {
+                                raw.append(q)
+                                raw += text
+                                raw.append(q)
+                            }
+                            quote = nil
+                            parts = []
+                            text = ""
+                            hasValue = false
+                        } else {
+                            text.append(character)
+                        }
+                    } else if character == "'" || character == "\"" {
+                        quote = character
+                    } else {
+                        raw.append(character)
+                    }
+                }
+            case .value:
+                if quote != nil {
+                    if !text.isEmpty { parts.append(.literal(text)) }
+                    text = ""
+                    parts.append(piece)
+                    hasValue = true
+                } else {
+                    flushRaw()
+                    tokens.append(.bare(piece))
+                }
+            }
+        }
+        // An unclosed literal: left as written (the selector check reports it).
+        if let q = quote {
+            raw.append(q)
+            for part in parts { if case .literal(let t) = part { raw += t } }
+            raw += text
+        }
+        flushRaw()
+        self.tokens = tokens
+    }
+
+    func render(_ scope: TemplateScope) throws -> String {
+        var result = ""
+        for token in tokens {
+            switch token {
+            case .raw(let text): result += text
+            case .bare(let piece): result += selectorEscape(try Template.value(of: piece, in: scope))
+            case .literal(let parts):
+                var pieces: [String] = []
+                for part in parts {
+                    switch part {
+                    case .literal(let text): pieces.append(Self.literal(text))
+                    case .value: pieces.append(Self.literal(try Template.value(of: part, in: scope)))
+                    }
+                }
+                if pieces.count == 1 { pieces.insert("''", at: 0) }
+                result += "concat(" + pieces.joined(separator: ", ") + ")"
+            }
+        }
+        return result
+    }
+
+    /// `text` as one XPath expression: a literal in a quote it does not contain, or a concat.
+    static func literal(_ text: String) -> String {
+        let text = text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+        if !text.contains("'") { return "'" + text + "'" }
+        if !text.contains("\"") { return "\"" + text + "\"" }
+        let pieces = text.split(separator: "'", omittingEmptySubsequences: false).map { "'" + $0 + "'" }
+        return "concat(" + pieces.joined(separator: ", \"'\", ") + ")"
+    }
 }

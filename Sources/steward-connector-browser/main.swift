@@ -26,10 +26,19 @@ func makeHandlers(recipe: Recipe, session: AppSession) -> Handlers {
         }
     }
     if let flow = recipe.accounts[.create] {
+        let list = recipe.accounts[.list]
         handlers.createAccount = { params, ctx in
             let outcome = try await session.run(flow, args: params.json, context: ctx, mutation: true)
             if outcome.finishedEarly {
-                return AccountCreateResult(status: .alreadyExists, message: "\(params.account.userName) already exists in \(recipe.app)")
+                // The host grants to the account next, so it needs its id: from what the flow
+                // read, else from the listing.
+                var existing = try? Results.templatedAccount(flow, outcome)
+                if existing == nil, let list {
+                    let listed = try await session.run(list, args: [:], context: ctx, mutation: false)
+                    existing = try Results.accounts(list, listed).first { $0.userName.lowercased() == params.account.userName.lowercased() }
+                }
+                return AccountCreateResult(status: .alreadyExists, account: existing ?? nil,
+                                           message: "\(params.account.userName) already exists in \(recipe.app)")
             }
             return AccountCreateResult(status: .created, account: try Results.templatedAccount(flow, outcome))
         }
@@ -93,13 +102,14 @@ private func entitlementList(_ spec: Recipe.EntitlementType, session: AppSession
         return { params, ctx in
             try await pager.page(params) {
                 let outcome = try await session.run(flow, args: [:], context: ctx, mutation: false)
-                return try Results.entitlements(flow, outcome, type: spec.type)
+                return try Results.entitlements(flow, outcome, type: spec.type, ranked: spec.cardinality == .single ? spec.values?.map(\.id) : nil)
             }
         }
     }
     guard let values = spec.values else { return nil }
-    let items = values.enumerated().map { rank, value in
-        Entitlement(type: spec.type, id: value.id, name: value.name, rank: spec.cardinality == .single ? rank : nil)
+    // Values are listed most privileged first; the protocol's rank is higher for more privilege.
+    let items = values.enumerated().map { index, value in
+        Entitlement(type: spec.type, id: value.id, name: value.name, rank: spec.cardinality == .single ? values.count - index : nil)
     }
     return { params, _ in try await pager.page(params) { items } }
 }

@@ -268,3 +268,30 @@ struct ActionTests {
         return bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
     }
 }
+
+@Suite("Recipe defects in page actions")
+struct ActionDefectTests {
+    @Test("a click by text goes to the button, not the heading that says the same")
+    func clickByTextPrefersControls() async throws {
+        let html = """
+            <h1 id="title">Sign in</h1>
+            <form onsubmit="event.preventDefault(); window.hit = 'button'"><button type="submit">Sign in</button></form>
+            <script>document.getElementById('title').addEventListener('click', () => { window.hit = 'heading' })</script>
+            """
+        try await Harness.withContent(html) { (page: Page) async throws in
+            try await page.click(#"text="Sign in""#)
+            #expect(try await page.evaluate("window.hit") == "button")
+        }
+    }
+
+    @Test("a selector the page rejects is one failed alternative: the next one is tried")
+    func fallbackAfterARejectedSelector() async throws {
+        try await Harness.withContent(#"<button id="go" onclick="window.hit = true">Go</button>"#) { (page: Page) async throws in
+            try await page.click(["#7", "#go"])
+            #expect(try await page.evaluate("window.hit") == true)
+            try await page.waitFor(.visible(["#7", "#go"]), timeout: .seconds(2))
+            // Every alternative rejected: that is the error, at once.
+            await #expect(throws: DevToolsError.self) { try await page.click(["#7"], timeout: .seconds(5)) }
+        }
+    }
+}

@@ -235,3 +235,25 @@ struct SelectorPageTests {
         }
     }
 }
+
+@Suite("CSS checked when a recipe loads")
+struct CSSSyntaxTests {
+    @Test("mistakes are named", arguments: [
+        ("#users >", "nothing after"), ("> li", "nothing before"), ("div[name=x", "never closed"), ("a)", "without its opening"),
+        ("#", "no name"), (".5col", "digit"), ("#1abc", "digit"), ("a:", "no pseudo-class"), ("input[value=\"x]", "never closed"),
+        ("a,,b", "nothing before"),
+    ])
+    func refused(css: String, reason: String) {
+        let problem = CSSSyntax.problem(in: css)
+        #expect(problem?.contains(reason) == true, "\(css): \(problem ?? "accepted")")
+    }
+
+    @Test("real selectors pass", arguments: [
+        "#users", "table.data tr:nth-child(2) > td", "input[name=groups][value=\"a.b\"]:checked", "a[href$='.pdf']",
+        "ul > li + li ~ li", "button:not(.primary, .danger)", "p::first-line", "td:nth-child(2n+1)", "[data-id=\"7\"]",
+        "form#login button[type=submit]", "input[name=groups][value=\"sample\"]:not(:checked)",
+    ])
+    func accepted(css: String) {
+        #expect(CSSSyntax.problem(in: css) == nil, "\(css): \(CSSSyntax.problem(in: css) ?? "")")
+    }
+}

@@ -138,9 +138,10 @@ struct SupervisorTests {
         try await c.start()
         let started = Date()
         await c.stop(grace: 0.3)
-        // stop() escalated to signals rather than waiting on a connector that never exits. The
-        // bound is generous: a fully loaded two-core machine once took 17 s to run the waits.
-        #expect(Date().timeIntervalSince(started) < 28)
+        // The connector never exits by itself, so stop() returning at all means it escalated to
+        // signals. The bound only catches a hang: a loaded two-core machine has taken 33 s to run
+        // the shutdown request's timeout, the grace period and the signals' waits.
+        #expect(Date().timeIntervalSince(started) < 120)
         // The group was killed: no process of it is left (stop() returns after reaping).
         let pid = try #require(await c.lastPid)
         #expect(!processExists(pid))
