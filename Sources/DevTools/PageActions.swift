@@ -3,12 +3,16 @@ import StewardJSON
 
 extension Page {
     /// Clicks the centre of the first element the selectors find, once it can be clicked. If the
-    /// click starts a navigation, waits until the new document is committed.
-    public func click(_ selectors: Selectors, timeout: Duration? = nil) async throws {
+    /// click starts a navigation, waits until the new document has loaded. Returns whether the
+    /// element was a plain link (`<a href>` without scripts or a form), whose click only loads a
+    /// page and so cannot have changed anything.
+    @discardableResult
+    public func click(_ selectors: Selectors, timeout: Duration? = nil) async throws -> Bool {
         let (ready, deadline) = try await untilReady("click", selectors, timeout: timeout)
         _ = try await watchingNavigation("click", deadline: deadline) {
             try await self.mouseClick(at: ready)
         }
+        return ready["plainLink"].boolValue ?? false
     }
 
     /// Replaces the text of an input, textarea or contenteditable element, as if typed.
@@ -57,6 +61,22 @@ extension Page {
         }
         _ = try await watchingNavigation("press", deadline: deadline) {
             try await self.type(stroke)
+        }
+    }
+
+    /// Whether the document has finished loading (`readyState` complete): only then does an
+    /// element's absence mean something.
+    public func isLoaded() async throws -> Bool {
+        try await callEngine("loaded", [], deadline: Deadline(commandTimeout)).boolValue ?? false
+    }
+
+    /// The visible controls most like what `selectors` describe, best first, for an error that
+    /// says what the page has instead.
+    public func candidates(like selectors: Selectors, limit: Int = 5) async throws -> [ElementCandidate] {
+        let reply = try await callEngine("candidates", [.array(selectors.alternatives.map(JSONValue.string)), .int(limit)],
+                                         deadline: Deadline(commandTimeout))
+        return (reply.arrayValue ?? []).map {
+            ElementCandidate(role: $0["role"].stringValue ?? "?", name: $0["name"].stringValue ?? "", selector: $0["selector"].stringValue ?? "?")
         }
     }
 
@@ -225,4 +245,13 @@ struct PageNavigating: Error {
             || message.contains("Cannot find context with specified id") || message.contains("Inspected target navigated or closed")
             || message.contains("Promise was collected")
     }
+}
+
+/// A control on the page: its ARIA role, accessible name, and a selector that finds it.
+public struct ElementCandidate: Sendable, Hashable, CustomStringConvertible {
+    public var role: String
+    public var name: String
+    public var selector: String
+
+    public var description: String { "\(role) \"\(name)\" (\(selector))" }
 }

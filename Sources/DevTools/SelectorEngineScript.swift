@@ -549,13 +549,47 @@ let selectorEngineScript = #"""
         }
         const target = await pointerTarget(el);
         if (target.reason) { attempts.push({ selector: sel.text, reason: target.reason }); continue; }
-        return { ok: true, index: i, x: target.x, y: target.y };
+        // A plain link only loads a page: clicking it changes nothing in the app.
+        const link = el.closest('a[href]');
+        const plainLink = !!link && !/^\s*javascript:/i.test(link.getAttribute('href')) && !link.hasAttribute('onclick')
+          && !el.hasAttribute('onclick') && !el.closest('button,form');
+        return { ok: true, index: i, x: target.x, y: target.y, plainLink };
       }
       if (invalid !== null && attempts.every((a) => a.reason.startsWith('invalid selector: '))) return invalid;
       return { ok: false, attempts };
     },
 
     lastChecked() { return engine.last ? stateOf(engine.last, 'checked') : null; },
+
+    // Whether the page has finished loading: what "absent" means is only known then.
+    loaded() { return document.readyState === 'complete'; },
+
+    // The visible controls most like what the selectors describe, best first: each with its
+    // role, accessible name and a selector that finds it, so a recipe is fixed in one edit.
+    candidates(texts, limit) {
+      const words = (t) => (String(t || '').toLowerCase().match(/[a-z0-9]+/g) || []).filter((w) => w.length > 1 &&
+        !['css', 'text', 'role', 'label', 'name', 'button', 'input', 'type', 'xpath', 'normalize', 'space', 'contains', 'id'].includes(w));
+      const wanted = new Set(texts.flatMap(words));
+      const controls = allElements(document).filter((el) => isInteractive(el) && isVisible(el)).slice(0, 500);
+      const scored = controls.map((el, order) => {
+        const name = normalize(el.getAttribute('aria-label') || el.innerText || el.value || el.getAttribute('title') || el.getAttribute('placeholder') || '');
+        const own = new Set(words([name, el.id, el.getAttribute('name'), el.className].join(' ')));
+        let score = 0;
+        for (const w of wanted) if (own.has(w)) score += 2; else if ([...own].some((o) => o.includes(w) || w.includes(o))) score += 1;
+        return { el, name, score, order };
+      }).filter((c) => c.score > 0 || wanted.size === 0);
+      scored.sort((a, b) => b.score - a.score || a.order - b.order);
+      return scored.slice(0, limit).map(({ el, name }) => {
+        const role = el.getAttribute('role') || ({ a: 'link', button: 'button', select: 'combobox', textarea: 'textbox' })[el.localName]
+          || (el.localName === 'input' ? (['submit', 'button', 'reset'].includes(el.type) ? 'button' : el.type === 'checkbox' ? 'checkbox' : 'textbox') : el.localName);
+        let selector;
+        if (el.id) selector = '#' + CSS.escape(el.id);
+        else if (el.getAttribute('name')) selector = el.localName + '[name="' + el.getAttribute('name').replace(/"/g, '\\"') + '"]';
+        else if (name) selector = 'role=' + role + '[name="' + name.slice(0, 60).replace(/"/g, '\\"') + '"]';
+        else selector = el.localName;
+        return { role, name: name.slice(0, 80), selector };
+      });
+    },
 
     setLastValue(value) {
       const el = engine.last;

@@ -97,6 +97,8 @@ actor AppSession {
         if let saved = await evidence.save(page, label: failure.stepPath, kind: "failure") {
             details.set("screenshot", saved.screenshot)
             details.set("html", saved.html)
+            // In the message too: it is what `steward apply` prints and the journal keeps.
+            error.message += " [evidence: \(saved.screenshot), \(saved.html)]"
         }
         error.details = details.value
         ctx.log(.warning, error.message)

@@ -148,6 +148,17 @@ struct Step: Sendable {
         }
     }
 
+    /// The selectors of a step that acts on or reads an element (not the visibility checks of
+    /// `if`, `finishIf` and `failIf`, whose "not there" is an answer).
+    var elementSelectors: SelectorTemplate? {
+        switch action {
+        case .click(let s), .fill(let s, _), .select(let s, _), .check(let s), .uncheck(let s), .waitVisible(let s): return s
+        case .press(_, let s): return s
+        case .extractTable(let s, _, _): return s
+        default: return nil
+        }
+    }
+
     /// Whether the step can change the app (a mutation is no longer "not applied" after it).
     var mayChangeApp: Bool {
         switch action {

@@ -45,9 +45,38 @@ struct StepRunner {
         }
     }
 
+    /// Steps that found nothing on a loaded page and were tried again after a reload.
+    var reloaded: Set<String> = []
+
     private mutating func run(_ step: Step) async throws -> Bool {
+        do {
+            return try await attempt(step)
+        } catch let failure as StepFailure {
+            guard case DevToolsError.stepTimedOut(_, _, let attempts)? = failure.underlying as? DevToolsError,
+                  !attempts.isEmpty, attempts.allSatisfy({ $0.reason == "not found" || $0.reason.hasPrefix("invalid selector") }),
+                  let selectors = try? step.elementSelectors?.render(scope), (try? await page.isLoaded()) == true else { throw failure }
+            // Nothing matches on a page that has finished loading: reload once (a GET of the same
+            // address), then it is the recipe that no longer fits the page, not a slow app.
+            if reloaded.insert(step.path).inserted {
+                log("\(step.path): nothing matches on the loaded page; reloading once")
+                let url = try await page.url()
+                try await goto(url, timeout: step.timeout ?? defaultTimeout)
+                return try await run(step)
+            }
+            let candidates = (try? await page.candidates(like: selectors)) ?? []
+            let url = (try? await page.url()) ?? "?"
+            var message = "nothing on the loaded page \(url) matches \(selectors), after a reload ("
+                + attempts.map { "\($0.selector): \($0.reason)" }.joined(separator: "; ") + ")"
+            message += candidates.isEmpty ? "; the page has no control like it" : "; closest on the page: " + candidates.map(\.description).joined(separator: ", ")
+            let error = ConnectorError(.preconditionFailed, message, retryable: false, outcome: changedApp ? .unknown : .notApplied)
+            throw StepFailure(stepPath: step.path, summary: step.summary, underlying: error, changedApp: changedApp)
+        }
+    }
+
+    private mutating func attempt(_ step: Step) async throws -> Bool {
         log(step.summary)
         let timeout = step.timeout ?? defaultTimeout
+        var onlyNavigated = false
         if step.acceptsDialogs { page.dialogPolicy = .accept() }
         defer { if step.acceptsDialogs { page.dialogPolicy = .dismiss } }
         do {
@@ -56,7 +85,7 @@ struct StepRunner {
                 let url = try absolute(try render(template, in: step))
                 try await goto(url, timeout: timeout)
             case .click(let selectors):
-                try await page.click(try selectors.render(scope), timeout: timeout)
+                onlyNavigated = try await page.click(try selectors.render(scope), timeout: timeout)
             case .fill(let selectors, let value):
                 try await page.fill(try selectors.render(scope), try render(value, in: step), timeout: timeout)
             case .select(let selectors, let value):
@@ -110,7 +139,7 @@ struct StepRunner {
             if step.mayChangeApp, !Self.failedBeforeInput(error) { changedApp = true }
             throw StepFailure(stepPath: step.path, summary: step.summary, underlying: error, changedApp: changedApp)
         }
-        if step.mayChangeApp { changedApp = true }
+        if step.mayChangeApp && !onlyNavigated { changedApp = true }
         return false
     }
 

@@ -145,6 +145,31 @@ struct RecipeDefectTests {
         }
     }
 
+    /// Following a link to the account's page changes nothing: a step that fails after it is
+    /// still "not applied", so the host need not read the account to find out.
+    @Test func aClickThatOnlyNavigatesIsNotAWrite() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var recipe = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: Products.legacyRecipe))))
+        if case .object(var root) = recipe, case .object(var accounts)? = root["accounts"] {
+            accounts["enable"] = ["steps": [
+                ["action": "goto", "url": "/users"],
+                ["action": "click", "selector": "text=\"ada.lovelace\""],
+                ["action": "waitFor", "selector": "#user-id"],
+                ["action": "click", "selector": "#restore-access", "timeoutMs": 1000],
+            ]]
+            root["accounts"] = .object(accounts)
+            recipe = .object(root)
+        }
+        let path = try dir.write("links.json", JSONWriter.string(recipe)).path
+        try await withLegacy(recipe: path) { _, connector in
+            let error = await connectorError {
+                _ = try await connector.call(Method.accountsEnable, params: AccountRefParams(idempotencyKey: "k1", id: "1").json)
+            }
+            #expect(error?.kind == .preconditionFailed && error?.outcome == .notApplied, "\(String(describing: error))")
+        }
+    }
+
     @Test func resultTyposAndInvalidCSSAreRefusedWhenTheRecipeLoads() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

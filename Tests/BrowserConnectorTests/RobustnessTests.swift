@@ -67,7 +67,7 @@ struct RobustnessTests {
         let broken: JSONValue = [
             "steps": [
                 ["action": "goto", "url": "/users/{{args.id}}"],
-                ["action": "click", "selector": ["#no-such-button", "text=No such button"], "timeoutMs": 1500],
+                ["action": "click", "selector": ["#deactivate-account", "text=Deactivate account"], "timeoutMs": 1500],
             ],
         ]
         if case .object(var root) = recipe, case .object(var accounts)? = root["accounts"] {
@@ -82,14 +82,17 @@ struct RobustnessTests {
                 _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k1", id: "1").json)
             }
             let failure = try #require(error)
-            #expect(failure.kind == .timeout)
+            // Absent from a page that had loaded, even after a reload: the recipe no longer fits
+            // the page. Not a timeout to retry five times, and it says what the page has instead.
+            #expect(failure.kind == .preconditionFailed && failure.retryable == false, "\(failure)")
             #expect(failure.message.contains("accounts.disable.steps[1]"))
-            #expect(failure.message.contains("#no-such-button"))
-            #expect(failure.message.contains("1.5 s"))
+            #expect(failure.message.contains("#deactivate-account: not found") && failure.message.contains("after a reload"), "\(failure.message)")
+            #expect(failure.message.contains(#"closest on the page: button "Deactivate" (#deactivate)"#), "\(failure.message)")
             #expect(failure.outcome == .notApplied, "the click never happened")
             let screenshot = try #require(failure.details["screenshot"].stringValue)
             let html = try #require(failure.details["html"].stringValue)
             #expect(screenshot.hasPrefix(state))
+            #expect(failure.message.contains(screenshot), "the evidence is named where people read the error")
             let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
             let page = try String(contentsOfFile: html, encoding: .utf8)
@@ -122,7 +125,8 @@ struct RobustnessTests {
             let error = await connectorError {
                 _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k1", id: "1").json)
             }
-            #expect(error?.kind == .timeout)
+            // The status never reads Deactivated on the loaded page, even after a reload.
+            #expect(error?.kind == .preconditionFailed && error?.retryable == false)
             #expect(error?.outcome == .unknown, "the click reached the page")
             let ada = try await sandbox.user("ada.lovelace")
             #expect(ada["status"].stringValue == "active")
