@@ -19,8 +19,8 @@ public struct RequestContext: Sendable {
     let channel: OutputChannel
 
     /// Sends a `log` notification; the host files it under this app.
-    public func log(_ level: LogParams.Level, _ message: String) {
-        channel.send(.notification(method: Notification.log, params: LogParams(level: level, message: redact(message)).json))
+    public func log(_ level: LogParams.Level, _ message: String, code: String? = nil, data: JSONValue? = nil) {
+        channel.send(.notification(method: Notification.log, params: LogParams(level: level, message: redact(message), code: code, data: data).json))
     }
 
     /// Sends a `progress` notification for this request.

@@ -12,12 +12,19 @@ public final class Page: Sendable {
     let session: PageSession
     let commandTimeout: Duration
     private let settings: Locked<Duration>
+    private let matched = Locked<Int>(0)
 
     init(session: PageSession, defaultTimeout: Duration, commandTimeout: Duration) {
         self.session = session
         self.commandTimeout = commandTimeout
         self.settings = Locked(defaultTimeout)
     }
+
+    /// Which of its selectors the last action found its element with (0: the first). A later
+    /// one means a fallback rescued the step: the app's UI has changed.
+    public var lastMatchedAlternative: Int { matched.current }
+
+    func noteMatched(_ index: Int) { matched.withLock { $0 = index } }
 
     /// The timeout of actions and waits that are not given one.
     public var defaultTimeout: Duration {

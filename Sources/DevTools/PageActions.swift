@@ -114,7 +114,10 @@ extension Page {
                 if let selector = reply["invalid"].stringValue {
                     throw DevToolsError.invalidSelector(selector: selector, reason: reply["reason"].stringValue ?? "rejected by the page")
                 }
-                if reply["ok"].boolValue == true { return (reply, deadline) }
+                if reply["ok"].boolValue == true {
+                    noteMatched(reply["index"].intValue ?? 0)
+                    return (reply, deadline)
+                }
                 attempts = Self.attempts(in: reply["attempts"])
             } catch is PageNavigating {
                 if attempts.isEmpty { attempts = [SelectorAttempt(selector: selectors.description, reason: "the page was navigating")] }

@@ -334,7 +334,9 @@ public final class ConnectorConnection: @unchecked Sendable {  // mutable state 
     private func handleNotification(_ method: String, _ params: JSONValue) {
         switch method {
         case Notification.log:
-            if let p = try? LogParams(json: params) { events.log(LogRecord(appId: appId, level: p.level, message: p.message)) }
+            if let p = try? LogParams(json: params) {
+                events.log(LogRecord(appId: appId, level: p.level, message: p.message, code: p.code, data: p.data))
+            }
         case Notification.progress:
             if let p = try? ProgressParams(json: params) { events.progress(appId, p) }
         case Notification.rateLimit:
@@ -502,12 +504,17 @@ public struct LogRecord: Sendable {
     public var message: String
     /// True for free text the connector wrote to stderr.
     public var fromStderr: Bool
+    /// The log notification's stable code and facts, when it had them.
+    public var code: String?
+    public var data: JSONValue?
 
-    public init(appId: String, level: LogParams.Level, message: String, fromStderr: Bool = false) {
+    public init(appId: String, level: LogParams.Level, message: String, fromStderr: Bool = false, code: String? = nil, data: JSONValue? = nil) {
         self.appId = appId
         self.level = level
         self.message = message
         self.fromStderr = fromStderr
+        self.code = code
+        self.data = data
     }
 }
 

@@ -195,6 +195,7 @@ public struct Executor: Sendable {
         ]
         if summary.stopped { finished["stopped"] = true }
         try await workspace.record([workspace.event(EventType.applyFinished, data: .object(finished))])
+        try await workspace.recordDrift()
         try? await FindingsLedger(workspace: workspace).update(now: now)
         return summary
     }

@@ -76,6 +76,10 @@ public enum EventType {
     /// A finding that no longer holds, and why (`resolution`: linked, ignored, disabled,
     /// deleted, connected, gone).
     public static let findingResolved = "finding.resolved"
+
+    /// A fallback selector rescued a browser recipe's step (`step`, `fallback`, `selector`):
+    /// journaled once per app, step and fallback.
+    public static let recipeDrift = "recipe.drift"
 }
 
 /// Everything Steward knows, derived from the journal by folding its events in order.
@@ -119,6 +123,18 @@ public struct GovernanceState: Sendable {
     public var discoverySync: [String: String] = [:]
     /// Findings journaled as opened and not yet resolved, by `AccountFinding.key`.
     public var openFindings: [String: OpenFinding] = [:]
+    /// Recipe drift journaled, by `driftKey`.
+    public var recipeDrift: [String: DriftRecord] = [:]
+
+    public struct DriftRecord: Sendable, Hashable {
+        public var app: String
+        public var step: String
+        public var fallback: Int
+        public var selector: String
+        public var since: String
+    }
+
+    static func driftKey(app: String, step: String, fallback: Int) -> String { "\(app)\u{1}\(step)\u{1}\(fallback)" }
     public var lastSeq = 0
 
     /// A finding as `finding.opened` recorded it.
@@ -259,6 +275,11 @@ public struct GovernanceState: Sendable {
             }
         case EventType.findingResolved:
             if let key = d["key"].stringValue { openFindings[key] = nil }
+        case EventType.recipeDrift:
+            if let step = d["step"].stringValue, let fallback = d["fallback"].intValue {
+                recipeDrift[Self.driftKey(app: app, step: step, fallback: fallback)] = DriftRecord(
+                    app: app, step: step, fallback: fallback, selector: d["selector"].stringValue ?? "", since: e.time.description)
+            }
         case EventType.applyFinished:
             peopleAtLastApply = people
             lastApplyTime = d["asOf"].stringValue ?? e.time.description

@@ -22,6 +22,8 @@ public struct StatusReport: Sendable {
     public var findings: [String: Int] = [:]
     /// Discovery sources: when each was last read, and the usage records it holds.
     public var discoverySources: [DiscoverySource] = []
+    /// Browser recipe steps a fallback selector rescued: the app's UI changed.
+    public var drift: [GovernanceState.DriftRecord] = []
 
     public struct DiscoverySource: Sendable {
         public var id: String
@@ -65,6 +67,9 @@ public struct StatusReport: Sendable {
             } ?? .null,
             "journal": ["events": .int(journalEvents), "head": .string(journalHead)],
             "findings": .object(findings.mapValues { .int($0) }),
+            "drift": .array(drift.map { d in
+                ["app": .string(d.app), "step": .string(d.step), "fallback": .int(d.fallback), "selector": .string(d.selector), "since": .string(d.since)]
+            }),
             "discovery": .array(discoverySources.map { d in
                 ["id": .string(d.id), "lastSync": d.lastSync.map(JSONValue.string) ?? .null, "usage": .int(d.usage)]
             }),
@@ -76,6 +81,9 @@ public struct StatusReport: Sendable {
         var lines = ["People: \(activePeople) active, \(leftPeople) left (HR synced \(lastHRSync ?? "never"))"]
         for app in apps {
             lines.append("\(app.id): \(app.mode ?? "") — \(app.accounts) accounts, \(app.linked ?? 0) linked, \(app.orphans ?? 0) orphaned; \(app.pendingActions ?? 0) pending actions; last sync \(app.lastSync ?? "never")")
+        }
+        for d in drift {
+            lines.append("\(d.app): recipe drift at \(d.step) (fallback \(d.fallback), \(d.selector), used since \(d.since)); update the recipe's first selector")
         }
         for d in discoverySources {
             lines.append("\(d.id): discovery source — \(d.usage) app × user records; last read \(d.lastSync ?? "never")")
@@ -119,6 +127,7 @@ extension Queries {
                                   inDoubtActions: state.inDoubt.count, blocked: plan?.isBlocked ?? false,
                                   ruleErrors: plan?.errors.count ?? 0, lastApply: state.lastApply,
                                   journalEvents: workspace.journal.size, journalHead: workspace.journalHead)
+        report.drift = state.recipeDrift.keys.sorted().compactMap { state.recipeDrift[$0] }
         report.discoverySources = workspace.config.discoverySources.map {
             StatusReport.DiscoverySource(id: $0.id, lastSync: state.discoverySync[$0.id], usage: state.usage[$0.id]?.count ?? 0)
         }

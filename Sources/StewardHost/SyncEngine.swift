@@ -177,6 +177,7 @@ public struct SyncEngine: Sendable {
         }
         summary.events = drafts.count
         try await workspace.record(drafts)
+        try await workspace.recordDrift()
         let reviews = ReviewEngine(workspace: workspace, now: takenAt)
         if includeSource, summary.sourceError == nil {
             // HR-aware routing: a reviewer who left, or a subject with a new manager, moves items now.

@@ -17,6 +17,8 @@ public final class Workspace: Sendable {
     private let connectors: [String: SupervisedConnector]
     private let problems: [String: String]
     private let folded = LockedValue<GovernanceState?>(nil)
+    /// Recipe drift the connectors reported (`recipe.fallback` logs), until journaled.
+    private let drift = LockedValue<[RecipeDrift]>([])
 
     /// Opens the folder described by the config at `configPath`. `readOnly` opens the journal
     /// without its writer lock, so questions (`status`, `person show`) can be answered while
@@ -48,6 +50,12 @@ public final class Workspace: Sendable {
         self.registry = registry
         var connectors: [String: SupervisedConnector] = [:]
         var problems: [String: String] = [:]
+        var events = events
+        let log = events.log, drift = self.drift
+        events.log = { record in
+            if let report = RecipeDrift(record) { drift.withLock { $0.append(report) } }
+            log(record)
+        }
         for entry in [config.source] + config.apps + config.notifiers + config.discoverySources {
             switch Self.launch(for: entry, config: config, registry: registry, events: events) {
             case .success(let launch): connectors[entry.id] = SupervisedConnector(launch)
@@ -67,6 +75,26 @@ public final class Workspace: Sendable {
 
     public var sourceConnector: SupervisedConnector {
         get throws { try connector(config.source.id) }
+    }
+
+    /// Journals the recipe drift reported since the last call, once per app, step and fallback
+    /// (`recipe.drift`), so `steward status` can say an app's UI changed before it breaks.
+    @discardableResult
+    public func recordDrift() async throws -> Int {
+        let reports = drift.withLock { reports -> [RecipeDrift] in
+            defer { reports.removeAll() }
+            return reports
+        }
+        guard !reports.isEmpty else { return 0 }
+        let known = try state().recipeDrift
+        var seen: Set<String> = []
+        let drafts = reports.filter { known[$0.key] == nil && seen.insert($0.key).inserted }.map { r in
+            event(EventType.recipeDrift, subjects: ["app": r.app], data: [
+                "step": .string(r.step), "fallback": .int(r.fallback), "selector": .string(r.selector),
+            ])
+        }
+        try await record(drafts)
+        return drafts.count
     }
 
     /// Stops every connector and closes the journal (signing a final checkpoint).
@@ -148,6 +176,25 @@ public final class Workspace: Sendable {
                                         stateDirectory: stateDir.path, baseDirectory: config.directory.path,
                                         passEnvironment: manifest.environment, options: options, events: events))
     }
+}
+
+/// A fallback selector rescued a browser recipe's step: the app's UI has changed.
+struct RecipeDrift: Sendable, Hashable {
+    var app: String
+    var step: String
+    var fallback: Int
+    var selector: String
+
+    init?(_ record: LogRecord) {
+        guard record.code == "recipe.fallback", let data = record.data, let step = data["step"].stringValue,
+              let fallback = data["fallback"].intValue else { return nil }
+        app = record.appId
+        self.step = step
+        self.fallback = fallback
+        selector = data["selector"].stringValue ?? ""
+    }
+
+    var key: String { GovernanceState.driftKey(app: app, step: step, fallback: fallback) }
 }
 
 public struct WorkspaceError: Error, CustomStringConvertible {

@@ -19,19 +19,35 @@ public struct LogParams: JSONConvertible, Hashable {
 
     public var level: Level
     public var message: String
+    /// A stable name for what happened, for the host to act on (`recipe.fallback`: a fallback
+    /// selector rescued a browser recipe's step); free text has none.
+    public var code: String?
+    /// Facts that go with `code`, such as the step and the fallback used.
+    public var data: JSONValue?
 
-    public init(level: Level, message: String) {
+    public init(level: Level, message: String, code: String? = nil, data: JSONValue? = nil) {
         self.level = level
         self.message = message
+        self.code = code
+        self.data = data
     }
 
     public init(json: JSONValue, path: String) throws {
         let f = try JSONFields(json, path: path)
         level = (try f.optionalString("level")).flatMap(Level.init(rawValue:)) ?? .info
         message = try f.string("message")
+        code = try f.optionalString("code")
+        data = f.has("data") ? f.object["data"] : nil
     }
 
-    public var json: JSONValue { ["level": .string(level.rawValue), "message": .string(message)] }
+    public var json: JSONValue {
+        var b = JSONObjectBuilder(capacity: 4)
+        b.set("level", level.rawValue)
+        b.set("message", message)
+        b.set("code", code)
+        b.set("data", data)
+        return b.value
+    }
 }
 
 /// `progress`: how far a long request has come.

@@ -55,6 +55,12 @@ actor AppSession {
             scope: TemplateScope(settings: ctx.settings, secrets: ctx.secrets, args: args, baseURL: settings.baseURL,
                                  totp: settings.totp),
             log: { line in ctx.log(.debug, line) })
+        runner.fallbackUsed = { [recipe] step, index, selector in
+            // Said every time it happens; the host journals it once per step and fallback.
+            ctx.log(.warning, "recipe drift at \(step): the first selector no longer matches; fallback \(index + 1) (\(selector)) did",
+                    code: "recipe.fallback",
+                    data: ["recipe": .string(recipe.app), "step": .string(step), "fallback": .int(index + 1), "selector": .string(selector)])
+        }
         let evidence = Evidence(directory: settings.evidenceDirectory(ctx), redact: ctx.redact)
         do {
             if !signedIn {

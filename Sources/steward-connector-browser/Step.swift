@@ -159,6 +159,16 @@ struct Step: Sendable {
         }
     }
 
+    /// Whether the step is an action that finds its element by probing (and so knows which
+    /// selector found it).
+    var actsOnElement: Bool {
+        switch action {
+        case .click, .fill, .select, .check, .uncheck: return true
+        case .press(_, let s): return s != nil
+        default: return false
+        }
+    }
+
     /// Whether the step can change the app (a mutation is no longer "not applied" after it).
     var mayChangeApp: Bool {
         switch action {

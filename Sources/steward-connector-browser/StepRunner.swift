@@ -16,6 +16,8 @@ struct StepRunner {
     var changedApp = false
     /// Steps run so far, for progress and logs.
     var log: (String) -> Void
+    /// A fallback selector rescued a step: (step path, which alternative, that selector).
+    var fallbackUsed: (String, Int, String) -> Void = { _, _, _ in }
 
     /// Runs `steps`; true when a `finishIf` ended the flow early (the change was already there).
     mutating func run(_ steps: [Step]) async throws -> Bool {
@@ -140,6 +142,10 @@ struct StepRunner {
             throw StepFailure(stepPath: step.path, summary: step.summary, underlying: error, changedApp: changedApp)
         }
         if step.mayChangeApp && !onlyNavigated { changedApp = true }
+        if step.actsOnElement, let selectors = step.elementSelectors, page.lastMatchedAlternative > 0 {
+            let index = page.lastMatchedAlternative
+            if index < selectors.alternatives.count { fallbackUsed(step.path, index, selectors.alternatives[index].source) }
+        }
         return false
     }
 

@@ -72,6 +72,44 @@ struct RecipeDefectTests {
         #expect(plan.out.contains("~ role Viewer → Editor"), "\(plan.out)")
     }
 
+    /// The app's UI changed and a fallback selector rescued the step: the journal records it
+    /// once, and `steward status` says where, before the last selector stops matching too.
+    @Test func aFallbackThatRescuesAStepShowsUpInStatusAndTheJournal() async throws {
+        await BrowserSlots.shared.acquire()
+        let sandbox = try LegacySandbox(["--legacy-layout", "alt"])
+        let folder = try StewardFolder()
+        defer {
+            folder.remove()
+            sandbox.stop()
+        }
+        try await sandbox.call("PUT", "/_sandbox/users", ["users": [
+            ["userName": "ann", "email": "ann@example.com", "role": "viewer", "groups": [], "status": "active"],
+            ["userName": "bo", "email": "bo@example.com", "role": "viewer", "groups": [], "status": "active"],
+        ]])
+        try folder.write("token", sandbox.token)
+        try folder.hr([("E1", "ann@example.com", "Sales", "Rep", "terminated"), ("E2", "bo@example.com", "Sales", "Rep", "terminated")])
+        try folder.write("steward.json", """
+            {
+              source: { plugin: "file", settings: { path: "hr.csv" } },
+              apps: [ { id: "legacy", plugin: "browser", settings: { recipe: "\(Products.legacyRecipe)", baseURL: "\(sandbox.baseURL)", username: "admin" },
+                        secrets: { password: "file:token" }, correlate: ["email"], deprovision: { action: "disable", maxPercent: 100 } } ],
+            }
+            """)
+        let sync = try folder.steward(["sync"])
+        let apply = try folder.steward(["apply", "--yes"])
+        await BrowserSlots.shared.release()
+        #expect(sync.code == 0 && apply.code == 0, "\(sync.out)\(apply.out)\(apply.err)")
+        let ann = try await sandbox.user("ann"), bo = try await sandbox.user("bo")
+        #expect(ann["status"] == "disabled" && bo["status"] == "disabled")
+        let drift = try folder.events("recipe.drift")
+        // The sign-in button drifted too (sync and apply each signed in): each step once.
+        #expect(drift.filter { $0["data"]["step"] == "login.steps[2]" }.count == 1, "\(drift)")
+        let disable = drift.filter { $0["data"]["step"] == "accounts.disable.steps[2]" }
+        #expect(disable.count == 1 && disable.first?["data"]["fallback"] == 2, "two disables through the same fallback, journaled once: \(drift)")
+        let status = try folder.steward(["status"])
+        #expect(status.out.contains("legacy: recipe drift at accounts.disable.steps[2] (fallback 2, role=button[name=\"Suspend user\"]"), "\(status.out)")
+    }
+
     @Test func listingHonoursPageSize() async throws {
         try await withLegacy { _, connector in
             let page = try await connector.call(Method.accountsList, params: ListParams(pageSize: 3).json, as: Page<Account>.self)
