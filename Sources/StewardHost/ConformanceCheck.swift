@@ -17,6 +17,8 @@ public struct ConformanceCheck: Sendable {
             case passed, failed, skipped
             /// The connector died before the check could run.
             case notRun
+            /// Passed, with something to fix before it fails (a recipe step only a fallback saved).
+            case warning
         }
 
         public var name: String
@@ -65,9 +67,15 @@ public struct ConformanceCheck: Sendable {
             report(r)
         }
         let unmatched = ReplyInbox()
+        // Steps a fallback selector rescued (browser recipes): the check passes, but says so.
+        let drift = LockedValue<[String]>([])
         let conn: ConnectorConnection
         do {
-            conn = try connect(ConnectorEvents(log: { _ in }, unmatchedResponse: { unmatched.put($0) }))
+            conn = try connect(ConnectorEvents(log: { record in
+                guard let report = RecipeDrift(record) else { return }
+                let line = "\(report.step) passed only through fallback \(report.fallback) (\(report.selector))"
+                drift.withLock { if !$0.contains(line) { $0.append(line) } }
+            }, unmatchedResponse: { unmatched.put($0) }))
         } catch {
             record(Result(name: "start", status: .failed, detail: "could not start \(command.joined(separator: " ")): \(error)"))
             return false
@@ -115,6 +123,9 @@ public struct ConformanceCheck: Sendable {
         // Checks on a connector of their own, so a hang or refusal cannot spoil the others.
         record(await reads.checkCancel())
         record(await reads.checkVersionRefusal())
+        for line in drift.withLock({ $0 }) {
+            record(Result(name: "recipe drift", status: .warning, detail: line + ": the app's UI changed; update the step's first selector"))
+        }
         return !failed
     }
 

@@ -90,5 +90,6 @@ private func label(_ status: ConformanceCheck.Result.Status) -> String {
     case .failed: return "FAIL"
     case .skipped: return "skip"
     case .notRun: return "----"
+    case .warning: return "warn"
     }
 }

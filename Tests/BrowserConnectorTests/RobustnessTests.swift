@@ -25,6 +25,21 @@ struct RobustnessTests {
         #expect(passed, "\(failures.all)")
     }
 
+    /// On the alt layout every check passes through the fallbacks, and the check says which
+    /// steps only passed that way.
+    @Test func conformanceCheckWarnsOfStepsOnlyFallbacksSaved() async throws {
+        await BrowserSlots.shared.acquire()
+        let sandbox = try LegacySandbox(["--legacy-layout", "alt"])
+        defer { sandbox.stop() }
+        let check = ConformanceCheck(command: [try Products.executable("steward-connector-browser")],
+                                     settings: sandbox.settings(), secrets: sandbox.secrets, timeout: 60)
+        let warnings = Collected<String>()
+        let passed = await check.run { result in if result.status == .warning { warnings.add(result.detail) } }
+        await BrowserSlots.shared.release()
+        #expect(passed)
+        #expect(warnings.all.contains { $0.hasPrefix("login.steps[2] passed only through fallback 2") }, "\(warnings.all)")
+    }
+
     @Test func signsInWithAOneTimeCode() async throws {
         try await withLegacy(sandboxArguments: ["--legacy-totp-secret", Self.totpSecret], settings: ["totp": true],
                              secrets: ["totpSecret": Self.totpSecret]) { sandbox, connector in
