@@ -27,11 +27,23 @@ public struct Table: Sendable, Equatable {
     public var rows: [[String]]
     /// How many pages were read.
     public var pages: Int
+    /// Per row and cell, the attributes of the cell and of the first link or control in it
+    /// (`href`, `value`, `data-*`, …), for columns read from an attribute.
+    public var attributes: [[[String: String]]]
 
-    public init(headers: [String], rows: [[String]], pages: Int = 1) {
+    public init(headers: [String], rows: [[String]], pages: Int = 1, attributes: [[[String: String]]] = []) {
         self.headers = headers
         self.rows = rows
         self.pages = pages
+        self.attributes = attributes
+    }
+
+    /// Row `index`'s cell attributes by header name.
+    public func attributes(ofRow index: Int) -> [String: [String: String]] {
+        guard index < attributes.count else { return [:] }
+        var record: [String: [String: String]] = [:]
+        for (header, cell) in zip(headers, attributes[index]) { record[header] = cell }
+        return record
     }
 
     /// Each row as header name to cell text; cells past the headers are left out.
@@ -93,6 +105,9 @@ extension Page {
             let current = try await readTable(tableSelectors, deadline: deadline)
             if result.pages == 0 { result.headers = current["headers"].arrayValue?.compactMap(\.stringValue) ?? [] }
             result.rows += (current["rows"].arrayValue ?? []).map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+            result.attributes += (current["attrs"].arrayValue ?? []).map { row in
+                (row.arrayValue ?? []).map { cell in (cell.objectValue ?? [:]).compactMapValues(\.stringValue) }
+            }
             result.pages += 1
             guard let nextPage, let pagerSelectors else { return result }
             let pager = try await callEngine("pagerState", [pagerSelectors], deadline: deadline).stringValue
@@ -104,6 +119,41 @@ extension Page {
             let signature = current["signature"]
             try await waitInPage(["kind": "tableChanged", "selectors": tableSelectors, "signature": signature],
                                  name: "extractTable next page", deadline: deadline)
+        }
+    }
+
+    /// A row found by `findRow`: its cells' text and attributes by header name.
+    public struct Row: Sendable, Equatable {
+        public var cells: [String: String]
+        public var attributes: [String: [String: String]]
+    }
+
+    /// Finds the first row whose `column` reads `value` (case and spacing ignored), following
+    /// `nextPage` for at most `maxPages` pages, and marks it `data-steward-within="mark"` so
+    /// selectors can be scoped to it. Nil when no page has it.
+    public func findRow(_ table: Selectors, column: String, equals value: String, nextPage: Selectors? = nil, maxPages: Int = 20,
+                        mark: String, timeout: Duration? = nil) async throws -> Row? {
+        let tableSelectors = try table.parsed()
+        let pagerSelectors = try nextPage?.parsed()
+        var pages = 0
+        while true {
+            let deadline = Deadline(timeout ?? defaultTimeout)
+            try await waitFor(.visible(table), timeout: deadline.remaining)
+            let reply = try await callEngine("findRow", [tableSelectors, .string(column), .string(value), .string(mark)], deadline: deadline)
+            if let reason = reply["reason"].stringValue { throw DevToolsError.actionFailed(action: "findRow", reason: reason) }
+            pages += 1
+            if reply["found"].boolValue == true {
+                let headers = reply["headers"].arrayValue?.compactMap(\.stringValue) ?? []
+                let cells = reply["cells"].arrayValue?.compactMap(\.stringValue) ?? []
+                let attrs = (reply["attrs"].arrayValue ?? []).map { ($0.objectValue ?? [:]).compactMapValues(\.stringValue) }
+                return Row(cells: Dictionary(zip(headers, cells), uniquingKeysWith: { a, _ in a }),
+                           attributes: Dictionary(zip(headers, attrs), uniquingKeysWith: { a, _ in a }))
+            }
+            guard let nextPage, let pagerSelectors, pages < maxPages,
+                  try await callEngine("pagerState", [pagerSelectors], deadline: deadline).stringValue == "ready" else { return nil }
+            try await click(nextPage, timeout: deadline.remaining)
+            try await waitInPage(["kind": "tableChanged", "selectors": tableSelectors, "signature": reply["signature"]],
+                                 name: "findRow next page", deadline: deadline)
         }
     }
 

@@ -698,11 +698,46 @@ let selectorEngineScript = #"""
         cellsOf = (r) => Array.from(r.querySelectorAll('[role=cell],[role=gridcell],[role=columnheader],[role=rowheader]'));
       }
       const headers = header ? cellsOf(header).map(cellText) : [];
-      const data = rows.filter((r) => isVisible(r)).map((r) => cellsOf(r).map(cellText));
+      const shown = rows.filter((r) => isVisible(r));
+      const data = shown.map((r) => cellsOf(r).map(cellText));
+      // Per cell, the attributes a recipe may read instead of the text: the cell's own and those
+      // of the first link or control in it (href, value, data-*, any other).
+      const attrsOf = (c) => {
+        const out = {};
+        const inner = c.querySelector('a[href],input,select,button,[data-id],[value]');
+        for (const el of inner ? [c, inner] : [c]) for (const a of el.attributes) out[a.name] = a.value;
+        return out;
+      };
+      const attrs = shown.map((r) => cellsOf(r).map(attrsOf));
       let hash = 2166136261;
       const text = JSON.stringify(data);
       for (let i = 0; i < text.length; i++) { hash ^= text.charCodeAt(i); hash = Math.imul(hash, 16777619) >>> 0; }
-      return { headers, rows: data, signature: location.href + '#' + data.length + ':' + hash.toString(16) };
+      return { headers, rows: data, attrs, signature: location.href + '#' + data.length + ':' + hash.toString(16) };
+    },
+
+    // The first visible row of the table whose `column` cell reads `value` (whitespace and case
+    // ignored), marked with data-steward-within=mark so later steps can act inside it.
+    findRow(selectors, column, value, mark) {
+      for (const old of document.querySelectorAll('[data-steward-within]')) {
+        if (old.getAttribute('data-steward-within') === mark) old.removeAttribute('data-steward-within');
+      }
+      const t = engine.table(selectors);
+      if (t.reason) return { reason: t.reason };
+      const c = t.headers.indexOf(column);
+      if (c < 0) return { reason: 'the table has no column "' + column + '" (it has: ' + t.headers.join(', ') + ')' };
+      const wanted = normalize(value).toLowerCase();
+      const i = t.rows.findIndex((r) => normalize(r[c]).toLowerCase() === wanted);
+      if (i < 0) return { found: false, signature: t.signature };
+      let el = null;
+      for (const sel of selectors) {
+        try { el = querySel(sel).find(isVisible) || null; } catch (e) { continue; }
+        if (el) break;
+      }
+      const rows = el.localName === 'table'
+        ? Array.from(el.rows).filter((r) => r.closest('table') === el && isVisible(r) && Array.from(r.cells).some((x) => x.localName === 'td'))
+        : Array.from(el.querySelectorAll('[role=row]')).filter((r) => isVisible(r) && !r.querySelector('[role=columnheader]'));
+      if (rows[i]) rows[i].setAttribute('data-steward-within', mark);
+      return { found: true, headers: t.headers, cells: t.rows[i], attrs: t.attrs[i] };
     },
 
     // Whether a "next page" control exists and can be used: 'ready', 'disabled' or 'absent'.

@@ -142,6 +142,9 @@ struct Flow: Sendable {
         guard !result.isNull else { return }
         let result = try Members(self.result, at: "\(path).result")
         try result.allow(resultMembers)
+        if result["accountId"].stringValue == nil, !result["accountId"].isNull {
+            try Self.checkField(result["accountId"], at: result.at("accountId"), templated: false)
+        }
         for name in ["account", "entitlement", "grants"] where !result[name].isNull {
             let fields = try Members(result[name], at: result.at(name))
             for (field, spec) in fields.object.sorted(by: { $0.key < $1.key }) {
@@ -159,9 +162,11 @@ struct Flow: Sendable {
         }
         let m = try Members(spec, at: path)
         let source = templated ? "value" : "column"
-        try m.allow([source, "map", "split"])
+        try m.allow(templated ? [source, "map"] : [source, "map", "split", "attribute", "match"])
         let text = try m.string(source)
         if templated { _ = try Template(text, at: m.at(source)) }
+        if let pattern = try m.optionalString("match") { try ValueMatch.check(pattern, at: m.at("match")) }
+        _ = try m.optionalString("attribute")
         if !m["map"].isNull {
             let map = try Members(m["map"], at: m.at("map"))
             for (key, value) in map.object where value.stringValue == nil {

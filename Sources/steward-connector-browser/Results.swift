@@ -1,4 +1,5 @@
 import DevTools
+import Foundation
 import StewardJSON
 import StewardProtocol
 
@@ -9,7 +10,8 @@ enum Results {
         let (table, spec) = try tableAndSpec(flow, outcome, member: "account")
         return try table.records.enumerated().map { index, row in
             var fields: [String: String] = [:]
-            for (name, column) in spec { fields[name] = try cell(row, column, at: "\(flow.path).result.account.\(name)") }
+            let attributes = table.attributes(ofRow: index)
+            for (name, column) in spec { fields[name] = try cell(row, attributes, column, at: "\(flow.path).result.account.\(name)") }
             return try account(fields, at: "\(flow.path): table row \(index + 1)")
         }
     }
@@ -17,14 +19,17 @@ enum Results {
     static func grants(_ flow: Flow, _ outcome: AppSession.Outcome) throws -> [Grant] {
         let at = "\(flow.path).result"
         let table = try self.table(flow, outcome)
-        guard let idColumn = flow.result["accountId"].stringValue, let types = flow.result["grants"].objectValue else {
+        guard !flow.result["accountId"].isNull, let types = flow.result["grants"].objectValue else {
             throw ConnectorError(.configuration, "\(at): needs accountId (a column) and grants (type to column)")
         }
         var grants: [Grant] = []
-        for row in table.records {
-            guard let accountId = row[idColumn], !accountId.isEmpty else { continue }
+        let idSpec = flow.result["accountId"]
+        for (index, row) in table.records.enumerated() {
+            let attributes = table.attributes(ofRow: index)
+            guard let accountId = try cell(row, attributes, idSpec.stringValue.map(JSONValue.string) ?? idSpec, at: "\(at).accountId"),
+                  !accountId.isEmpty else { continue }
             for (type, column) in types.sorted(by: { $0.key < $1.key }) {
-                let text = try cell(row, column, at: "\(at).grants.\(type)") ?? ""
+                let text = try cell(row, attributes, column, at: "\(at).grants.\(type)") ?? ""
                 let separator = column["split"].stringValue
                 let values = separator.map { text.components(separatedBy: $0) } ?? [text]
                 for value in values.map({ $0.trimmingCharacters(in: .whitespaces) }) where !value.isEmpty {
@@ -38,9 +43,10 @@ enum Results {
     /// `ranked`: a single-valued type's values, most privileged first, which rank what is read.
     static func entitlements(_ flow: Flow, _ outcome: AppSession.Outcome, type: String, ranked: [String]? = nil) throws -> [Entitlement] {
         let (table, spec) = try tableAndSpec(flow, outcome, member: "entitlement")
-        return try table.records.compactMap { row in
+        return try table.records.enumerated().compactMap { index, row in
             var fields: [String: String] = [:]
-            for (name, column) in spec { fields[name] = try cell(row, column, at: "\(flow.path).result.entitlement.\(name)") }
+            let attributes = table.attributes(ofRow: index)
+            for (name, column) in spec { fields[name] = try cell(row, attributes, column, at: "\(flow.path).result.entitlement.\(name)") }
             guard let id = fields["id"], !id.isEmpty else { return nil }
             let rank = ranked?.firstIndex(of: id).map { (ranked?.count ?? 0) - $0 }
             return Entitlement(type: type, id: id, name: fields["name"] ?? id, description: fields["description"], rank: rank)
@@ -95,12 +101,25 @@ enum Results {
         return (table, spec)
     }
 
-    /// A cell by column name, translated through the column's `map` when it has one.
-    private static func cell(_ row: [String: String], _ column: JSONValue, at path: String) throws -> String? {
+    /// A cell by column name: its text, or with `attribute` that attribute of the cell or of the
+    /// link or control in it; with `match`, the regular expression's first group (or the whole
+    /// match) in it; then translated through `map` when there is one.
+    private static func cell(_ row: [String: String], _ attributes: [String: [String: String]], _ column: JSONValue,
+                             at path: String) throws -> String? {
         guard let header = column.stringValue ?? column["column"].stringValue else {
             throw ConnectorError(.configuration, "\(path): a column name, or {\"column\": ..., \"map\": {...}}")
         }
-        guard let text = row[header] else { return nil }
+        var value: String?
+        if let attribute = column["attribute"].stringValue {
+            value = attributes[header]?[attribute]
+        } else {
+            value = row[header]
+        }
+        guard var text = value else { return nil }
+        if let pattern = column["match"].stringValue {
+            guard let captured = ValueMatch.first(pattern, in: text) else { return nil }
+            text = captured
+        }
         if let map = column["map"].objectValue {
             return map[text]?.stringValue ?? text
         }
@@ -124,5 +143,24 @@ enum Results {
                        displayName: fields["displayName"], givenName: fields["givenName"], familyName: fields["familyName"],
                        externalId: fields["externalId"], employeeNumber: fields["employeeNumber"], status: status,
                        attributes: attributes)
+    }
+}
+
+/// A recipe's `match`: a regular expression whose first group (or whole match) is the value.
+enum ValueMatch {
+    static func first(_ pattern: String, in text: String) -> String? {
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+              let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+        let range = m.numberOfRanges > 1 ? m.range(at: 1) : m.range
+        return Range(range, in: text).map { String(text[$0]) }
+    }
+
+    /// Checks a pattern when the recipe loads.
+    static func check(_ pattern: String, at path: String) throws(RecipeError) {
+        do {
+            _ = try NSRegularExpression(pattern: pattern)
+        } catch {
+            throw RecipeError(path, "not a valid regular expression: \(pattern)")
+        }
     }
 }

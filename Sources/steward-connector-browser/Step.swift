@@ -18,8 +18,14 @@ struct Step: Sendable {
         case waitURL(Template)
         case waitNetworkIdle
         case extractTable(table: SelectorTemplate, nextPage: SelectorTemplate?, into: String)
-        /// The trimmed text of the first element a CSS selector finds.
-        case extractText(css: Template, into: String)
+        /// The trimmed text (or `attribute`) of the first element a CSS selector finds, or what
+        /// `match`'s first group captures of it.
+        case extractText(css: Template, into: String, attribute: String?, match: String?)
+        /// What `match` captures of the page's address (`/users/(\d+)`), or the whole address.
+        case extractURL(match: String?, into: String)
+        /// The table row whose `column` reads `equals`, across pages or through a search box,
+        /// marked so steps with `within` act inside it; its cells become `vars.<into>.<column>`.
+        case findRow(FindRow)
         /// Runs `then` or `otherwise` depending on whether the selector shows something now.
         case branch(visible: SelectorTemplate, then: [Step], otherwise: [Step])
         /// Ends the flow early, successfully: the change was already there.
@@ -28,7 +34,24 @@ struct Step: Sendable {
         case failIf(visible: SelectorTemplate, kind: ErrorKind, message: Template)
     }
 
+    /// `findRow`'s parameters.
+    struct FindRow: Sendable {
+        var table: SelectorTemplate
+        var column: String
+        var equals: Template
+        var nextPage: SelectorTemplate?
+        /// A search box: the value is typed into `field`, then `submit` is clicked (or Enter pressed).
+        var searchField: SelectorTemplate?
+        var searchSubmit: SelectorTemplate?
+        var maxPages: Int
+        var into: String
+        /// Not finding the row is an answer (`vars.<into>.found` is "false"), not an error.
+        var optional: Bool
+    }
+
     var action: Action
+    /// A row marked by an earlier `findRow` (its `into`): the step's selectors look inside it.
+    var within: String?
     var timeout: Duration?
     /// How `confirm()` dialogs this step opens are answered.
     var acceptsDialogs: Bool
@@ -36,7 +59,7 @@ struct Step: Sendable {
     var path: String
 
     static let actions = ["goto", "click", "fill", "select", "check", "uncheck", "press", "waitFor", "extractTable",
-                          "extractText", "if", "finishIf", "failIf"]
+                          "extractText", "extractURL", "findRow", "if", "finishIf", "failIf"]
 
     static func list(_ json: JSONValue, at path: String) throws(RecipeError) -> [Step] {
         guard let items = json.arrayValue, !items.isEmpty else { throw RecipeError(path, "must be a non-empty array of steps") }
@@ -49,7 +72,7 @@ struct Step: Sendable {
         let m = try Members(json, at: path)
         self.path = path
         let name = try m.string("action")
-        var allowed = ["action", "timeoutMs", "dialog", "comment"]
+        var allowed = ["action", "timeoutMs", "dialog", "comment", "within"]
         func selector(_ member: String = "selector") throws(RecipeError) -> SelectorTemplate {
             try SelectorTemplate(m[member], at: m.at(member))
         }
@@ -95,8 +118,35 @@ struct Step: Sendable {
             action = .extractTable(table: try selector(), nextPage: m["nextPage"].isNull ? nil : try selector("nextPage"),
                                    into: try m.string("into"))
         case "extractText":
-            allowed += ["selector", "into"]
-            action = .extractText(css: try Template(try m.string("selector"), at: m.at("selector")), into: try m.string("into"))
+            allowed += ["selector", "into", "attribute", "match"]
+            let match = try m.optionalString("match")
+            if let match { try ValueMatch.check(match, at: m.at("match")) }
+            action = .extractText(css: try Template(try m.string("selector"), at: m.at("selector")), into: try m.string("into"),
+                                  attribute: try m.optionalString("attribute"), match: match)
+        case "extractURL":
+            allowed += ["match", "into"]
+            let match = try m.optionalString("match")
+            if let match { try ValueMatch.check(match, at: m.at("match")) }
+            action = .extractURL(match: match, into: try m.string("into"))
+        case "findRow":
+            allowed += ["table", "column", "equals", "nextPage", "search", "maxPages", "into", "optional"]
+            var search: (SelectorTemplate, SelectorTemplate?)?
+            if !m["search"].isNull {
+                let box = try Members(m["search"], at: m.at("search"))
+                try box.allow(["field", "submit"])
+                search = (try SelectorTemplate(box["field"], at: box.at("field")),
+                          box["submit"].isNull ? nil : try SelectorTemplate(box["submit"], at: box.at("submit")))
+            }
+            let optional: Bool
+            switch m["optional"] {
+            case .null: optional = false
+            case .bool(let b): optional = b
+            default: throw RecipeError(m.at("optional"), "must be true or false")
+            }
+            action = .findRow(FindRow(
+                table: try selector("table"), column: try m.string("column"), equals: try Template(try m.string("equals"), at: m.at("equals")),
+                nextPage: m["nextPage"].isNull ? nil : try selector("nextPage"), searchField: search?.0, searchSubmit: search?.1,
+                maxPages: try m.optionalInt("maxPages", in: 1...1_000) ?? 20, into: try m.string("into"), optional: optional))
         case "if":
             allowed += ["visible", "then", "else"]
             action = .branch(visible: try selector("visible"), then: try Step.list(m["then"], at: m.at("then")),
@@ -117,6 +167,7 @@ struct Step: Sendable {
             throw RecipeError(m.at("action"), "unknown action \"\(name)\" (one of: \(Self.actions.joined(separator: ", ")))")
         }
         try m.allow(allowed)
+        within = try m.optionalString("within")
         timeout = try m.optionalInt("timeoutMs", in: 0...600_000).map { .milliseconds($0) }
         switch try m.optionalString("dialog") {
         case nil, "dismiss": acceptsDialogs = false
@@ -141,7 +192,9 @@ struct Step: Sendable {
         case .waitURL(let t): return "waitFor url \(t)"
         case .waitNetworkIdle: return "waitFor networkIdle"
         case .extractTable(let s, _, _): return "extractTable \(s)"
-        case .extractText(let css, _): return "extractText \(css)"
+        case .extractText(let css, _, let attribute, _): return "extractText \(css)" + (attribute.map { " @\($0)" } ?? "")
+        case .extractURL(let match, _): return "extractURL" + (match.map { " \($0)" } ?? "")
+        case .findRow(let f): return "findRow \(f.column) = \(f.equals) in \(f.table)"
         case .branch(let s, _, _): return "if visible \(s)"
         case .finishIf(let s): return "finishIf visible \(s)"
         case .failIf(let s, _, _): return "failIf visible \(s)"
@@ -218,9 +271,12 @@ struct SelectorTemplate: Sendable, CustomStringConvertible {
         }
     }
 
-    func render(_ scope: TemplateScope) throws -> Selectors {
-        Selectors(try zip(alternatives, xpath).map { template, xpath in
-            try xpath?.render(scope) ?? template.render(scope, escape: selectorEscape)
+    /// `within`: the mark of a row an earlier `findRow` found; each alternative then looks only
+    /// inside that row.
+    func render(_ scope: TemplateScope, within: String? = nil) throws -> Selectors {
+        let prefix = within.map { "css=[data-steward-within=\"\(selectorEscape($0))\"] >> " } ?? ""
+        return Selectors(try zip(alternatives, xpath).map { template, xpath in
+            prefix + (try xpath?.render(scope) ?? template.render(scope, escape: selectorEscape))
         })
     }
 

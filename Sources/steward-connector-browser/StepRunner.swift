@@ -56,7 +56,7 @@ struct StepRunner {
         } catch let failure as StepFailure {
             guard case DevToolsError.stepTimedOut(_, _, let attempts)? = failure.underlying as? DevToolsError,
                   !attempts.isEmpty, attempts.allSatisfy({ $0.reason == "not found" || $0.reason.hasPrefix("invalid selector") }),
-                  let selectors = try? step.elementSelectors?.render(scope), (try? await page.isLoaded()) == true else { throw failure }
+                  let selectors = try? step.elementSelectors?.render(scope, within: step.within), (try? await page.isLoaded()) == true else { throw failure }
             // Nothing matches on a page that has finished loading: reload once (a GET of the same
             // address), then it is the recipe that no longer fits the page, not a slow app.
             if reloaded.insert(step.path).inserted {
@@ -87,25 +87,25 @@ struct StepRunner {
                 let url = try absolute(try render(template, in: step))
                 try await goto(url, timeout: timeout)
             case .click(let selectors):
-                onlyNavigated = try await page.click(try selectors.render(scope), timeout: timeout)
+                onlyNavigated = try await page.click(try selectors.render(scope, within: step.within), timeout: timeout)
             case .fill(let selectors, let value):
-                try await page.fill(try selectors.render(scope), try render(value, in: step), timeout: timeout)
+                try await page.fill(try selectors.render(scope, within: step.within), try render(value, in: step), timeout: timeout)
             case .select(let selectors, let value):
                 let wanted = try render(value, in: step)
-                let chosen = try await page.select(try selectors.render(scope), [wanted], timeout: timeout)
+                let chosen = try await page.select(try selectors.render(scope, within: step.within), [wanted], timeout: timeout)
                 guard !chosen.isEmpty else {
                     throw ConnectorError(.invalidArgument, "no option \"\(wanted)\" to select")
                 }
             case .check(let selectors):
-                try await page.check(try selectors.render(scope), timeout: timeout)
+                try await page.check(try selectors.render(scope, within: step.within), timeout: timeout)
             case .uncheck(let selectors):
-                try await page.uncheck(try selectors.render(scope), timeout: timeout)
+                try await page.uncheck(try selectors.render(scope, within: step.within), timeout: timeout)
             case .press(let key, let selectors):
-                try await page.press(key, on: try selectors?.render(scope), timeout: timeout)
+                try await page.press(key, on: try selectors?.render(scope, within: step.within), timeout: timeout)
             case .waitVisible(let selectors):
-                try await page.waitFor(.visible(try selectors.render(scope)), timeout: timeout)
+                try await page.waitFor(.visible(try selectors.render(scope, within: step.within)), timeout: timeout)
             case .waitHidden(let selectors):
-                try await page.waitFor(.hidden(try selectors.render(scope)), timeout: timeout)
+                try await page.waitFor(.hidden(try selectors.render(scope, within: step.within)), timeout: timeout)
             case .waitText(let text):
                 try await page.waitFor(.text(try render(text, in: step)), timeout: timeout)
             case .waitURL(let glob):
@@ -114,22 +114,57 @@ struct StepRunner {
                 try await page.waitFor(.networkIdle(), timeout: timeout)
             case .extractTable(let table, let nextPage, let into):
                 tables[into] = try await page.extractTable(try table.render(scope), nextPage: try nextPage?.render(scope), timeout: timeout)
-            case .extractText(let css, let into):
-                let selector = try render(css, in: step)
-                let script = "(() => { const e = document.querySelector(\(JSONWriter.string(.string(selector)))); return e ? e.textContent.trim() : null })()"
+            case .extractText(let css, let into, let attribute, let match):
+                var selector = try render(css, in: step)
+                if let within = step.within { selector = "[data-steward-within=\"\(selectorEscape(within))\"] " + selector }
+                let read = attribute.map { "e.getAttribute(\(JSONWriter.string(.string($0))))" } ?? "e.textContent.trim()"
+                let script = "(() => { const e = document.querySelector(\(JSONWriter.string(.string(selector)))); return e ? \(read) : null })()"
                 // An element that is there but empty has no box: wait for it to exist, not to show.
                 try await page.waitFor(.attached(Selectors("css=" + selector)), timeout: timeout)
-                guard let text = try await page.evaluate(script).stringValue else {
-                    throw ConnectorError(.internal, "\(selector) found nothing")
+                guard var text = try await page.evaluate(script).stringValue else {
+                    throw ConnectorError(.internal, "\(selector) found nothing" + (attribute.map { " with a \($0) attribute" } ?? ""))
+                }
+                if let match {
+                    guard let captured = ValueMatch.first(match, in: text) else {
+                        throw ConnectorError(.internal, "\(selector): \(match) does not match \"\(text)\"")
+                    }
+                    text = captured
                 }
                 scope.vars[into] = text
+            case .extractURL(let match, let into):
+                let url = try await page.url()
+                guard let value = match.map({ ValueMatch.first($0, in: url) }) ?? url else {
+                    throw ConnectorError(.internal, "the page's address \(url) does not match \(match ?? "")")
+                }
+                scope.vars[into] = value
+            case .findRow(let f):
+                let value = try render(f.equals, in: step)
+                if let field = f.searchField {
+                    try await page.fill(try field.render(scope), value, timeout: timeout)
+                    if let submit = f.searchSubmit {
+                        try await page.click(try submit.render(scope), timeout: timeout)
+                    } else {
+                        try await page.press("Enter", on: try field.render(scope), timeout: timeout)
+                    }
+                }
+                let row = try await page.findRow(try f.table.render(scope), column: f.column, equals: value,
+                                                 nextPage: try f.nextPage?.render(scope), maxPages: f.maxPages, mark: f.into, timeout: timeout)
+                scope.vars["\(f.into).found"] = row == nil ? "false" : "true"
+                guard let row else {
+                    if f.optional { return false }
+                    throw ConnectorError(.notFound, "no row of \(f.table) has \(f.column) \"\(value)\"", outcome: .notApplied)
+                }
+                for (header, text) in row.cells { scope.vars["\(f.into).\(header)"] = text }
+                for (header, attributes) in row.attributes {
+                    for (name, text) in attributes { scope.vars["\(f.into).\(header).\(name)"] = text }
+                }
             case .branch(let selectors, let then, let otherwise):
-                let shown = try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero)
+                let shown = try await isVisible(try selectors.render(scope, within: step.within), within: step.timeout ?? .zero)
                 return try await run(shown ? then : otherwise)
             case .finishIf(let selectors):
-                return try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero)
+                return try await isVisible(try selectors.render(scope, within: step.within), within: step.timeout ?? .zero)
             case .failIf(let selectors, let kind, let message):
-                if try await isVisible(try selectors.render(scope), within: step.timeout ?? .zero) {
+                if try await isVisible(try selectors.render(scope, within: step.within), within: step.timeout ?? .zero) {
                     // A placeholder without a value shows as written rather than hide the error.
                     let text = (try? message.render(scope)) ?? message.source
                     throw ConnectorError(kind, text, outcome: changedApp ? nil : .notApplied)

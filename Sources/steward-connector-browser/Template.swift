@@ -107,7 +107,7 @@ struct TemplateScope: Sendable {
             guard let totp else { throw TemplateMissing(name: "totp (the secret \"totpSecret\" is not configured)") }
             return totp.code()
         case "secrets": return secrets[path[1]]
-        case "vars": return vars[path[1]]
+        case "vars": return vars[path.dropFirst().joined(separator: ".")]
         case "settings": return Self.text(path.dropFirst().reduce(settings) { $0[$1] })
         default: return Self.text(path.dropFirst().reduce(args) { $0[$1] })
         }

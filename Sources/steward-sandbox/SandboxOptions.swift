@@ -97,7 +97,7 @@ struct SandboxOptions {
             case "--legacy-layout":
                 let text = try value()
                 guard let layout = LegacyLayout(rawValue: text) else {
-                    throw .invalid("--legacy-layout must be classic or alt, not '\(text)'")
+                    throw .invalid("--legacy-layout must be \(LegacyLayout.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
                 }
                 options.legacyLayout = layout
             case "--scim-profile":
@@ -155,8 +155,9 @@ struct SandboxOptions {
                                     minimal (like many real providers: User.groups declared but
                                     never filled, members without $ref and display, no filter on
                                     members, no value-filter PATCH paths, no ETags)
-              --legacy-layout L     The legacy app's layout: classic (default) or alt (moved,
-                                    renamed buttons)
+              --legacy-layout L     The legacy app's layout: classic (default), alt (moved,
+                                    renamed buttons) or noid (no id on any page: only the
+                                    user names' links and the user page's address hold it)
               --legacy-totp-secret S  Ask for a TOTP code (base32 secret S) after the legacy
                                     app's password (user admin, password = the token)
               -h, --help            Show this help

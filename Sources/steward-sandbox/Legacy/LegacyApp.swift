@@ -160,7 +160,7 @@ struct LegacyApp: Sendable {
         router.post("/_sandbox/layout") { request in
             let body = try request.jsonBody()
             guard let name = body["layout"].stringValue, let layout = LegacyLayout(rawValue: name) else {
-                throw HTTPError(.badRequest, "layout must be \"classic\" or \"alt\"")
+                throw HTTPError(.badRequest, "layout must be one of \(LegacyLayout.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }
             store.layout = layout
             return .json(["layout": .string(layout.rawValue)])

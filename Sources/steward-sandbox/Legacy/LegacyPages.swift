@@ -5,6 +5,7 @@ struct LegacyPages {
     let layout: LegacyLayout
 
     private var alt: Bool { layout == .alt }
+    private var noID: Bool { layout == .noid }
 
     func login(token: String, next: String, error: String?) -> String {
         let button = alt
@@ -38,7 +39,7 @@ struct LegacyPages {
     func users(_ users: [LegacyStore.User], page: Int, pages: Int, notice: String?) -> String {
         let rows = users.map { user in
             """
-            <tr><td>\(user.id)</td><td><a href="\(prefix)/users/\(user.id)">\(htmlEscape(user.userName))</a></td>\
+            <tr>\(noID ? "" : "<td>\(user.id)</td>")<td><a href="\(prefix)/users/\(user.id)">\(htmlEscape(user.userName))</a></td>\
             <td>\(htmlEscape(user.email))</td><td>\(htmlEscape(user.displayName))</td><td>\(user.status.label)</td>\
             <td>\(user.role)</td><td>\(user.groups.sorted().joined(separator: ", "))</td></tr>
             """
@@ -52,7 +53,7 @@ struct LegacyPages {
             <h1>Users</h1>
             \(flash(notice))
             \(table)
-            <thead><tr><th>ID</th><th>Username</th><th>Email</th><th>Name</th><th>Status</th><th>Role</th><th>Groups</th></tr></thead>
+            <thead><tr>\(noID ? "" : "<th>ID</th>")<th>Username</th><th>Email</th><th>Name</th><th>Status</th><th>Role</th><th>Groups</th></tr></thead>
             <tbody>
             \(rows)
             </tbody></table>
@@ -108,7 +109,7 @@ struct LegacyPages {
         let roleID = alt ? "access-level" : "role"
         let details = """
             <dl>
-              <dt>ID</dt><dd id="user-id">\(user.id)</dd>
+              \(noID ? "" : #"<dt>ID</dt><dd id="user-id">\#(user.id)</dd>"#)
               <dt>Username</dt><dd id="username">\(who)</dd>
               <dt>Email</dt><dd id="email">\(htmlEscape(user.email))</dd>
               <dt>Status</dt><dd id="status">\(user.status.label)</dd>

@@ -241,6 +241,9 @@ final class LegacyStore: @unchecked Sendable {  // all mutable state is guarded 
 }
 
 /// Where the app puts its buttons. `alt` moves and renames them, so recipes need fallbacks.
-enum LegacyLayout: String, Sendable {
+enum LegacyLayout: String, Sendable, CaseIterable {
     case classic, alt
+    /// Like many admin UIs: no id anywhere on the page. The table's user names link to each
+    /// user's page, whose address holds the id (docs/browser-recipes.md's tutorial).
+    case noid
 }
