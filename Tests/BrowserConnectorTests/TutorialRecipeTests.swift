@@ -81,3 +81,67 @@ struct TutorialRecipeTests {
         await BrowserSlots.shared.release()
     }
 }
+
+/// `findRow` (across pages, or through the search box), steps `within` the row it found, and
+/// attributes read with a regex capture, on the id-less layout.
+@Suite(.enabled(if: Chromium.testsEnabled, "Chromium is not installed and CI is unset"))
+struct RowAuthoringTests {
+    static func recipe(in dir: TemporaryDirectory, lastUser: String) throws -> String {
+        var recipe = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: TutorialRecipeTests.recipe))))
+        guard case .object(var root) = recipe, case .object(var accounts)? = root["accounts"],
+              case .object(var create)? = accounts["create"], case .array(let steps)? = create["steps"] else { throw SchemaError() }
+        // Before inviting: is the user there already? Search, and read the id from the row's link.
+        create["steps"] = .array([
+            ["action": "goto", "url": "/users"],
+            ["action": "findRow", "table": "table", "column": "Username", "equals": "{{args.account.userName}}",
+             "search": ["field": "role=searchbox[name=\"Search users\"]"], "optional": true, "into": "existing"],
+            ["action": "if", "visible": "[data-steward-within=\"existing\"]", "then": [
+                ["action": "extractText", "within": "existing", "selector": "a", "attribute": "href", "match": "/users/(\\d+)$", "into": "id"],
+                ["action": "finishIf", "visible": "[data-steward-within=\"existing\"]"],
+            ]],
+        ] + steps)
+        accounts["create"] = .object(create)
+        // Disabling the last user in the table: found across the pages, opened by its link.
+        accounts["disable"] = ["steps": [
+            ["action": "goto", "url": "/users"],
+            ["action": "findRow", "table": "table", "column": "Username", "equals": .string(lastUser), "nextPage": "text=\"Next\"", "maxPages": 5, "into": "row"],
+            ["action": "click", "within": "row", "selector": "a"],
+            ["action": "finishIf", "visible": "//*[@id='status'][normalize-space()='Deactivated']"],
+            ["action": "click", "selector": "text=\"Deactivate\"", "dialog": "accept"],
+            ["action": "waitFor", "selector": "//*[@id='status'][normalize-space()='Deactivated']"],
+        ]]
+        root["accounts"] = .object(accounts)
+        recipe = .object(root)
+        return try dir.write("rows.json", JSONWriter.string(recipe)).path
+    }
+
+    struct SchemaError: Error {}
+
+    @Test func findsRowsAcrossPagesAndThroughTheSearchBox() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let probe = try LegacySandbox(["--legacy-layout", "noid"])
+        let users = try await probe.users().values.sorted { ($0["id"].intValue ?? 0, $0["id"].stringValue ?? "") < ($1["id"].intValue ?? 0, $1["id"].stringValue ?? "") }
+        probe.stop()
+        let last = try #require(users.max { Int($0["id"].stringValue ?? "0") ?? 0 < Int($1["id"].stringValue ?? "0") ?? 0 })
+        let lastName = try #require(last["userName"].stringValue)
+        let recipe = try Self.recipe(in: dir, lastUser: lastName)
+        try await withLegacy(sandboxArguments: ["--legacy-layout", "noid"], recipe: recipe) { sandbox, connector in
+            #expect((try await sandbox.users()).count > 20, "three pages of ten")
+            _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k1", id: "ignored").json, as: MutationResult.self)
+            #expect(try await sandbox.user(lastName)["status"] == "disabled")
+            #expect(try await sandbox.users().values.filter { $0["status"] == "disabled" }.count
+                    == users.filter { $0["status"] == "disabled" }.count + 1, "only that user")
+
+            // The search box finds Ada; her id comes from her row's link.
+            let ada = try #require(try await sandbox.user("ada.lovelace")["id"].stringValue)
+            let existing = try await connector.call(Method.accountsCreate, params: AccountCreateParams(
+                idempotencyKey: "k2", account: AccountSpec(userName: "ada.lovelace")).json, as: AccountCreateResult.self)
+            #expect(existing.status == .alreadyExists && existing.account?.id == ada, "\(existing)")
+            let fresh = try await connector.call(Method.accountsCreate, params: AccountCreateParams(
+                idempotencyKey: "k3", account: AccountSpec(userName: "new.person", email: "new@example.com")).json, as: AccountCreateResult.self)
+            #expect(fresh.status == .created)
+            #expect(try await sandbox.user("new.person")["id"].stringValue == fresh.account?.id)
+        }
+    }
+}

@@ -81,8 +81,10 @@ struct LegacyApp: Sendable {
         router.get("/users") { request in
             signedIn(request) { _ in
                 let page = Int(request.queryValue("page") ?? "1") ?? 1
-                let (users, pages) = store.page(page)
-                return .html(self.pages.users(users, page: min(max(page, 1), pages), pages: pages, notice: request.queryValue("notice")))
+                let search = request.queryValue("q")
+                let (users, pages) = store.page(page, search: search)
+                return .html(self.pages.users(users, page: min(max(page, 1), pages), pages: pages, notice: request.queryValue("notice"),
+                                              search: search))
             }
         }
         router.get("/groups") { request in signedIn(request) { _ in .html(pages.groups()) } }

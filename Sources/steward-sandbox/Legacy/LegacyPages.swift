@@ -1,3 +1,5 @@
+import StewardHTTP
+
 /// The legacy app's server-rendered HTML. Both layouts show the same data; `alt` moves and
 /// renames the buttons (and a few ids), the way a vendor's UI update does.
 struct LegacyPages {
@@ -36,7 +38,7 @@ struct LegacyPages {
             """)
     }
 
-    func users(_ users: [LegacyStore.User], page: Int, pages: Int, notice: String?) -> String {
+    func users(_ users: [LegacyStore.User], page: Int, pages: Int, notice: String?, search: String? = nil) -> String {
         let rows = users.map { user in
             """
             <tr>\(noID ? "" : "<td>\(user.id)</td>")<td><a href="\(prefix)/users/\(user.id)">\(htmlEscape(user.userName))</a></td>\
@@ -44,14 +46,17 @@ struct LegacyPages {
             <td>\(user.role)</td><td>\(user.groups.sorted().joined(separator: ", "))</td></tr>
             """
         }.joined(separator: "\n")
+        let query = search.map { "&q=" + PercentEncoding.encode($0) } ?? ""
         let next = page < pages
-            ? (alt ? #"<a class="pager-next" rel="next" href="\#(prefix)/users?page=\#(page + 1)">Older users →</a>"#
-                   : #"<a id="next-page" href="\#(prefix)/users?page=\#(page + 1)">Next</a>"#)
+            ? (alt ? #"<a class="pager-next" rel="next" href="\#(prefix)/users?page=\#(page + 1)\#(query)">Older users →</a>"#
+                   : #"<a id="next-page" href="\#(prefix)/users?page=\#(page + 1)\#(query)">Next</a>"#)
             : ""
+        let searchForm = #"<form role="search" method="get" action="\#(prefix)/users"><input type="search" name="q" aria-label="Search users" value="\#(htmlEscape(search ?? ""))"> <button type="submit">Search</button></form>"#
         let table = alt ? #"<table class="data" id="user-table">"# : #"<table id="users">"#
         return document("Users", signedIn: true, """
             <h1>Users</h1>
             \(flash(notice))
+            \(searchForm)
             \(table)
             <thead><tr>\(noID ? "" : "<th>ID</th>")<th>Username</th><th>Email</th><th>Name</th><th>Status</th><th>Role</th><th>Groups</th></tr></thead>
             <tbody>

@@ -103,9 +103,13 @@ final class LegacyStore: @unchecked Sendable {  // all mutable state is guarded 
     func user(_ id: Int) -> User? { lock.withLock { users[id] } }
 
     /// One page of users in id order, and how many pages there are.
-    func page(_ number: Int) -> (users: [User], pages: Int) {
+    /// One page of users, or of those whose user name, e-mail or name contains `search`.
+    func page(_ number: Int, search: String? = nil) -> (users: [User], pages: Int) {
         lock.withLock {
-            let all = users.values.sorted { $0.id < $1.id }
+            var all = users.values.sorted { $0.id < $1.id }
+            if let q = search?.lowercased(), !q.isEmpty {
+                all = all.filter { [$0.userName, $0.email, $0.displayName].contains { $0.lowercased().contains(q) } }
+            }
             let pages = max(1, (all.count + Self.pageSize - 1) / Self.pageSize)
             let start = (min(max(number, 1), pages) - 1) * Self.pageSize
             return (Array(all[start..<min(start + Self.pageSize, all.count)]), pages)
