@@ -90,3 +90,75 @@ final class LineReader {
         }
     }
 }
+
+/// `BrowserBench bulk [N]`: N leavers deactivated through the connector with 1, 2 and 4 tabs
+/// (`settings.pages`), N requests kept in flight up to the tab count, as the host's per-app
+/// concurrency does. Each run has its own sandbox and connector; the time includes launching
+/// Chromium and signing in once.
+func runBulkBench(count: Int) async throws {
+    for pages in [1, 2, 4] {
+        let seconds = try bulkRound(count: count, pages: pages)
+        print(String(format: "bulk: %d accounts/disable with %d tab%@: %.2f s (%.0f ms each)", count, pages, pages == 1 ? "" : "s",
+                     seconds, seconds * 1000 / Double(count)))
+    }
+}
+
+private func bulkRound(count: Int, pages: Int) throws -> Double {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let sandbox = Process()
+    sandbox.executableURL = directory.appendingPathComponent("steward-sandbox")
+    sandbox.arguments = ["--legacy", "--users", String(count + 5), "--exit-with-stdin"]
+    let sandboxOut = Pipe(), sandboxIn = Pipe()
+    sandbox.standardOutput = sandboxOut
+    sandbox.standardInput = sandboxIn
+    try sandbox.run()
+    defer { sandbox.terminate() }
+    let ready = try JSONParser.parse(LineReader(sandboxOut.fileHandleForReading).next())
+    guard let baseURL = ready["apps"]["legacy"].stringValue, let token = ready["token"].stringValue else {
+        throw BenchError("unexpected sandbox ready line")
+    }
+    let connector = Process()
+    connector.executableURL = directory.appendingPathComponent("steward-connector-browser")
+    let input = Pipe(), output = Pipe()
+    connector.standardInput = input
+    connector.standardOutput = output
+    try connector.run()
+    let replies = LineReader(output.fileHandleForReading)
+    func send(_ id: Int, _ method: String, _ params: JSONValue) {
+        let request: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
+        input.fileHandleForWriting.write(Data((JSONWriter.string(request) + "\n").utf8))
+    }
+    func reply() throws -> JSONValue {
+        while true {
+            let message = try JSONParser.parse(try replies.next())
+            if message["id"].isNull { continue }  // notifications
+            if !message["error"].isNull { throw BenchError("request \(message["id"]) failed: \(message["error"])") }
+            return message
+        }
+    }
+    let recipe = repository.appendingPathComponent("plugins/browser/recipes/legacy.json").path
+    send(0, "initialize", [
+        "protocolVersions": ["1.0"], "host": ["name": "BrowserBench", "version": "1"], "appId": "legacy",
+        "settings": ["recipe": .string(recipe), "baseURL": .string(baseURL), "username": "admin", "pages": .int(pages)],
+        "secrets": ["password": .string(token)],
+    ])
+    _ = try reply()
+    let firstGenerated = 24
+    let start = ContinuousClock.now
+    var sent = 0, done = 0
+    while done < count {
+        while sent < count, sent - done < pages {
+            sent += 1
+            send(sent, "accounts/disable", ["idempotencyKey": .string("k\(sent)"), "id": .string(String(firstGenerated + sent))])
+        }
+        _ = try reply()
+        done += 1
+    }
+    let elapsed = ContinuousClock.now - start
+    send(count + 1, "shutdown", [:])
+    _ = try? reply()
+    try input.fileHandleForWriting.close()
+    connector.waitUntilExit()
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}

@@ -3,6 +3,8 @@
 //   swift run -c release BrowserBench            run the benchmark (median of 20)
 //   swift run -c release BrowserBench connector  warm deactivate through the connector (build
 //                                                steward-sandbox and steward-connector-browser too)
+//   swift run -c release BrowserBench bulk [N]   N leavers deactivated through the connector with 1, 2
+//                                                and 4 tabs (settings.pages), N=100 by default
 //   swift run -c release BrowserBench hold       launch, print "pid <pid>", wait to be killed
 //
 // `hold` exists for the DevTools tests: they SIGKILL it and check that its Chromium exits.
@@ -20,6 +22,17 @@ if arguments.first == "hold" {
         while true { try await Task.sleep(for: .seconds(3600)) }
     } catch {
         FileHandle.standardError.write(Data("BrowserBench hold: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if arguments.first == "bulk" {
+    // N leavers through the connector with 1, 2 and 4 tabs (see ConnectorBench.swift).
+    do {
+        try await runBulkBench(count: Int(arguments.dropFirst().first ?? "") ?? 100)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("BrowserBench bulk: \(error)\n".utf8))
         exit(1)
     }
 }

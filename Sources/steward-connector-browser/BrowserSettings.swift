@@ -9,7 +9,8 @@ import StewardProtocol
 /// Settings: `recipe` (path, relative to the config file), `baseURL` (overrides the recipe's),
 /// `username`, `totp` (true: the app asks for a one-time code, so `totpSecret` is required),
 /// `evidence` (`"failures"`, the default, or `"all"` to keep a screenshot of every change),
-/// `chromium` (the browser binary). Secrets: `password`, `totpSecret`.
+/// `chromium` (the browser binary), `pages` (tabs at once, default 2). Secrets: `password`,
+/// `totpSecret`.
 struct BrowserSettings: Sendable {
     enum EvidenceMode: String, Sendable {
         case failures, all
@@ -20,8 +21,12 @@ struct BrowserSettings: Sendable {
     var evidence: EvidenceMode
     var launchOptions: LaunchOptions
     var stateDirectory: String?
+    /// Tabs working at once, sharing the sign-in (`settings.pages`, default 2, at most the
+    /// recipe's `pages`).
+    var pages: Int
 
-    static let names = ["recipe", "baseURL", "username", "totp", "evidence", "chromium"]
+    static let names = ["recipe", "baseURL", "username", "totp", "evidence", "chromium", "pages"]
+    static let defaultPages = 2
 
     /// The recipe file named by the `recipe` setting, made absolute.
     static func recipePath(_ ctx: RequestContext) throws -> String {
@@ -72,6 +77,11 @@ struct BrowserSettings: Sendable {
         options.closeGracePeriod = .seconds(2)
         launchOptions = options
         stateDirectory = ctx.stateDirectory
+        let pagesValue = ctx.settings["pages"]
+        guard pagesValue.isNull || (pagesValue.intValue.map { (1...16).contains($0) } ?? false) else {
+            throw ConnectorError(.configuration, "settings.pages must be an integer from 1 to 16 (tabs working at once)")
+        }
+        pages = min(pagesValue.intValue ?? Self.defaultPages, recipe.maxPages ?? 16)
     }
 
     /// Where screenshots and HTML go: the app's state directory, or a temporary one.

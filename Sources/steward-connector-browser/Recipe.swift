@@ -11,6 +11,8 @@ struct Recipe: Sendable {
     var baseURL: String?
     /// The timeout of a step that does not set `timeoutMs`.
     var stepTimeout: Duration
+    /// `pages`: the most tabs the app takes at once (1 for an app whose sessions cannot share).
+    var maxPages: Int?
     var login: Login
     /// Account flows by operation: list, get, create, disable, enable, delete.
     var accounts: [AccountOperation: Flow]
@@ -58,10 +60,11 @@ struct Recipe: Sendable {
 
     init(json: JSONValue) throws(RecipeError) {
         let root = try Members(json, at: "")
-        try root.allow(["$schema", "app", "description", "baseURL", "timeoutMs", "login", "accounts", "grants", "entitlementTypes"])
+        try root.allow(["$schema", "app", "description", "baseURL", "timeoutMs", "pages", "login", "accounts", "grants", "entitlementTypes"])
         app = try root.string("app")
         baseURL = try root.optionalString("baseURL")
         stepTimeout = .milliseconds(try root.optionalInt("timeoutMs", in: 1...600_000) ?? 10_000)
+        maxPages = try root.optionalInt("pages", in: 1...16)
 
         let login = try Members(root["login"], at: "login")
         try login.allow(["url", "steps", "loggedOutWhen"])

@@ -145,3 +145,53 @@ struct RowAuthoringTests {
         }
     }
 }
+
+/// Several flows at once on tabs of one browser context (`settings.pages`), sharing one sign-in.
+@Suite(.enabled(if: Chromium.testsEnabled, "Chromium is not installed and CI is unset"))
+struct ParallelPagesTests {
+    @Test func concurrentLeaversRunOnTabsThatShareOneSignIn() async throws {
+        try await withLegacy(settings: ["pages": 3]) { sandbox, connector in
+            let active = try await sandbox.users().values.filter { $0["status"] == "active" }.compactMap { $0["id"].stringValue }.sorted()
+            let leavers = Array(active.prefix(6))
+            #expect(leavers.count == 6)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (i, id) in leavers.enumerated() {
+                    group.addTask {
+                        _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "k\(i)", id: id).json,
+                                                     as: MutationResult.self)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let after = try await sandbox.users().values
+            #expect(leavers.allSatisfy { id in after.contains { $0["id"].stringValue == id && $0["status"] == "disabled" } })
+            let state = try await sandbox.call("GET", "/_state")
+            #expect(state["sessionsStarted"] == 1, "three tabs, one sign-in: \(state["sessionsStarted"])")
+        }
+    }
+
+    @Test func pagesIsCheckedAndARecipeCanLimitIt() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let bad = try browserConnector(settings: ["recipe": .string(Products.legacyRecipe), "baseURL": "http://127.0.0.1:9/x", "username": "admin", "pages": 0],
+                                       secrets: ["password": "pw-123456"])
+        let refused = await connectorError { _ = try await bad.start() }
+        await bad.stop()
+        #expect(refused?.kind == .configuration && refused?.message.contains("settings.pages") == true, "\(String(describing: refused))")
+        // A recipe that says pages: 1 runs its flows one at a time, and still all of them.
+        let text = try String(contentsOfFile: Products.legacyRecipe, encoding: .utf8)
+            .replacingOccurrences(of: #""timeoutMs": 10000,"#, with: #""timeoutMs": 10000, "pages": 1,"#)
+        let recipe = try dir.write("one-tab.json", text).path
+        try await withLegacy(recipe: recipe, settings: ["pages": 4]) { sandbox, connector in
+            let ids = try await sandbox.users().values.filter { $0["status"] == "active" }.compactMap { $0["id"].stringValue }.sorted().prefix(3)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (i, id) in ids.enumerated() {
+                    group.addTask { _ = try await connector.call(Method.accountsDisable, params: AccountRefParams(idempotencyKey: "p\(i)", id: id).json) }
+                }
+                try await group.waitForAll()
+            }
+            let after = try await sandbox.users().values
+            #expect(ids.allSatisfy { id in after.contains { $0["id"].stringValue == id && $0["status"] == "disabled" } })
+        }
+    }
+}

@@ -149,7 +149,8 @@ struct LegacyApp: Sendable {
     func hooks() -> Router {
         var router = Router()
         router.get("/_state") { _ in
-            .json(["users": store.snapshot()["users"], "layout": .string(store.layout.rawValue), "totp": .bool(totp != nil)])
+            .json(["users": store.snapshot()["users"], "layout": .string(store.layout.rawValue), "totp": .bool(totp != nil),
+                   "sessionsStarted": .int(store.signIns)])
         }
         router.put("/_sandbox/users") { request in
             do {

@@ -207,9 +207,14 @@ final class LegacyStore: @unchecked Sendable {  // all mutable state is guarded 
         }
     }
 
+    /// Successful sign-ins so far, for tests that check that tabs share one session.
+    private var sessionsStarted = 0
+    var signIns: Int { lock.withLock { sessionsStarted } }
+
     func startSession(awaitingCode: Bool, next: String) -> String {
         let id = randomToken()
         lock.withLock {
+            sessionsStarted += 1
             sessions[id] = Session(csrf: randomToken(), expires: Date().addingTimeInterval(Self.sessionLifetime),
                                    awaitingCode: awaitingCode, next: next)
         }
