@@ -95,20 +95,20 @@ final class LineReader {
 /// (`settings.pages`), N requests kept in flight up to the tab count, as the host's per-app
 /// concurrency does. Each run has its own sandbox and connector; the time includes launching
 /// Chromium and signing in once.
-func runBulkBench(count: Int) async throws {
+func runBulkBench(count: Int, latencyMs: Int) async throws {
     for pages in [1, 2, 4] {
-        let seconds = try bulkRound(count: count, pages: pages)
-        print(String(format: "bulk: %d accounts/disable with %d tab%@: %.2f s (%.0f ms each)", count, pages, pages == 1 ? "" : "s",
-                     seconds, seconds * 1000 / Double(count)))
+        let seconds = try bulkRound(count: count, pages: pages, latencyMs: latencyMs)
+        print(String(format: "bulk: %d accounts/disable with %d tab%@, app latency %d ms: %.2f s (%.0f ms each)", count, pages,
+                     pages == 1 ? "" : "s", latencyMs, seconds, seconds * 1000 / Double(count)))
     }
 }
 
-private func bulkRound(count: Int, pages: Int) throws -> Double {
+private func bulkRound(count: Int, pages: Int, latencyMs: Int) throws -> Double {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let sandbox = Process()
     sandbox.executableURL = directory.appendingPathComponent("steward-sandbox")
-    sandbox.arguments = ["--legacy", "--users", String(count + 5), "--exit-with-stdin"]
+    sandbox.arguments = ["--legacy", "--users", String(count + 5), "--latency-ms", String(latencyMs), "--exit-with-stdin"]
     let sandboxOut = Pipe(), sandboxIn = Pipe()
     sandbox.standardOutput = sandboxOut
     sandbox.standardInput = sandboxIn

@@ -3,8 +3,9 @@
 //   swift run -c release BrowserBench            run the benchmark (median of 20)
 //   swift run -c release BrowserBench connector  warm deactivate through the connector (build
 //                                                steward-sandbox and steward-connector-browser too)
-//   swift run -c release BrowserBench bulk [N]   N leavers deactivated through the connector with 1, 2
-//                                                and 4 tabs (settings.pages), N=100 by default
+//   swift run -c release BrowserBench bulk [N] [MS]  N leavers (default 100) deactivated through the
+//                                                connector with 1, 2 and 4 tabs (settings.pages), the
+//                                                app answering each request MS ms late (default 0)
 //   swift run -c release BrowserBench hold       launch, print "pid <pid>", wait to be killed
 //
 // `hold` exists for the DevTools tests: they SIGKILL it and check that its Chromium exits.
@@ -29,7 +30,8 @@ if arguments.first == "hold" {
 if arguments.first == "bulk" {
     // N leavers through the connector with 1, 2 and 4 tabs (see ConnectorBench.swift).
     do {
-        try await runBulkBench(count: Int(arguments.dropFirst().first ?? "") ?? 100)
+        let rest = Array(arguments.dropFirst())
+        try await runBulkBench(count: Int(rest.first ?? "") ?? 100, latencyMs: Int(rest.dropFirst().first ?? "") ?? 0)
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("BrowserBench bulk: \(error)\n".utf8))
