@@ -117,6 +117,24 @@ struct ShadowDiscoveryTests {
         #expect(try folder.events("usage.observed").count == before)
     }
 
+    /// A user catalogue (`vendorCatalogue`) adds a vendor the shipped one lacks; a bad one is
+    /// named with its file.
+    @Test func aUserCatalogueNamesAnUnknownMerchant() throws {
+        let folder = try folder()
+        defer { folder.remove() }
+        try folder.write("vendors.json", #"{"vendors": [{"name": "Acme Widgets", "descriptors": ["ACME WIDGET"], "category": "analytics"}]}"#)
+        let config = try String(contentsOf: folder.dir.appendingPathComponent("steward.json"), encoding: .utf8)
+        try folder.write("steward.json", config.replacingOccurrences(of: "apps: [],", with: #"apps: [], vendorCatalogue: "vendors.json","#))
+        #expect(try folder.steward(["sync"], environment: Self.now).code == 0)
+        let findings = try JSONParser.parse(try folder.steward(["discover", "--json", "--kind", "shadow"], environment: Self.now).out)["findings"].arrayValue ?? []
+        #expect(findings.contains { $0["app"] == "Acme Widgets" && $0["category"] == "analytics" }, "\(findings.map { $0["app"] })")
+        #expect(!findings.contains { $0["summary"].stringValue?.contains("unknown app") == true })
+
+        try folder.write("vendors.json", #"{"vendors": [{"domains": ["x.com"]}]}"#)
+        let bad = try folder.steward(["sync"], environment: Self.now)
+        #expect(bad.code == 1 && bad.out.contains("vendors.json") && bad.out.contains("name is required"), "\(bad.out)\(bad.err)")
+    }
+
     @Test func aBadExportIsReportedWithFileLineAndFieldAndNothingOfItIsImported() throws {
         let folder = try folder()
         defer { folder.remove() }
