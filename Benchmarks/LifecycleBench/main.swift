@@ -11,12 +11,18 @@ import StewardHost
 
 let scale = Int(ProcessInfo.processInfo.environment["LIFECYCLE_BENCH_SCALE"] ?? "5") ?? 5
 
-func runOnce(verifies: Bool) async throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-lifecycle-bench-\(getpid())-\(verifies)")
+/// `LIFECYCLE_BENCH_PAGES=1,4`: one run with read-back per tab count of the browser app, instead
+/// of the two runs with and without read-back.
+let pagesToCompare = (ProcessInfo.processInfo.environment["LIFECYCLE_BENCH_PAGES"] ?? "").split(separator: ",").compactMap { Int($0) }
+
+func runOnce(verifies: Bool, pages: Int? = nil) async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-lifecycle-bench-\(getpid())-\(verifies)-\(pages ?? 0)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let started = Date()
     var demo = Demo(directory: dir, scale: scale, say: { _ in })
     demo.verifies = verifies
+    demo.browserPages = pages
+    if let pages { print("\n== the browser app with \(pages) tab\(pages == 1 ? "" : "s") (pages and limits.concurrency)") }
     demo.reviews = false  // the loop only; ReviewBench times campaigns
     let result = try await demo.run()
     let total = Date().timeIntervalSince(started)
@@ -36,5 +42,9 @@ func runOnce(verifies: Bool) async throws {
     print(String(format: "whole demo incl. sandbox start and journal verify: %.2f s; journal intact: %@", total, result.verified ? "yes" : "NO"))
 }
 
-try await runOnce(verifies: true)
-try await runOnce(verifies: false)
+if pagesToCompare.isEmpty {
+    try await runOnce(verifies: true)
+    try await runOnce(verifies: false)
+} else {
+    for pages in pagesToCompare { try await runOnce(verifies: true, pages: pages) }
+}

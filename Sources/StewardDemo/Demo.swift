@@ -19,6 +19,9 @@ public struct Demo: Sendable {
     public var verifies = true
     /// Run the access review campaign after the second round (benchmarks of the loop skip it).
     public var reviews = true
+    /// Tabs the browser-driven app works with at once (its `pages` and `limits.concurrency`);
+    /// nil leaves the connector's default. LifecycleBench compares 1 and 4.
+    public var browserPages: Int?
 
     public init(directory: URL, scale: Int = 1, say: @escaping @Sendable (String) -> Void) {
         self.directory = directory
@@ -65,7 +68,7 @@ public struct Demo: Sendable {
         try write("hr.csv", world.csv)
         let registry = PluginRegistry(configDirectory: directory)
         let crmOwner = world.people.first { $0.department == "Engineering" && $0.managerId == nil }?.email ?? DemoReview.security
-        let apps = DemoConfig.apps(sandbox: sandbox, registry: registry, crmOwner: crmOwner.lowercased())
+        let apps = DemoConfig.apps(sandbox: sandbox, registry: registry, crmOwner: crmOwner.lowercased(), browserPages: browserPages)
         try write("steward.json", DemoConfig.text(apps: apps))
         say("Wrote \(directory.path)/steward.json with apps \(apps.map(\.id).joined(separator: ", ")) and \(world.people.count) people in hr.csv")
 

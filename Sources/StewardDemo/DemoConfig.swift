@@ -37,7 +37,7 @@ enum DemoConfig {
 
     /// The apps the sandbox offers and this build has a connector for.
     /// `crmOwner` (an e-mail) reviews the CRM's access in the demo's campaign.
-    static func apps(sandbox: SandboxProcess, registry: PluginRegistry, crmOwner: String) -> [App] {
+    static func apps(sandbox: SandboxProcess, registry: PluginRegistry, crmOwner: String, browserPages: Int? = nil) -> [App] {
         var apps: [App] = []
         if let scim = sandbox.apps["scim"], registry.manifest(named: "scim") != nil {
             apps.append(App(id: "crm", json: """
@@ -62,7 +62,7 @@ enum DemoConfig {
         if let legacy = sandbox.apps["legacy"], registry.manifest(named: "browser") != nil {
             apps.append(App(id: "legacy", json: """
                     { id: "legacy", plugin: "browser", mode: "enforce",
-                      settings: { recipe: "legacy", baseURL: "\(legacy)", username: "admin" },
+                      settings: { recipe: "legacy", baseURL: "\(legacy)", username: "admin"\(browserPages.map { ", pages: \($0)" } ?? "") },\(browserPages.map { " limits: { concurrency: \($0) }," } ?? "")
                       secrets: { password: "file:sandbox.token" },
                       correlate: ["email", "userName"],
                       deprovision: { action: "disable", maxPercent: 10 } }
