@@ -7,28 +7,9 @@ import StewardJSON
 /// click Deactivate, accept the confirm() dialog, see the new status), after one warm-up call
 /// that launches Chromium and signs in.
 func runConnectorBench(iterations: Int) async throws {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let sandbox = Process()
-    sandbox.executableURL = directory.appendingPathComponent("steward-sandbox")
-    sandbox.arguments = ["--legacy", "--users", String(iterations + 5), "--exit-with-stdin"]
-    let sandboxOut = Pipe(), sandboxIn = Pipe()
-    sandbox.standardOutput = sandboxOut
-    sandbox.standardInput = sandboxIn
-    try sandbox.run()
+    let (sandbox, baseURL, token) = try startSandbox(["--legacy", "--users", String(iterations + 5)])
     defer { sandbox.terminate() }
-    let ready = try JSONParser.parse(LineReader(sandboxOut.fileHandleForReading).next())
-    guard let baseURL = ready["apps"]["legacy"].stringValue, let token = ready["token"].stringValue else {
-        throw BenchError("unexpected sandbox ready line")
-    }
-
-    let connector = Process()
-    connector.executableURL = directory.appendingPathComponent("steward-connector-browser")
-    let input = Pipe(), output = Pipe()
-    connector.standardInput = input
-    connector.standardOutput = output
-    try connector.run()
-    let replies = LineReader(output.fileHandleForReading)
+    let (connector, input, replies) = try startConnector()
     var nextID = 0
     func call(_ method: String, _ params: JSONValue) throws -> JSONValue {
         nextID += 1
@@ -41,7 +22,7 @@ func runConnectorBench(iterations: Int) async throws {
             return message["result"]
         }
     }
-    let recipe = repository.appendingPathComponent("plugins/browser/recipes/legacy.json").path
+    let recipe = legacyRecipe
     _ = try call("initialize", [
         "protocolVersions": ["1.0"], "host": ["name": "BrowserBench", "version": "1"], "appId": "legacy",
         "settings": ["recipe": .string(recipe), "baseURL": .string(baseURL), "username": "admin"],
@@ -63,6 +44,39 @@ func runConnectorBench(iterations: Int) async throws {
     func ms(_ d: Duration) -> String { String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000) }
     print("connector: first accounts/disable (launch Chromium, sign in, deactivate) \(ms(warmUp))")
     print("connector: warm accounts/disable through steward-connector-browser: median \(ms(sorted[sorted.count / 2])), min \(ms(sorted[0])), max \(ms(sorted[sorted.count - 1])) (n=\(iterations))")
+}
+
+/// The programs built beside this benchmark, and the shipped legacy recipe.
+private let buildDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+private let legacyRecipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("plugins/browser/recipes/legacy.json").path
+
+/// `steward-sandbox ARGUMENTS`, its legacy app's address and token from the ready line.
+private func startSandbox(_ arguments: [String]) throws -> (Process, String, String) {
+    let sandbox = Process()
+    sandbox.executableURL = buildDirectory.appendingPathComponent("steward-sandbox")
+    sandbox.arguments = arguments + ["--exit-with-stdin"]
+    let sandboxOut = Pipe(), sandboxIn = Pipe()
+    sandbox.standardOutput = sandboxOut
+    sandbox.standardInput = sandboxIn
+    try sandbox.run()
+    let ready = try JSONParser.parse(LineReader(sandboxOut.fileHandleForReading).next())
+    guard let baseURL = ready["apps"]["legacy"].stringValue, let token = ready["token"].stringValue else {
+        sandbox.terminate()
+        throw BenchError("unexpected sandbox ready line")
+    }
+    return (sandbox, baseURL, token)
+}
+
+/// `steward-connector-browser`, with the pipe to write requests to and its replies line by line.
+private func startConnector() throws -> (Process, Pipe, LineReader) {
+    let connector = Process()
+    connector.executableURL = buildDirectory.appendingPathComponent("steward-connector-browser")
+    let input = Pipe(), output = Pipe()
+    connector.standardInput = input
+    connector.standardOutput = output
+    try connector.run()
+    return (connector, input, LineReader(output.fileHandleForReading))
 }
 
 struct BenchError: Error, CustomStringConvertible {
@@ -104,27 +118,9 @@ func runBulkBench(count: Int, latencyMs: Int) async throws {
 }
 
 private func bulkRound(count: Int, pages: Int, latencyMs: Int) throws -> Double {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let sandbox = Process()
-    sandbox.executableURL = directory.appendingPathComponent("steward-sandbox")
-    sandbox.arguments = ["--legacy", "--users", String(count + 5), "--latency-ms", String(latencyMs), "--exit-with-stdin"]
-    let sandboxOut = Pipe(), sandboxIn = Pipe()
-    sandbox.standardOutput = sandboxOut
-    sandbox.standardInput = sandboxIn
-    try sandbox.run()
+    let (sandbox, baseURL, token) = try startSandbox(["--legacy", "--users", String(count + 5), "--latency-ms", String(latencyMs)])
     defer { sandbox.terminate() }
-    let ready = try JSONParser.parse(LineReader(sandboxOut.fileHandleForReading).next())
-    guard let baseURL = ready["apps"]["legacy"].stringValue, let token = ready["token"].stringValue else {
-        throw BenchError("unexpected sandbox ready line")
-    }
-    let connector = Process()
-    connector.executableURL = directory.appendingPathComponent("steward-connector-browser")
-    let input = Pipe(), output = Pipe()
-    connector.standardInput = input
-    connector.standardOutput = output
-    try connector.run()
-    let replies = LineReader(output.fileHandleForReading)
+    let (connector, input, replies) = try startConnector()
     func send(_ id: Int, _ method: String, _ params: JSONValue) {
         let request: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
         input.fileHandleForWriting.write(Data((JSONWriter.string(request) + "\n").utf8))
@@ -137,7 +133,7 @@ private func bulkRound(count: Int, pages: Int, latencyMs: Int) throws -> Double 
             return message
         }
     }
-    let recipe = repository.appendingPathComponent("plugins/browser/recipes/legacy.json").path
+    let recipe = legacyRecipe
     send(0, "initialize", [
         "protocolVersions": ["1.0"], "host": ["name": "BrowserBench", "version": "1"], "appId": "legacy",
         "settings": ["recipe": .string(recipe), "baseURL": .string(baseURL), "username": "admin", "pages": .int(pages)],

@@ -99,3 +99,47 @@ struct CSVReader {
         return records
     }
 }
+
+/// A CSV export as its header and its rows, each row a column → value map with the line it
+/// starts on: what the HR and discovery readers both check field by field.
+struct CSVTable {
+    var columns: [String]
+    var headerLine: Int
+    var rows: [(line: Int, values: [String: String])]
+
+    /// Reads `bytes` (the file `name`); a syntax error, an empty file, a repeated column or a row
+    /// with the wrong number of fields fails the whole file, naming its line.
+    static func read(_ bytes: [UInt8], name: String) throws(CSVTableError) -> CSVTable {
+        let records: [CSVReader.Record]
+        do {
+            records = try CSVReader.parse(bytes)
+        } catch let e as CSVReader.SyntaxError {
+            throw CSVTableError(message: "\(name): line \(e.line): \(e.message)")
+        } catch {
+            throw CSVTableError(message: "\(name): \(error)")
+        }
+        guard let header = records.first else { throw CSVTableError(message: "\(name): the file is empty (expected a header line)") }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        var seen: Set<String> = []
+        for c in columns where !seen.insert(c).inserted {
+            throw CSVTableError(message: "\(name): line \(header.line): column \"\(c)\" appears twice in the header")
+        }
+        var rows: [(line: Int, values: [String: String])] = []
+        rows.reserveCapacity(records.count - 1)
+        for record in records.dropFirst() {
+            guard record.fields.count == columns.count else {
+                throw CSVTableError(message: "\(name): line \(record.line): \(record.fields.count) fields, but the header has \(columns.count)")
+            }
+            var values: [String: String] = [:]
+            values.reserveCapacity(columns.count)
+            for (c, v) in zip(columns, record.fields) { values[c] = v }
+            rows.append((record.line, values))
+        }
+        return CSVTable(columns: columns, headerLine: header.line, rows: rows)
+    }
+}
+
+/// Why a CSV file could not be read as a table: its name, line and what is wrong.
+struct CSVTableError: Error {
+    var message: String
+}

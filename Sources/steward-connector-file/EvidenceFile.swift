@@ -211,28 +211,12 @@ struct EvidenceReader {
     }
 
     static func csvRows(_ bytes: [UInt8], name: String) throws -> (header: Set<String>, headerLine: Int?, rows: [Row]) {
-        let records: [CSVReader.Record]
         do {
-            records = try CSVReader.parse(bytes)
-        } catch let e as CSVReader.SyntaxError {
-            throw ConnectorError(.invalidArgument, "\(name): line \(e.line): \(e.message); nothing was read")
+            let table = try CSVTable.read(bytes, name: name)
+            return (Set(table.columns), table.headerLine, table.rows.map { (Optional($0.line), $0.values) })
+        } catch {
+            throw ConnectorError(.invalidArgument, error.message + "; nothing was read")
         }
-        guard let header = records.first else {
-            throw ConnectorError(.invalidArgument, "\(name): the file is empty (expected a header line)")
-        }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        var rows: [Row] = []
-        rows.reserveCapacity(records.count - 1)
-        for record in records.dropFirst() {
-            guard record.fields.count == columns.count else {
-                throw ConnectorError(.invalidArgument, "\(name): line \(record.line): \(record.fields.count) fields, but the header has \(columns.count); nothing was read")
-            }
-            var values: [String: String] = [:]
-            values.reserveCapacity(columns.count)
-            for (c, v) in zip(columns, record.fields) { values[c] = v }
-            rows.append((record.line, values))
-        }
-        return (Set(columns), header.line, rows)
     }
 
     // MARK: JSON

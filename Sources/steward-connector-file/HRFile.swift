@@ -115,31 +115,11 @@ struct HRFile {
     }
 
     private static func csvRows(_ bytes: [UInt8], name: String) throws -> [(line: Int?, values: [String: String])] {
-        let records: [CSVReader.Record]
         do {
-            records = try CSVReader.parse(bytes)
-        } catch let e as CSVReader.SyntaxError {
-            throw ConnectorError(.invalidArgument, "\(name): line \(e.line): \(e.message)")
+            return try CSVTable.read(bytes, name: name).rows.map { (Optional($0.line), $0.values) }
+        } catch {
+            throw ConnectorError(.invalidArgument, error.message)
         }
-        guard let header = records.first else {
-            throw ConnectorError(.invalidArgument, "\(name): the file is empty (expected a header line)")
-        }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        var seen: Set<String> = []
-        for c in columns where !seen.insert(c).inserted {
-            throw ConnectorError(.invalidArgument, "\(name): line \(header.line): column \"\(c)\" appears twice in the header")
-        }
-        var rows: [(line: Int?, values: [String: String])] = []
-        rows.reserveCapacity(records.count - 1)
-        for record in records.dropFirst() {
-            guard record.fields.count == columns.count else {
-                throw ConnectorError(.invalidArgument, "\(name): line \(record.line): \(record.fields.count) fields, but the header has \(columns.count)")
-            }
-            var values: [String: String] = [:]
-            for (c, v) in zip(columns, record.fields) { values[c] = v }
-            rows.append((record.line, values))
-        }
-        return rows
     }
 
     private static func jsonRows(_ bytes: [UInt8], name: String) throws -> [(line: Int?, values: [String: String])] {
