@@ -132,6 +132,23 @@ public struct GovernanceState: Sendable {
         public var fallback: Int
         public var selector: String
         public var since: String
+
+        public var json: JSONValue {
+            ["app": .string(app), "step": .string(step), "fallback": .int(fallback), "selector": .string(selector), "since": .string(since)]
+        }
+
+        init(app: String, step: String, fallback: Int, selector: String, since: String) {
+            self.app = app
+            self.step = step
+            self.fallback = fallback
+            self.selector = selector
+            self.since = since
+        }
+
+        init?(json v: JSONValue) {
+            guard let app = v["app"].stringValue, let step = v["step"].stringValue, let fallback = v["fallback"].intValue else { return nil }
+            self.init(app: app, step: step, fallback: fallback, selector: v["selector"].stringValue ?? "", since: v["since"].stringValue ?? "")
+        }
     }
 
     static func driftKey(app: String, step: String, fallback: Int) -> String { "\(app)\u{1}\(step)\u{1}\(fallback)" }

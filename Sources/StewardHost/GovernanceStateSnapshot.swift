@@ -71,10 +71,7 @@ extension GovernanceState {
         o.set("lastConfigDigest", lastConfigDigest)
         o.set("usage", .array(allUsage.map(\.json)))
         o.set("discoverySync", discoverySync.json)
-        o.set("recipeDrift", .array(recipeDrift.keys.sorted().compactMap { k in
-            recipeDrift[k].map { ["app": .string($0.app), "step": .string($0.step), "fallback": .int($0.fallback),
-                                  "selector": .string($0.selector), "since": .string($0.since)] }
-        }))
+        o.set("recipeDrift", .array(recipeDrift.keys.sorted().compactMap { recipeDrift[$0]?.json }))
         o.set("openFindings", .array(openFindings.keys.sorted().compactMap { k in
             openFindings[k].map { f in
                 var b = JSONObjectBuilder()
@@ -153,10 +150,7 @@ extension GovernanceState {
         }
         discoverySync = (s["discoverySync"].objectValue ?? [:]).compactMapValues(\.stringValue)
         for v in s["recipeDrift"].arrayValue ?? [] {
-            if let app = v["app"].stringValue, let step = v["step"].stringValue, let fallback = v["fallback"].intValue {
-                recipeDrift[Self.driftKey(app: app, step: step, fallback: fallback)] = DriftRecord(
-                    app: app, step: step, fallback: fallback, selector: v["selector"].stringValue ?? "", since: v["since"].stringValue ?? "")
-            }
+            if let d = DriftRecord(json: v) { recipeDrift[Self.driftKey(app: d.app, step: d.step, fallback: d.fallback)] = d }
         }
         for v in s["openFindings"].arrayValue ?? [] {
             if let key = v["key"].stringValue {

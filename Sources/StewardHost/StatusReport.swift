@@ -67,9 +67,7 @@ public struct StatusReport: Sendable {
             } ?? .null,
             "journal": ["events": .int(journalEvents), "head": .string(journalHead)],
             "findings": .object(findings.mapValues { .int($0) }),
-            "drift": .array(drift.map { d in
-                ["app": .string(d.app), "step": .string(d.step), "fallback": .int(d.fallback), "selector": .string(d.selector), "since": .string(d.since)]
-            }),
+            "drift": .array(drift.map(\.json)),
             "discovery": .array(discoverySources.map { d in
                 ["id": .string(d.id), "lastSync": d.lastSync.map(JSONValue.string) ?? .null, "usage": .int(d.usage)]
             }),

@@ -85,23 +85,10 @@ struct EvidenceReader {
 
     typealias Row = (line: Int?, values: [String: String])
 
-    /// Fails with every problem found (the first 20 in the message, 100 in the details).
+    /// Fails with every problem found (see `HRFile.Problem.error`).
     func finish() throws {
         guard !problems.isEmpty else { return }
-        let shown = problems.prefix(20).map { "\(name): \($0)" }
-        let more = problems.count > 20 ? "\n(and \(problems.count - 20) more)" : ""
-        throw ConnectorError(
-            .invalidArgument,
-            "the \(options.kind.rawValue) export has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was read:\n"
-                + shown.joined(separator: "\n") + more,
-            details: .array(problems.prefix(100).map { p in
-                var b = JSONObjectBuilder()
-                b.set("file", name)
-                b.set("line", p.line)
-                b.set("field", p.field)
-                b.set("message", p.message)
-                return b.value
-            }))
+        throw HRFile.Problem.error(problems, in: name, reading: "the \(options.kind.rawValue) export")
     }
 
     private mutating func problem(_ line: Int?, _ field: String?, _ message: String) {

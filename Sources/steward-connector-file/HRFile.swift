@@ -29,6 +29,24 @@ struct HRFile {
             if let field { s += "\(field): " }
             return s + message
         }
+
+        /// Every problem of a file as one error: the first 20 in the message, 100 in the details,
+        /// and word that nothing of the file was read.
+        static func error(_ problems: [Problem], in file: String, reading what: String) -> ConnectorError {
+            let shown = problems.prefix(20).map { "\(file): \($0)" }
+            let more = problems.count > 20 ? "\n(and \(problems.count - 20) more)" : ""
+            return ConnectorError(
+                .invalidArgument,
+                "\(what) has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was read:\n" + shown.joined(separator: "\n") + more,
+                details: .array(problems.prefix(100).map { p in
+                    var b = JSONObjectBuilder()
+                    b.set("file", file)
+                    b.set("line", p.line)
+                    b.set("field", p.field)
+                    b.set("message", p.message)
+                    return b.value
+                }))
+        }
     }
 
     /// Reads `path` as `format` with `columns` overriding the default column names.
@@ -96,21 +114,7 @@ struct HRFile {
                 costCenter: value("costCenter"), status: status, startDate: value("startDate"),
                 endDate: value("endDate"), attributes: attributes))
         }
-        if !problems.isEmpty {
-            let shown = problems.prefix(20).map { "\(name): \($0)" }
-            let more = problems.count > 20 ? "\n(and \(problems.count - 20) more)" : ""
-            throw ConnectorError(
-                .invalidArgument,
-                "the HR file has \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was read:\n" + shown.joined(separator: "\n") + more,
-                details: .array(problems.prefix(100).map { p in
-                    var b = JSONObjectBuilder()
-                    b.set("file", name)
-                    b.set("line", p.line)
-                    b.set("field", p.field)
-                    b.set("message", p.message)
-                    return b.value
-                }))
-        }
+        if !problems.isEmpty { throw Problem.error(problems, in: name, reading: "the HR file") }
         return HRFile(persons: persons)
     }
 
